@@ -1,0 +1,126 @@
+"""The run configuration: which register, which lists of which kind, where outputs go.
+
+Read from a TOML file (paths relative to that file) or built from command-line options. Only
+paths and options, never personal data: the nightly flow stores these as its parameters.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconcile.kinds import ListKind
+
+
+class ConfigError(Exception):
+    """A configuration that cannot run, with a bilingual message."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+class ListConfig(_Strict):
+    kind: ListKind
+    path: Path
+    name: str | None = None
+    # header text as written in the file → our field name, for unusual headers
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path.stem
+
+
+class MatchingConfig(_Strict):
+    match: float = 10.0
+    possible: float = 6.0
+    ambiguity_margin: float = 3.0
+
+
+class RunConfig(_Strict):
+    register: ListConfig
+    lists: list[ListConfig] = Field(default_factory=list)
+    out_dir: Path = Path("out")
+    matching: MatchingConfig = MatchingConfig()
+    hamlet_aliases: dict[str, str] = Field(default_factory=dict)
+
+
+def _resolve(base: Path, path: str | Path) -> Path:
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def load_config(path: Path, out_dir: Path | None = None) -> RunConfig:
+    """Read a TOML run config. `out_dir` (from the command line) overrides [output] dir."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Không tìm thấy tệp cấu hình {path} / config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Tệp cấu hình {path.name} sai cú pháp / invalid TOML: {exc}") from None
+    base = path.resolve().parent
+    register = dict(data.get("register", {}), kind="register")
+    if "path" in register:
+        register["path"] = _resolve(base, register["path"])
+    lists = [
+        dict(item, path=_resolve(base, item["path"])) if "path" in item else item
+        for item in data.get("lists", [])
+    ]
+    output = data.get("output", {})
+    target = out_dir or (_resolve(base, output["dir"]) if "dir" in output else Path("out"))
+    return build_config(
+        register,
+        lists,
+        target,
+        data.get("matching", {}),
+        data.get("hamlet_aliases", {}),
+        source=path.name,
+    )
+
+
+def build_config(
+    register: dict,
+    lists: list[dict],
+    out_dir: Path,
+    matching: dict | None = None,
+    hamlet_aliases: dict | None = None,
+    source: str = "dòng lệnh",
+) -> RunConfig:
+    try:
+        config = RunConfig(
+            register=register,
+            lists=lists,
+            out_dir=out_dir,
+            matching=matching or {},
+            hamlet_aliases=hamlet_aliases or {},
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"Cấu hình ({source}) không hợp lệ / invalid configuration: {problems}"
+        ) from None
+    if config.register.kind is not ListKind.REGISTER:
+        raise ConfigError("Mục [register] phải là dữ liệu dân cư / [register] must be the register")
+    if any(item.kind is ListKind.REGISTER for item in config.lists):
+        raise ConfigError("Chỉ một dữ liệu dân cư mỗi lần chạy / only one register per run")
+    return config
+
+
+def parse_list_option(option: str) -> tuple[ListKind, Path]:
+    """KIND=PATH from the command line."""
+    kind, sep, path = option.partition("=")
+    kinds = ", ".join(k.value for k in ListKind if k is not ListKind.REGISTER)
+    if not sep or not path:
+        raise ConfigError(f"--list cần dạng KIND=PATH / --list takes KIND=PATH (KIND: {kinds})")
+    try:
+        parsed = ListKind(kind.strip().lower())
+    except ValueError:
+        raise ConfigError(
+            f"Loại danh sách không rõ '{kind}' / unknown list kind (KIND: {kinds})"
+        ) from None
+    return parsed, Path(path)

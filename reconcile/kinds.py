@@ -1,0 +1,121 @@
+"""List kinds, the fields reconcile reads, and the header names officers use for them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ListKind(StrEnum):
+    REGISTER = "register"
+    BIRTH = "birth"
+    DEATH = "death"
+    VACCINATION = "vaccination"
+    WELFARE = "welfare"
+    MEMBERSHIP = "membership"
+
+
+KIND_LABELS = {
+    ListKind.REGISTER: "Dữ liệu dân cư",
+    ListKind.BIRTH: "Khai sinh",
+    ListKind.DEATH: "Khai tử",
+    ListKind.VACCINATION: "Tiêm chủng",
+    ListKind.WELFARE: "Bảo trợ xã hội",
+    ListKind.MEMBERSHIP: "Hội viên đoàn thể",
+}
+
+# Field → header spellings, written folded (no diacritics, lower case, single spaces).
+# Only the columns the job needs are kept (personal-data minimisation, domain.md §5).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "row_number": ("stt", "so tt", "so thu tu", "tt"),
+    "resident_code": ("ma nhan khau", "ma cong dan", "ma nk", "ma dan cu"),
+    "full_name": (
+        "ho va ten",
+        "ho ten",
+        "ho va ten khai sinh",
+        "ho ten khai sinh",
+        "ho va ten tre",
+        "ho ten tre",
+        "ho va ten nguoi chet",
+        "ho ten nguoi chet",
+        "ho va ten nguoi da mat",
+        "ho ten nguoi mat",
+        "ho va ten doi tuong",
+        "ho ten doi tuong",
+        "ho va ten hoi vien",
+        "ho ten hoi vien",
+        "ho va ten doan vien",
+        "ho ten doan vien",
+        "ten",
+    ),
+    "birth_date": (
+        "ngay sinh",
+        "ngay thang nam sinh",
+        "ngay, thang, nam sinh",
+        "nam sinh",
+        "sinh ngay",
+        "ngay/thang/nam sinh",
+        "ns",
+    ),
+    "sex": ("gioi tinh", "gt", "nam/nu", "phai"),
+    "personal_id": (
+        "so dinh danh",
+        "so dinh danh ca nhan",
+        "ma dinh danh",
+        "so cccd",
+        "cccd",
+        "so cccd/cmnd",
+        "cccd/cmnd",
+        "so cmnd/cccd",
+        "cmnd/cccd",
+        "so cmnd",
+        "cmnd",
+        "so can cuoc",
+        "so can cuoc cong dan",
+        "so cccd/dinh danh",
+    ),
+    "insurance_number": ("so the bhyt", "ma the bhyt", "bhyt", "so bhxh", "ma so bhxh", "so bhyt"),
+    "hamlet": (
+        "thon",
+        "xom",
+        "thon/xom",
+        "thon, xom",
+        "thon xom",
+        "ap",
+        "to dan pho",
+        "noi cu tru",
+        "noi thuong tru",
+        "dia chi",
+        "noi o hien nay",
+        "chi doan",
+        "chi hoi",
+        "dia chi thuong tru",
+    ),
+    "status": ("tinh trang", "trang thai", "tinh trang cu tru"),
+    "death_date": ("ngay chet", "ngay mat", "ngay tu", "ngay thang nam chet", "ngay tu vong"),
+}
+
+# Fields each kind must carry to be reconciled at all.
+REQUIRED_FIELDS: dict[ListKind, tuple[str, ...]] = {
+    ListKind.REGISTER: ("full_name", "birth_date"),
+    ListKind.BIRTH: ("full_name", "birth_date"),
+    ListKind.DEATH: ("full_name",),
+    ListKind.VACCINATION: ("full_name", "birth_date"),
+    ListKind.WELFARE: ("full_name",),
+    ListKind.MEMBERSHIP: ("full_name",),
+}
+
+FIELD_LABELS = {
+    "row_number": "STT",
+    "resident_code": "Mã nhân khẩu",
+    "full_name": "Họ và tên",
+    "birth_date": "Ngày sinh",
+    "sex": "Giới tính",
+    "personal_id": "Số định danh cá nhân",
+    "insurance_number": "Số thẻ BHYT",
+    "hamlet": "Thôn/xóm",
+    "status": "Tình trạng",
+    "death_date": "Ngày chết",
+}
+
+# Register status values (folded) that mean the resident is dead.
+DECEASED_STATUSES = ("da chet", "chet", "da mat", "mat", "tu vong", "da tu vong", "xoa - chet")

@@ -1,0 +1,99 @@
+"""From scored pairs to one decision per list row: match, possible or none; at most one resident
+per row and one row per resident within a list; near-ties flagged as ambiguous, never chosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from reconcile.matching.blocking import candidate_pairs
+from reconcile.matching.comparison import compare
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match: float = 10.0
+    possible: float = 6.0
+    # A second resident within this many points of the best makes the row ambiguous.
+    ambiguity_margin: float = 3.0
+
+
+LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
+
+
+def link(
+    list_people: pd.DataFrame, register: pd.DataFrame, thresholds: Thresholds = Thresholds()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Link every list row to at most one register row.
+
+    Returns (links, scored_pairs). links has one row per list row: left (list index), right
+    (register index or NA), decision, score, ambiguous, others (other candidates' register indexes).
+    """
+    pairs = candidate_pairs(list_people, register)
+    scored = compare(list_people, register, pairs)
+    plausible = scored[scored["score"] >= thresholds.possible]
+    plausible = plausible.sort_values(["left", "score"], ascending=[True, False], kind="stable")
+
+    best = plausible.groupby("left", sort=False).head(1).set_index("left")
+    runner_up = plausible.groupby("left", sort=False).nth(1).set_index("left")["score"]
+    margin = best["score"] - runner_up.reindex(best.index)
+    ambiguous = margin < thresholds.ambiguity_margin
+    near = plausible.merge(best["score"].rename("best"), left_on="left", right_index=True)
+    near = near[(near["best"] - near["score"] < thresholds.ambiguity_margin)]
+    others = near.groupby("left")["right"].apply(lambda s: list(s.iloc[1:]))
+
+    # One row per resident within a list: the higher score keeps the resident. A row that loses
+    # to a better row falls back to its next candidate, if it has one (two rounds suffice here).
+    chosen = best.reset_index()[["left", "right", "score"]]
+    chosen["ambiguous"] = chosen["left"].map(ambiguous).astype("boolean").fillna(False)
+    taken = _one_to_one(chosen, plausible)
+
+    links = pd.DataFrame({"left": list_people.index})
+    links = links.merge(taken, on="left", how="left")
+    links["right"] = links["right"].astype("Int64")
+    links["score"] = links["score"].fillna(0.0)
+    links["ambiguous"] = links["ambiguous"].astype("boolean").fillna(False).astype(bool)
+    links["decision"] = "none"
+    links.loc[links["score"] >= thresholds.possible, "decision"] = "possible"
+    links.loc[(links["score"] >= thresholds.match) & ~links["ambiguous"], "decision"] = "match"
+    links["others"] = links["left"].map(others).map(lambda v: v if isinstance(v, list) else [])
+    links.loc[~links["ambiguous"], "others"] = pd.Series(
+        [[]] * (~links["ambiguous"]).sum(), index=links.index[~links["ambiguous"]]
+    )
+    return links[LINK_COLUMNS], scored
+
+
+def _one_to_one(chosen: pd.DataFrame, plausible: pd.DataFrame, rounds: int = 3) -> pd.DataFrame:
+    settled = chosen.sort_values("score", ascending=False, kind="stable")
+    for _ in range(rounds):
+        # Ambiguous rows claim nobody: their candidates stay free for other rows.
+        claims = settled[~settled["ambiguous"]]
+        winners = claims.drop_duplicates("right", keep="first")
+        losers = claims[~claims.index.isin(winners.index)]
+        if losers.empty:
+            break
+        taken_people = set(winners["right"])
+        retry = plausible[
+            plausible["left"].isin(losers["left"]) & ~plausible["right"].isin(taken_people)
+        ]
+        retry = retry.groupby("left", sort=False).head(1)[["left", "right", "score"]]
+        retry["ambiguous"] = False
+        settled = pd.concat([settled[~settled["left"].isin(losers["left"])], retry])
+        settled = settled.sort_values("score", ascending=False, kind="stable")
+    return settled
+
+
+def find_register_duplicates(
+    register: pd.DataFrame, thresholds: Thresholds = Thresholds()
+) -> pd.DataFrame:
+    """Pairs of register rows that are one person twice: a match-level score and no ID conflict
+    (two different valid IDs mean two people, however alike they look)."""
+    pairs = candidate_pairs(register, register, same_table=True)
+    scored = compare(register, register, pairs)
+    duplicates = scored[
+        (scored["score"] >= thresholds.match)
+        & (scored["pid"] != "differ")
+        & (scored["pid"] != "one_digit")
+    ]
+    return duplicates.reset_index(drop=True)

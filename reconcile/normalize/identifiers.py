@@ -1,0 +1,116 @@
+"""Personal ID (CCCD, 12 digits), old CMND (9 digits) and health-insurance numbers.
+
+The 12-digit number encodes province, century-and-sex and birth year (domain.md §3): a number
+that contradicts its own record is a finding in itself. Messages never quote the number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Province codes of Thông tư 07/2016/TT-BCA (the 63 provinces before the 2025 merger).
+PROVINCE_CODES = frozenset(
+    "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035"
+    " 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072"
+    " 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096".split()
+)
+# Digit 4: (century, sex) — even digits men, odd women.
+_CENTURY_SEX = {
+    "0": (1900, "M"),
+    "1": (1900, "F"),
+    "2": (2000, "M"),
+    "3": (2000, "F"),
+    "4": (2100, "M"),
+    "5": (2100, "F"),
+    "6": (2200, "M"),
+    "7": (2200, "F"),
+    "8": (1800, "M"),
+    "9": (1800, "F"),
+}
+_SEPARATORS = re.compile(r"[\s.\-_']")
+
+
+class IdError(ValueError):
+    """Bilingual reason why an ID cell cannot be read; never quotes the value."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalId:
+    digits: str  # 12 digits (CCCD) or 9 digits (CMND)
+
+    @property
+    def is_cccd(self) -> bool:
+        return len(self.digits) == 12
+
+    @property
+    def birth_year(self) -> int | None:
+        if not self.is_cccd:
+            return None
+        century, _ = _CENTURY_SEX[self.digits[3]]
+        return century + int(self.digits[4:6])
+
+    @property
+    def sex(self) -> str | None:
+        return _CENTURY_SEX[self.digits[3]][1] if self.is_cccd else None
+
+    def contradictions(self, sex: str | None, birth_year: int | None) -> list[str]:
+        """What in the number disagrees with its own record (bilingual, no values)."""
+        if not self.is_cccd:
+            return []
+        problems = []
+        if self.digits[:3] not in PROVINCE_CODES:
+            problems.append("mã tỉnh không tồn tại / unknown province code")
+        if sex in ("M", "F") and sex != self.sex:
+            problems.append("chữ số giới tính mâu thuẫn / sex digit contradicts the record")
+        if birth_year is not None and birth_year != self.birth_year:
+            problems.append("năm sinh trong số mâu thuẫn / birth-year digits contradict the record")
+        return problems
+
+    def masked(self) -> str:
+        return self.digits[:3] + "*" * (len(self.digits) - 5) + self.digits[-2:]
+
+
+def parse_personal_id(raw: object) -> PersonalId | None:
+    """Read a CCCD/CMND cell. Restores the leading zero Excel drops from a numeric cell."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = str(raw).strip()
+    if text.endswith(".0") and text[:-2].isdigit():  # a number that went through a float
+        text, numeric = text[:-2], True
+    text = _SEPARATORS.sub("", text)
+    if not text:
+        return None
+    if not text.isdigit():
+        raise IdError("Số định danh chứa ký tự không phải chữ số / ID contains non-digits")
+    # A numeric cell drops leading zeros: province 001 loses two. Text keeps them, except an
+    # 11-digit text, which is a number that was pasted from such a cell.
+    if numeric and 9 < len(text) < 12 or len(text) == 11:
+        text = text.zfill(12)
+    elif numeric and 6 < len(text) < 9:
+        text = text.zfill(9)
+    if len(text) not in (9, 12):
+        raise IdError("Số định danh phải có 12 chữ số (CMND 9) / ID must have 12 digits (CMND 9)")
+    return PersonalId(text)
+
+
+_BHYT = re.compile(r"^[A-Z]{2}[1-5]\d{2}(\d{10})$")
+
+
+def parse_insurance_number(raw: object) -> str | None:
+    """BHYT card (15 chars) or BHXH number (10 digits) → the 10-digit BHXH number to compare."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = _SEPARATORS.sub("", str(raw).strip()).upper()
+    if not text:
+        return None
+    if m := _BHYT.match(text):
+        return m.group(1)
+    if text.isdigit() and len(text) in (9, 10):
+        return text.zfill(10)
+    raise IdError("Số thẻ BHYT/BHXH không đúng định dạng / malformed insurance number")

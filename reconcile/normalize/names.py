@@ -1,0 +1,182 @@
+"""Vietnamese personal names: one canonical form for comparison, plus keys for finding candidates.
+
+Formatting (case, spacing, NFC/NFD, old or new tone placement) never changes the canonical name;
+a real spelling difference always does. Folded and phonetic keys deliberately collide distinct
+names, so they find candidates and never decide a match (shared/domain.md §1).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# The five tone marks as combining characters; vowel-quality marks (circumflex, breve, horn) stay.
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_VOWELS = set("aăâeêioôơuưy")
+_HAT_VOWELS = set("âêô")
+_HORN_BREVE_VOWELS = set("ăơư")
+# Middle names dropped in informal lists (practice): their absence is not a name difference.
+DROPPABLE_MIDDLE = {"văn", "thị"}
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+_BRACKETED = re.compile(r"[\(\[][^\)\]]*[\)\]]")
+_NAME_CHARS = re.compile(r"[^\w\s'-]")
+
+
+def _strip_tone(syllable: str) -> tuple[str, str | None]:
+    """Split a lower-case NFC syllable into its toneless NFC form and its tone mark, if any."""
+    decomposed = unicodedata.normalize("NFD", syllable)
+    tone = next((ch for ch in decomposed if ch in TONE_MARKS), None)
+    if tone is None:
+        return syllable, None
+    bare = "".join(ch for ch in decomposed if ch not in TONE_MARKS)
+    return unicodedata.normalize("NFC", bare), tone
+
+
+def _tone_position(bare: str) -> int | None:
+    """Index of the letter that carries the tone in canonical placement (domain.md §1 rules)."""
+    start = next((i for i, ch in enumerate(bare) if ch in _VOWELS), None)
+    if start is None:
+        return None
+    end = start
+    while end < len(bare) and bare[end] in _VOWELS:
+        end += 1
+    # qu- and gi-: the u / i is part of the onset when another vowel follows it.
+    if start > 0 and end - start > 1 and bare[start - 1 : start + 1] in ("qu", "gi"):
+        start += 1
+    cluster = bare[start:end]
+    has_final = end < len(bare)
+    if len(cluster) == 1:
+        return start
+    for i, ch in enumerate(cluster):
+        if ch in _HAT_VOWELS:
+            return start + i
+    if "ơ" in cluster:
+        return start + cluster.index("ơ")
+    for i, ch in enumerate(cluster):
+        if ch in _HORN_BREVE_VOWELS:
+            return start + i
+    if len(cluster) >= 3:
+        return start + 1
+    # Includes oa/oe/uy: canonical hòa, khỏe, thủy (the issues' "new" style); hoàng with a final.
+    return start + 1 if has_final else start
+
+
+@lru_cache(maxsize=65536)
+def canonical_syllable(syllable: str) -> str:
+    """Put a lower-case syllable's tone mark in one canonical place (hoà and hòa both give hòa)."""
+    bare, tone = _strip_tone(syllable)
+    if tone is None:
+        return syllable
+    pos = _tone_position(bare)
+    if pos is None:
+        return syllable
+    decomposed = unicodedata.normalize("NFD", bare[pos]) + tone
+    return unicodedata.normalize("NFC", bare[:pos] + decomposed + bare[pos + 1 :])
+
+
+def clean_text(raw: object) -> str:
+    """NFC, eth to đ, invisible characters removed, whitespace runs collapsed."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return ""
+    text = unicodedata.normalize("NFC", str(raw)).translate(_INVISIBLE)
+    text = text.replace("Ð", "Đ").replace("ð", "đ")
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Remove every diacritic and map đ to d: a key that collides distinct names on purpose."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# Onsets and finals typists confuse by dialect; mapped together only to find candidates.
+_PHONETIC_ONSETS = (
+    ("ngh", "ng"),
+    ("gh", "g"),
+    ("tr", "ch"),
+    ("gi", "z"),
+    ("d", "z"),
+    ("r", "z"),
+    ("v", "z"),
+    ("s", "x"),
+    ("l", "n"),
+    ("k", "c"),
+    ("q", "c"),
+)
+_PHONETIC_FINALS = (("nh", "n"), ("ng", "n"), ("ch", "t"), ("c", "t"))
+
+
+@lru_cache(maxsize=65536)
+def phonetic_syllable(folded: str) -> str:
+    word = folded.lower()
+    for old, new in _PHONETIC_ONSETS:
+        if word.startswith(old):
+            word = new + word[len(old) :]
+            break
+    for old, new in _PHONETIC_FINALS:
+        if word.endswith(old) and len(word) > len(old):
+            word = word[: -len(old)] + new
+            break
+    return word.replace("y", "i")
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A parsed name. `canonical` is lower case, NFC, new-style tones: equal means same spelling."""
+
+    display: str
+    canonical: str
+    family: str
+    middle: str
+    given: str
+    note: str
+    damaged: bool
+
+    @property
+    def folded(self) -> str:
+        return fold(self.canonical)
+
+    @property
+    def has_diacritics(self) -> bool:
+        return self.folded != self.canonical
+
+    @property
+    def without_common_middle(self) -> str:
+        """Canonical name with the often-dropped Văn/Thị removed."""
+        return " ".join(w for w in self.canonical.split() if w not in DROPPABLE_MIDDLE) or ""
+
+
+@lru_cache(maxsize=262144)
+def parse_name(raw: object) -> Name:
+    text = clean_text(raw)
+    damaged = "\ufffd" in text
+    notes = [m.strip("()[] ") for m in _BRACKETED.findall(text)]
+    text = _BRACKETED.sub(" ", text)
+    text = _SPACES.sub(" ", _NAME_CHARS.sub(" ", text)).strip()
+    words = [canonical_syllable(w) for w in text.lower().split()]
+    canonical = " ".join(words)
+    display = " ".join(w[:1].upper() + w[1:] for w in words)
+    family = words[0] if len(words) > 1 else ""
+    given = words[-1] if words else ""
+    middle = " ".join(words[1:-1])
+    return Name(display, canonical, family, middle, given, "; ".join(notes), damaged)
+
+
+def names_agree(list_name: Name, register_name: Name) -> bool:
+    """True when two names differ at most in formatting, a dropped Văn/Thị, or missing diacritics.
+
+    A list typed without any diacritics cannot contradict a register name that folds to it: that
+    is missing information, not a different name. i/y variants (Lý/Lí) are real differences.
+    """
+    if list_name.canonical == register_name.canonical:
+        return True
+    if list_name.without_common_middle == register_name.without_common_middle:
+        return True
+    if not list_name.has_diacritics:
+        listed = fold(list_name.without_common_middle)
+        return listed in (register_name.folded, fold(register_name.without_common_middle))
+    return False

@@ -1,0 +1,227 @@
+"""One reconciliation run: the stages in order, the same whether a Prefect flow or a plain call
+executes them.
+
+`call(stage, *args)` runs one stage. The default calls the function directly; flows/ passes one
+that runs each stage as a Prefect task. So the order of stages, what a skipped list means and how
+counts add up live here once, and flows/ only wires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from reconcile.config import ListConfig, RunConfig
+from reconcile.findings import LinkedList, build_findings
+from reconcile.ingest import IngestedList, UnreadableListError, ingest_list
+from reconcile.kinds import ListKind
+from reconcile.matching.decision import Thresholds, find_register_duplicates, link
+from reconcile.normalize.people import normalize_people
+from reconcile.validate import REJECTED_COLUMNS, MissingColumnsError, Validated, validate_list
+
+
+class RunError(Exception):
+    """The run cannot go on at all (the register itself is unreadable). Bilingual message."""
+
+
+@dataclass
+class ListCounts:
+    """What happened to one input file's rows. Counts only: safe for summaries and logs."""
+
+    label: str
+    kind: str
+    file: str
+    rows_read: int = 0
+    valid: int = 0
+    rejected: int = 0
+    match: int = 0
+    possible: int = 0
+    none: int = 0
+    skipped: str | None = None
+    sheets_without_table: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreparedList:
+    spec: ListConfig
+    counts: ListCounts
+    people: pd.DataFrame | None = None
+    rejected: pd.DataFrame | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    started: dt.datetime
+    register: PreparedList
+    lists: list[PreparedList]
+    findings: pd.DataFrame
+    links: pd.DataFrame
+    rejected: pd.DataFrame
+    duplicates: int
+
+
+# ---- the stages: plain functions of data ----
+
+
+def ingest_stage(spec: ListConfig) -> IngestedList:
+    return ingest_list(spec.path, spec.kind, spec.label, spec.columns)
+
+
+def validate_stage(ingested: IngestedList) -> Validated:
+    return validate_list(ingested)
+
+
+def normalize_stage(
+    valid: pd.DataFrame, kind: ListKind, hamlet_aliases: dict[str, str]
+) -> pd.DataFrame:
+    return normalize_people(valid, kind, hamlet_aliases=hamlet_aliases)
+
+
+def match_stage(
+    register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds
+) -> tuple[list[LinkedList], pd.DataFrame]:
+    linked = []
+    for item in lists:
+        links, scored = link(item.people, register, thresholds)
+        linked.append(LinkedList(item.spec.label, item.spec.kind, item.people, links, scored))
+    return linked, find_register_duplicates(register, thresholds)
+
+
+def findings_stage(
+    register: pd.DataFrame, duplicates: pd.DataFrame, linked: list[LinkedList]
+) -> pd.DataFrame:
+    return build_findings(register, duplicates, linked)
+
+
+def report_stage(result: RunResult, out_dir: Path) -> Path:
+    from reconcile.report.output import write_run
+
+    return write_run(result, out_dir)
+
+
+STAGES: dict[str, Callable] = {
+    "ingest": ingest_stage,
+    "validate": validate_stage,
+    "normalize": normalize_stage,
+    "match": match_stage,
+    "findings": findings_stage,
+    "report": report_stage,
+}
+STAGE_LABELS = {
+    "ingest": "Đọc tệp / reading",
+    "validate": "Kiểm tra / validating",
+    "normalize": "Chuẩn hóa / normalising",
+    "match": "Ghép người / matching",
+    "findings": "Tìm sai lệch / finding discrepancies",
+    "report": "Ghi kết quả / writing outputs",
+}
+
+
+def call_directly(stage: str, *args):
+    return STAGES[stage](*args)
+
+
+Progress = Callable[[str], None]
+
+
+def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> PreparedList:
+    counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
+    try:
+        ingested = call("ingest", spec)
+        counts.rows_read = len(ingested.frame)
+        counts.sheets_without_table = ingested.sheets_without_table
+        validated = call("validate", ingested)
+    except (UnreadableListError, MissingColumnsError) as exc:
+        counts.skipped = str(exc)
+        progress(f"  ! {spec.path.name}: bỏ qua / skipped")
+        return PreparedList(spec, counts)
+    counts.valid, counts.rejected = len(validated.valid), len(validated.rejected)
+    people = call("normalize", validated.valid, spec.kind, config.hamlet_aliases)
+    progress(
+        f"  {spec.path.name}: {counts.rows_read} dòng / rows, {counts.valid} hợp lệ / valid, "
+        f"{counts.rejected} bị loại / rejected"
+    )
+    return PreparedList(spec, counts, people, validated.rejected)
+
+
+def _links_frame(linked: list[LinkedList], register: pd.DataFrame) -> pd.DataFrame:
+    frames = []
+    for item in linked:
+        people = item.people.loc[item.links["left"]]
+        right = item.links["right"]
+        person = right.map(lambda i: register.at[i, "person_id"] if pd.notna(i) else "")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_file": people["source_file"].to_numpy(),
+                    "source_sheet": people["source_sheet"].to_numpy(),
+                    "source_row": people["source_row"].to_numpy(),
+                    "person_id": person.where(item.links["decision"] != "none", "").to_numpy(),
+                    "decision": item.links["decision"].to_numpy(),
+                    "score": item.links["score"].to_numpy(),
+                }
+            )
+        )
+    columns = ["source_file", "source_sheet", "source_row", "person_id", "decision", "score"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def run_reconciliation(
+    config: RunConfig,
+    call: Callable = call_directly,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[RunResult, Path]:
+    """Run every stage; return the result and the run's output folder."""
+    say = progress or (lambda _: None)
+    started = now or dt.datetime.now().astimezone()
+    run_id = started.strftime("%Y%m%d-%H%M%S")
+
+    say(f"[1/4] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
+    register = _prepare(config.register, config, call, say)
+    if register.people is None:
+        raise RunError(
+            f"Không đọc được dữ liệu dân cư, không thể đối soát / the register could "
+            f"not be read, nothing to reconcile: {register.counts.skipped}"
+        )
+    lists = [_prepare(spec, config, call, say) for spec in config.lists]
+    usable = [item for item in lists if item.people is not None]
+
+    say(
+        f"[2/4] {STAGE_LABELS['match']}: {len(register.people)} cư dân / residents, "
+        f"{sum(len(i.people) for i in usable)} dòng danh sách / list rows"
+    )
+    thresholds = Thresholds(**config.matching.model_dump())
+    linked, duplicates = call("match", register.people, usable, thresholds)
+    for item, linked_list in zip(usable, linked, strict=True):
+        decisions = linked_list.links["decision"].value_counts()
+        for decision in ("match", "possible", "none"):
+            setattr(item.counts, decision, int(decisions.get(decision, 0)))
+
+    say(f"[3/4] {STAGE_LABELS['findings']}")
+    findings = call("findings", register.people, duplicates, linked)
+    rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
+    rejected = (
+        pd.concat(rejected_parts, ignore_index=True)
+        if rejected_parts
+        else (pd.DataFrame(columns=REJECTED_COLUMNS))
+    )
+    result = RunResult(
+        run_id,
+        started,
+        register,
+        lists,
+        findings,
+        _links_frame(linked, register.people),
+        rejected,
+        len(duplicates),
+    )
+
+    say(f"[4/4] {STAGE_LABELS['report']}: {len(findings)} sai lệch / findings")
+    run_dir = call("report", result, config.out_dir)
+    return result, run_dir

@@ -1,0 +1,81 @@
+"""The machine-readable outputs: findings.csv, links.csv, rejected.csv, summary.json.
+
+CSV is UTF-8 with BOM so Excel shows Vietnamese right. Outside the review workbook ID numbers are
+masked, and summary.json holds counts only (domain.md §5).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, ID_FIELDS
+from reconcile.normalize.identifiers import PersonalId
+
+
+def mask_id(value: object) -> str:
+    text = "" if value is None else str(value)
+    if len(text) < 6:
+        return "*" * len(text)
+    return PersonalId(text).masked() if text.isdigit() else text[:3] + "*" * (len(text) - 3)
+
+
+def masked_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    out = findings[FINDING_COLUMNS].copy()
+    is_id = out["field"].isin(ID_FIELDS)
+    for column in ("source_value", "register_value"):
+        out.loc[is_id, column] = out.loc[is_id, column].map(mask_id)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def summary(result) -> dict:
+    """Counts of one run, no personal data: rows read = valid + rejected per file, and
+    valid = match + possible + none per list."""
+    inputs = [asdict(result.register.counts)] + [asdict(item.counts) for item in result.lists]
+    for entry in inputs:
+        entry.pop("sheets_without_table", None)
+    by_type = Counter(result.findings["type"])
+    by_list = Counter(result.findings["list_label"])
+    checks = {
+        "rows_read_equals_valid_plus_rejected": all(
+            e["rows_read"] == e["valid"] + e["rejected"] for e in inputs if not e["skipped"]
+        ),
+        "valid_equals_match_possible_none": all(
+            e["valid"] == e["match"] + e["possible"] + e["none"]
+            for e in inputs[1:]
+            if not e["skipped"]
+        ),
+    }
+    return {
+        "run_id": result.run_id,
+        "started": result.started.isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "skipped_lists": [
+            {"file": e["file"], "reason": e["skipped"]} for e in inputs if e["skipped"]
+        ],
+        "register_duplicate_pairs": result.duplicates,
+        "findings_total": int(len(result.findings)),
+        "findings_by_type": {t: by_type.get(t, 0) for t in FINDING_LABELS},
+        "findings_by_list": dict(sorted(by_list.items())),
+        "rejected_rows": int(len(result.rejected)),
+        "checks": checks,
+    }
+
+
+def write_machine_files(result, folder: Path) -> dict:
+    write_csv(masked_findings(result.findings), folder / "findings.csv")
+    write_csv(result.links, folder / "links.csv")
+    write_csv(result.rejected, folder / "rejected.csv")
+    data = summary(result)
+    (folder / "summary.json").write_text(
+        json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return data

@@ -1,0 +1,47 @@
+"""Write a run's folder all at once: everything goes into a hidden staging folder, which is renamed
+into place only when complete. A crash leaves earlier runs untouched and no partial folder under
+its final name. Files are readable by their owner only (personal data)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from reconcile.report.files import write_machine_files
+from reconcile.report.workbook import write_review_workbook
+
+STAGING_PREFIX = ".partial-"
+
+
+def _owner_only(path: Path) -> None:
+    # On Windows chmod only toggles read-only; the user profile's ACLs already keep files private.
+    path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def _free_name(out_dir: Path, run_id: str) -> Path:
+    target, n = out_dir / run_id, 1
+    while target.exists():
+        n += 1
+        target = out_dir / f"{run_id}-{n}"
+    return target
+
+
+def write_run(result, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = _free_name(out_dir, result.run_id)
+    staging = out_dir / f"{STAGING_PREFIX}{target.name}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(mode=0o700)
+    try:
+        summary = write_machine_files(result, staging)
+        write_review_workbook(result, summary, staging / "review.xlsx")
+        for path in staging.iterdir():
+            _owner_only(path)
+        _owner_only(staging)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,613 @@
+"""A whole synthetic commune: the police register and one list of each kind, with formatting noise
+that must not raise findings and planted discrepancies of every finding type that must.
+
+The planted truth is written beside the lists (truth/findings.csv, truth/links.csv), so the
+end-to-end test measures precision and recall per finding type.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from reconcile.normalize.names import fold
+from reconcile.synthetic.paperwork import Paperwork, write_paperwork
+from reconcile.synthetic.people import (
+    AS_OF,
+    HAMLETS,
+    Population,
+    Resident,
+    build_households,
+    century_sex_digit,
+    misspelled_given,
+    noisy_name,
+    random_birth,
+)
+
+DEFAULT_SEED = 6
+DEFAULT_SIZE = 2000
+TRUTH_FINDING_COLUMNS = [
+    "type",
+    "list_kind",
+    "source_file",
+    "source_row",
+    "person_id",
+    "related_person_id",
+    "field",
+]
+TRUTH_LINK_COLUMNS = ["source_file", "source_row", "person_id", "ambiguous"]
+SEX_WORDS = {"M": ["Nam", "nam", "NAM"], "F": ["Nữ", "nữ", "NỮ", "Nu"]}
+
+
+@dataclass
+class Row:
+    """One list row to write, and what it truly is."""
+
+    values: dict[str, object]
+    person_id: str  # "" for someone not in the register
+    findings: list[tuple[str, str]] = field(default_factory=list)  # (type, field)
+    related: str = ""
+    ambiguous: bool = False
+
+
+@dataclass
+class ListPlan:
+    kind: str
+    file: str
+    paperwork: Paperwork
+    rows: list[Row]
+    group_by_hamlet: bool = False
+
+
+class Commune:
+    def __init__(self, seed: int, size: int):
+        self.rng = random.Random(seed)
+        self.population = Population(self.rng)
+        self.residents = build_households(self.rng, self.population, size)
+        self.by_id = {r.person_id: r for r in self.residents}
+        self.reserved: set[str] = set()  # residents planted once, kept out of random sampling
+        self.register_truth: list[dict[str, str]] = []
+        self.register_extra: list[Resident] = []
+        self.register_id_override: dict[str, str] = {}
+        self.register_blank: dict[str, set[str]] = {}  # person → register fields left empty
+
+    # ---- choosing people ----
+    def pick(self, pool: list[Resident], k: int) -> list[Resident]:
+        free = [r for r in pool if r.person_id not in self.reserved and not r.deceased]
+        chosen = self.rng.sample(free, min(k, len(free)))
+        self.reserved.update(r.person_id for r in chosen)
+        return chosen
+
+    def alive(self, lo: int = 0, hi: int = 200) -> list[Resident]:
+        return [r for r in self.residents if not r.deceased and lo <= r.age <= hi]
+
+    # ---- writing values the way typists do ----
+    def sex_word(self, sex: str) -> str:
+        return self.rng.choice(SEX_WORDS[sex])
+
+    def date_cell(self, date: dt.date) -> object:
+        roll = self.rng.random()
+        if roll < 0.5:
+            return date  # a real Excel date
+        if roll < 0.85:
+            return date.strftime("%d/%m/%Y")
+        return f"{date.day}/{date.month}/{date.year}"
+
+    def id_cell(self, personal_id: str) -> object:
+        roll = self.rng.random()
+        if roll < 0.25 and personal_id.startswith("0"):
+            return int(personal_id)  # typed as a number: Excel drops the leading zero
+        if roll < 0.35:
+            return f"{personal_id[:3]} {personal_id[3:6]} {personal_id[6:]}"
+        return personal_id
+
+    # ---- register-level plants ----
+    def plant_register(self) -> None:
+        rng = self.rng
+        for original in self.pick(self.alive(), 4):
+            copy = replace(
+                original,
+                person_id=f"NK{len(self.residents) + len(self.register_extra) + 1:06d}",
+                household=f"HO9{len(self.register_extra):04d}",
+                relation="Chủ hộ",
+                personal_id=original.personal_id if rng.random() < 0.5 else "",
+            )
+            self.register_extra.append(copy)
+            self.reserved.add(copy.person_id)
+            self.register_truth.append(
+                {
+                    "type": "register_duplicate",
+                    "person_id": copy.person_id,
+                    "related_person_id": original.person_id,
+                    "field": "",
+                }
+            )
+        for resident in self.pick(self.alive(14), 3):
+            wrong_year = (resident.birth.year + rng.choice([-3, -2, 2, 3])) % 100
+            pid = resident.personal_id
+            self.register_id_override[resident.person_id] = f"{pid[:4]}{wrong_year:02d}{pid[6:]}"
+            self.register_truth.append(
+                {
+                    "type": "id_invalid",
+                    "person_id": resident.person_id,
+                    "related_person_id": "",
+                    "field": "personal_id",
+                }
+            )
+        # Two pairs of namesakes: same name, birth year, sex and hamlet; different people.
+        self.namesakes: list[tuple[Resident, Resident]] = []
+        for original in self.pick(self.alive(30, 75), 2):
+            other_birth = random_birth(rng, original.birth.year)
+            while other_birth == original.birth:
+                other_birth = random_birth(rng, original.birth.year)
+            twin = replace(
+                original,
+                person_id=f"NK{len(self.residents) + len(self.register_extra) + 1:06d}",
+                household=f"HO8{len(self.namesakes):04d}",
+                relation="Chủ hộ",
+                birth=other_birth,
+                personal_id=self.population.personal_id(original.sex, other_birth),
+                insurance=self.population.insurance(),
+            )
+            self.register_extra.append(twin)
+            self.reserved.add(twin.person_id)
+            self.by_id[twin.person_id] = twin
+            self.namesakes.append((original, twin))
+
+    # ---- the lists ----
+    def person_row(
+        self,
+        r: Resident,
+        headers: dict[str, str],
+        *,
+        year_only=False,
+        drop_middle=False,
+        with_id=True,
+    ) -> Row:
+        """A faithful row for resident r, with formatting noise only. headers: field → header."""
+        values: dict[str, object] = {headers["name"]: noisy_name(self.rng, r, drop_middle)}
+        if "birth" in headers:
+            values[headers["birth"]] = r.birth.year if year_only else self.date_cell(r.birth)
+        if "sex" in headers:
+            values[headers["sex"]] = self.sex_word(r.sex)
+        if "id" in headers and with_id:
+            values[headers["id"]] = self.id_cell(r.personal_id)
+        if "hamlet" in headers:
+            values[headers["hamlet"]] = r.hamlet if self.rng.random() < 0.7 else r.hamlet.lower()
+        return Row(values, r.person_id)
+
+    def mutate(self, row: Row, r: Resident, kind: str, headers: dict[str, str]) -> None:
+        """Plant one real difference of `kind` into a faithful row."""
+        rng = self.rng
+        if kind == "name_differs":
+            row.values[headers["name"]] = f"{r.family} {r.middle} {misspelled_given(rng, r.given)}"
+            row.findings.append((kind, "full_name"))
+        elif kind == "birth_date_differs":
+            current = row.values[headers["birth"]]
+            if isinstance(current, int):
+                row.values[headers["birth"]] = r.birth.year + rng.choice([-1, 1])
+            else:
+                shift = rng.choice([-40, -9, -3, 3, 9, 40])
+                row.values[headers["birth"]] = self.date_cell(r.birth + dt.timedelta(days=shift))
+            row.findings.append((kind, "birth_date"))
+        elif kind == "sex_differs":
+            row.values[headers["sex"]] = self.sex_word("F" if r.sex == "M" else "M")
+            row.findings.append((kind, "sex"))
+        elif kind == "id_differs":
+            pid = r.personal_id
+            row.values[headers["id"]] = (
+                f"{pid[:6]}{(int(pid[6:]) + rng.randint(1, 9999)) % 10**6:06d}"
+            )
+            row.findings.append((kind, "personal_id"))
+        elif kind == "id_invalid":
+            pid = r.personal_id
+            flipped = str(int(pid[3]) ^ 1)  # the other sex in the same century
+            row.values[headers["id"]] = pid[:3] + flipped + pid[4:]
+            row.findings.append((kind, "personal_id"))
+
+    def outsider_row(
+        self, headers: dict[str, str], lo: int, hi: int, finding: str, *, year_only=False
+    ) -> Row:
+        sex = self.rng.choice("MF")
+        birth = random_birth(self.rng, AS_OF.year - self.rng.randint(lo, hi))
+        stranger = self.population.outsider(sex, birth)
+        row = self.person_row(stranger, headers, year_only=year_only)
+        row.person_id = ""
+        row.findings.append((finding, ""))
+        return row
+
+    def lists(self) -> list[ListPlan]:
+        rng = self.rng
+        plans = []
+
+        # Births: every child born since 2025 (in the register), and some who never reached it.
+        h = {
+            "name": "Họ và tên",
+            "birth": "Ngày, tháng, năm sinh",
+            "sex": "Giới tính",
+            "id": "Số định danh cá nhân",
+            "hamlet": "Nơi cư trú",
+        }
+        babies = [
+            r
+            for r in self.residents
+            if r.birth.year >= 2025 and r.person_id not in self.reserved and not r.deceased
+        ]
+        self.reserved.update(r.person_id for r in babies)
+        rows = [self.person_row(r, h) for r in babies]
+        for row, r in zip(rows[:2], babies[:2], strict=False):
+            self.mutate(row, r, "sex_differs", h)
+            row.findings.append(("id_invalid", "personal_id"))  # its ID now contradicts its sex
+        rows += [self.outsider_row(h, 0, 1, "birth_not_in_register") for _ in range(5)]
+        for row in rows:
+            row.values["Dân tộc"] = "Kinh"
+            row.values["Ngày đăng ký"] = (AS_OF - dt.timedelta(days=rng.randint(1, 300))).strftime(
+                "%d/%m/%Y"
+            )
+        rng.shuffle(rows)
+        plans.append(
+            ListPlan(
+                "birth",
+                "khai_sinh.xlsx",
+                Paperwork(
+                    "UBND XÃ AN BÌNH",
+                    "SỔ ĐĂNG KÝ KHAI SINH",
+                    "Năm 2025 - 2026",
+                    [
+                        "STT",
+                        h["name"],
+                        h["birth"],
+                        h["sex"],
+                        "Dân tộc",
+                        h["id"],
+                        h["hamlet"],
+                        "Ngày đăng ký",
+                    ],
+                    extra_title_rows=1,
+                ),
+                rows,
+            )
+        )
+
+        # Deaths: those the register already marks dead, and planted ones it still shows alive.
+        h = {
+            "name": "Họ và tên người chết",
+            "birth": "Năm sinh",
+            "sex": "Giới tính",
+            "id": "Số CCCD/CMND",
+            "hamlet": "Nơi cư trú cuối cùng",
+        }
+        already = [r for r in self.residents if r.deceased]
+        still_active = self.pick(self.alive(60), 8)
+        rows = [self.person_row(r, h, year_only=True) for r in already]
+        for r in still_active:
+            row = self.person_row(r, h, year_only=True)
+            row.findings.append(("deceased_still_active", "status"))
+            rows.append(row)
+        for row in rows:
+            row.values["Ngày chết"] = (AS_OF - dt.timedelta(days=rng.randint(5, 600))).strftime(
+                "%d/%m/%Y"
+            )
+        rng.shuffle(rows)
+        plans.append(
+            ListPlan(
+                "death",
+                "khai_tu.xlsx",
+                Paperwork(
+                    "UBND XÃ AN BÌNH",
+                    "SỔ ĐĂNG KÝ KHAI TỬ",
+                    "Năm 2025 - 2026",
+                    ["STT", h["name"], h["birth"], h["sex"], h["id"], "Ngày chết", h["hamlet"]],
+                ),
+                rows,
+            )
+        )
+
+        # Vaccination: young children, no ID column; field differences planted.
+        h = {"name": "Họ và tên trẻ", "birth": "Ngày sinh", "sex": "Giới tính", "hamlet": "Thôn"}
+        kids = self.pick(self.alive(0, 6), 110)
+        rows = [self.person_row(r, h) for r in kids]
+        plants = ["name_differs"] * 4 + ["birth_date_differs"] * 4 + ["sex_differs"] * 3
+        for row, r, kind in zip(rows, kids, plants, strict=False):
+            self.mutate(row, r, kind, h)
+        rows += [self.outsider_row(h, 0, 5, "not_in_register") for _ in range(4)]
+        mothers = {
+            r.household: r.name
+            for r in self.residents
+            if r.sex == "F" and r.relation in ("Vợ", "Chủ hộ")
+        }
+        for row in rows:
+            row.values["Họ tên mẹ"] = (
+                mothers.get(self.by_id[row.person_id].household, "") if (row.person_id) else ""
+            )
+            row.values["Vắc xin"] = rng.choice(["Sởi - Rubella", "DPT-VGB-Hib", "Bại liệt (IPV)"])
+        rng.shuffle(rows)
+        plans.append(
+            ListPlan(
+                "vaccination",
+                "tiem_chung.xlsx",
+                Paperwork(
+                    "TRẠM Y TẾ XÃ AN BÌNH",
+                    "DANH SÁCH TRẺ TIÊM CHỦNG",
+                    "Tháng 10 năm 2026",
+                    ["STT", h["name"], h["birth"], h["sex"], "Họ tên mẹ", h["hamlet"], "Vắc xin"],
+                ),
+                rows,
+            )
+        )
+
+        plans.append(self.welfare_plan(still_active))
+
+        # Youth Union: 16–30, with IDs.
+        h = {
+            "name": "Họ và tên",
+            "birth": "Ngày sinh",
+            "sex": "Giới tính",
+            "id": "Số định danh",
+            "hamlet": "Chi đoàn",
+        }
+        youth = self.pick(self.alive(16, 30), 130)
+        rows = [self.person_row(r, h) for r in youth]
+        plants = ["name_differs"] * 3 + ["id_differs"] * 3 + ["id_invalid"] * 3
+        for row, r, kind in zip(rows, youth, plants, strict=False):
+            self.mutate(row, r, kind, h)
+        for row, r in zip(rows[9:11], youth[9:11], strict=False):  # register lacks their ID
+            self.register_blank.setdefault(r.person_id, set()).add("personal_id")
+            row.findings.append(("missing_in_register", "personal_id"))
+        rows += [self.outsider_row(h, 16, 30, "not_in_register") for _ in range(3)]
+        rng.shuffle(rows)
+        plans.append(
+            ListPlan(
+                "membership",
+                "doan_thanh_nien.xlsx",
+                Paperwork(
+                    "ĐOÀN TNCS HỒ CHÍ MINH XÃ AN BÌNH",
+                    "DANH SÁCH ĐOÀN VIÊN",
+                    "Năm 2026",
+                    ["STT", h["name"], h["birth"], h["sex"], h["id"], h["hamlet"]],
+                    signer_right="TM. BAN CHẤP HÀNH\nBÍ THƯ",
+                    extra_title_rows=2,
+                ),
+                rows,
+            )
+        )
+
+        # Elderly association: year of birth only, grouped by hamlet rows, no hamlet column.
+        h = {"name": "Họ và tên", "birth": "Năm sinh", "sex": "Giới tính"}
+        elders = self.pick(self.alive(60), 160)
+        rows = [self.person_row(r, h, year_only=True, drop_middle=True) for r in elders]
+        plants = ["sex_differs"] * 2 + ["birth_date_differs"] * 2
+        for row, r, kind in zip(rows, elders, plants, strict=False):
+            self.mutate(row, r, kind, h)
+        for row, r in zip(rows[4:20], elders[4:20], strict=False):  # typed without diacritics
+            row.values[h["name"]] = fold(r.name)
+        outsiders = [
+            self.outsider_row(h, 60, 90, "not_in_register", year_only=True) for _ in range(3)
+        ]
+        hamlet_of = {
+            id(row): (self.by_id[row.person_id].hamlet if row.person_id else rng.choice(HAMLETS))
+            for row in rows + outsiders
+        }
+        rows = sorted(rows + outsiders, key=lambda row: HAMLETS.index(hamlet_of[id(row)]))
+        plans.append(
+            ListPlan(
+                "membership",
+                "hoi_nguoi_cao_tuoi.xlsx",
+                Paperwork(
+                    "HỘI NGƯỜI CAO TUỔI XÃ AN BÌNH",
+                    "DANH SÁCH HỘI VIÊN HỘI NGƯỜI CAO TUỔI",
+                    "Năm 2026",
+                    ["STT", h["name"], h["birth"], h["sex"], "Ghi chú"],
+                    signer_right="TM. BAN CHẤP HÀNH\nCHỦ TỊCH HỘI",
+                ),
+                rows,
+                group_by_hamlet=True,
+            )
+        )
+        self._hamlet_of = hamlet_of
+        return plans
+
+    def welfare_plan(self, dead_in_death_list: list[Resident]) -> ListPlan:
+        rng = self.rng
+        h = {
+            "name": "Họ và tên",
+            "birth": "Năm sinh",
+            "sex": "Giới tính",
+            "id": "Số CCCD",
+            "hamlet": "Thôn",
+        }
+        beneficiaries = self.pick(self.alive(80), 70) + self.pick(self.alive(20, 79), 20)
+        rows = []
+        for r in beneficiaries:
+            row = self.person_row(r, h, year_only=True)
+            row.values["Số thẻ BHYT"] = r.insurance
+            rows.append(row)
+        plants = ["id_differs"] * 3
+        for row, r, kind in zip(rows, beneficiaries, plants, strict=False):
+            self.mutate(row, r, kind, h)
+        for row, r in zip(rows[3:7], beneficiaries[3:7], strict=False):
+            self.register_blank.setdefault(r.person_id, set()).add("insurance_number")
+            row.findings.append(("missing_in_register", "insurance_number"))
+        dead = [r for r in self.residents if r.deceased][:3] + dead_in_death_list[:2]
+        for r in dead:
+            row = self.person_row(r, h, year_only=True)
+            row.values["Số thẻ BHYT"] = r.insurance
+            row.findings.append(("benefit_to_deceased", "status"))
+            rows.append(row)
+        for original, twin in self.namesakes:
+            row = self.person_row(original, h, year_only=True, with_id=False)
+            row.values[h["name"]] = original.name
+            row.ambiguous = True
+            row.related = twin.person_id
+            row.findings.append(("ambiguous_match", ""))
+            rows.append(row)
+        rows += [self.outsider_row(h, 20, 90, "not_in_register", year_only=True) for _ in range(2)]
+        for row in rows:
+            row.values["Đối tượng"] = rng.choice(["NCT từ đủ 80 tuổi", "Người khuyết tật nặng"])
+            row.values["Mức hưởng"] = rng.choice([500000, 750000, 1000000])
+        rng.shuffle(rows)
+        return ListPlan(
+            "welfare",
+            "tro_cap_xa_hoi.xlsx",
+            Paperwork(
+                "UBND XÃ AN BÌNH",
+                "DANH SÁCH CHI TRẢ TRỢ CẤP XÃ HỘI HÀNG THÁNG",
+                "Tháng 11 năm 2026",
+                [
+                    "STT",
+                    h["name"],
+                    h["birth"],
+                    h["sex"],
+                    h["id"],
+                    "Số thẻ BHYT",
+                    h["hamlet"],
+                    "Đối tượng",
+                    "Mức hưởng",
+                ],
+            ),
+            rows,
+        )
+
+    def register_paperwork(self) -> tuple[Paperwork, dict[str, int]]:
+        headers = [
+            "STT",
+            "Mã nhân khẩu",
+            "Mã hộ",
+            "Họ và tên",
+            "Ngày sinh",
+            "Giới tính",
+            "Số định danh cá nhân",
+            "Số thẻ BHYT",
+            "Thôn/xóm",
+            "Quan hệ với chủ hộ",
+            "Tình trạng",
+        ]
+        entries: list[dict[str, object] | str] = []
+        order: list[str] = []
+        for r in self.residents + self.register_extra:
+            blank = self.register_blank.get(r.person_id, set())
+            entries.append(
+                {
+                    "Mã nhân khẩu": r.person_id,
+                    "Mã hộ": r.household,
+                    "Họ và tên": r.name,
+                    "Ngày sinh": r.birth.strftime("%d/%m/%Y"),
+                    "Giới tính": "Nam" if r.sex == "M" else "Nữ",
+                    "Số định danh cá nhân": ""
+                    if "personal_id" in blank
+                    else self.register_id_override.get(r.person_id, r.personal_id),
+                    "Số thẻ BHYT": "" if "insurance_number" in blank else r.insurance,
+                    "Thôn/xóm": r.hamlet,
+                    "Quan hệ với chủ hộ": r.relation,
+                    "Tình trạng": "Đã chết" if r.deceased else "Đang cư trú",
+                }
+            )
+            order.append(r.person_id)
+        doc = Paperwork(
+            "CÔNG AN XÃ AN BÌNH",
+            "DỮ LIỆU DÂN CƯ XÃ AN BÌNH",
+            "Trích xuất ngày 15/11/2026",
+            headers,
+            entries,
+            sheet_name="Dân cư",
+            signer_right="TRƯỞNG CÔNG AN XÃ",
+        )
+        return doc, dict(enumerate(order))
+
+
+def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> Path:
+    """Write the register, the lists, truth/ and reconcile.toml into out_dir; return the config."""
+    commune = Commune(seed, size)
+    commune.plant_register()
+    plans = commune.lists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    truth: list[dict[str, object]] = []
+    links: list[dict[str, object]] = []
+
+    register_doc, order = commune.register_paperwork()
+    register_rows = write_paperwork(register_doc, out_dir / "dan_cu.xlsx")
+    row_of = {order[i]: excel_row for i, excel_row in enumerate(register_rows)}
+    for item in commune.register_truth:
+        truth.append(
+            {
+                "list_kind": "register",
+                "source_file": "dan_cu.xlsx",
+                "source_row": row_of[item["person_id"]],
+                **item,
+            }
+        )
+
+    for plan in plans:
+        entries: list[dict[str, object] | str] = []
+        last_hamlet = None
+        for row in plan.rows:
+            if plan.group_by_hamlet:
+                hamlet = commune._hamlet_of[id(row)]
+                if hamlet != last_hamlet:
+                    entries.append(hamlet)
+                    last_hamlet = hamlet
+            entries.append(row.values)
+        plan.paperwork.entries = entries
+        excel_rows = write_paperwork(plan.paperwork, out_dir / plan.file)
+        for row, excel_row in zip(plan.rows, excel_rows, strict=True):
+            links.append(
+                {
+                    "source_file": plan.file,
+                    "source_row": excel_row,
+                    "person_id": row.person_id,
+                    "ambiguous": int(row.ambiguous),
+                }
+            )
+            for kind, field_name in row.findings:
+                truth.append(
+                    {
+                        "type": kind,
+                        "list_kind": plan.kind,
+                        "source_file": plan.file,
+                        "source_row": excel_row,
+                        "person_id": row.person_id,
+                        "related_person_id": row.related,
+                        "field": field_name,
+                    }
+                )
+
+    truth_dir = out_dir / "truth"
+    truth_dir.mkdir(exist_ok=True)
+    _write_csv(truth_dir / "findings.csv", TRUTH_FINDING_COLUMNS, truth)
+    _write_csv(truth_dir / "links.csv", TRUTH_LINK_COLUMNS, links)
+    config = out_dir / "reconcile.toml"
+    lines = [
+        "# Xã An Bình (giả lập / synthetic): no real person's data.",
+        "",
+        "[register]",
+        'path = "dan_cu.xlsx"',
+        "",
+    ]
+    for plan in plans:
+        lines += ["[[lists]]", f'kind = "{plan.kind}"', f'path = "{plan.file}"', ""]
+    lines += ["[output]", 'dir = "../out"', ""]
+    config.write_text("\n".join(lines), encoding="utf-8")
+    return config
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> None:  # python -m reconcile.synthetic.commune [OUT_DIR]
+    import sys
+
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("sample_data")
+    print(generate_commune(out))
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["generate_commune", "century_sex_digit"]
