@@ -19,7 +19,7 @@ class ConfigError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class ListConfig(_Strict):
@@ -41,7 +41,8 @@ class MatchingConfig(_Strict):
 
 
 class RunConfig(_Strict):
-    register: ListConfig
+    # "register" in the file; a different attribute name, since BaseModel already has .register
+    population_register: ListConfig = Field(alias="register")
     lists: list[ListConfig] = Field(default_factory=list)
     out_dir: Path = Path("out")
     matching: MatchingConfig = MatchingConfig()
@@ -104,7 +105,7 @@ def build_config(
         raise ConfigError(
             f"Cấu hình ({source}) không hợp lệ / invalid configuration: {problems}"
         ) from None
-    if config.register.kind is not ListKind.REGISTER:
+    if config.population_register.kind is not ListKind.REGISTER:
         raise ConfigError("Mục [register] phải là dữ liệu dân cư / [register] must be the register")
     if any(item.kind is ListKind.REGISTER for item in config.lists):
         raise ConfigError("Chỉ một dữ liệu dân cư mỗi lần chạy / only one register per run")

@@ -80,13 +80,16 @@ def _read_csv_grid(path: Path) -> list[SheetGrid]:
             f"Tệp {path.name} không phải bảng tính hay CSV đọc được / "
             f"{path.name} is not a readable spreadsheet or CSV"
         )
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=_delimiter(text))]
     return [SheetGrid(path.stem, rows)]
+
+
+def _delimiter(text: str) -> str:
+    """The separator most used on some line: title lines above the table have none, so the
+    standard sniffer, which wants every line alike, guesses wrong on commune CSVs."""
+    lines = text[:65536].splitlines()[:200]
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d])
 
 
 def _read_excel_grid(path: Path) -> list[SheetGrid]:

@@ -183,7 +183,7 @@ def run_reconciliation(
     run_id = started.strftime("%Y%m%d-%H%M%S")
 
     say(f"[1/4] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
-    register = _prepare(config.register, config, call, say)
+    register = _prepare(config.population_register, config, call, say)
     if register.people is None:
         raise RunError(
             f"Không đọc được dữ liệu dân cư, không thể đối soát / the register could "

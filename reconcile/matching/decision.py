@@ -34,33 +34,31 @@ def link(
     scored = compare(list_people, register, pairs)
     plausible = scored[scored["score"] >= thresholds.possible]
     plausible = plausible.sort_values(["left", "score"], ascending=[True, False], kind="stable")
-
-    best = plausible.groupby("left", sort=False).head(1).set_index("left")
-    runner_up = plausible.groupby("left", sort=False).nth(1).set_index("left")["score"]
-    margin = best["score"] - runner_up.reindex(best.index)
-    ambiguous = margin < thresholds.ambiguity_margin
-    near = plausible.merge(best["score"].rename("best"), left_on="left", right_index=True)
-    near = near[(near["best"] - near["score"] < thresholds.ambiguity_margin)]
-    others = near.groupby("left")["right"].apply(lambda s: list(s.iloc[1:]))
+    plausible = plausible.assign(
+        rank=plausible.groupby("left").cumcount(),
+        best=plausible.groupby("left")["score"].transform("max"),
+    )
+    near = plausible[plausible["best"] - plausible["score"] < thresholds.ambiguity_margin]
+    ambiguous = near.groupby("left").size() > 1
+    others = near[near["rank"] > 0].groupby("left")["right"].agg(list)
 
     # One row per resident within a list: the higher score keeps the resident. A row that loses
-    # to a better row falls back to its next candidate, if it has one (two rounds suffice here).
-    chosen = best.reset_index()[["left", "right", "score"]]
+    # to a better row falls back to its next candidate, if it has one.
+    chosen = plausible.loc[plausible["rank"] == 0, ["left", "right", "score"]]
     chosen["ambiguous"] = chosen["left"].map(ambiguous).astype("boolean").fillna(False)
     taken = _one_to_one(chosen, plausible)
 
-    links = pd.DataFrame({"left": list_people.index})
-    links = links.merge(taken, on="left", how="left")
+    links = pd.DataFrame({"left": list_people.index}).merge(taken, on="left", how="left")
     links["right"] = links["right"].astype("Int64")
     links["score"] = links["score"].fillna(0.0)
     links["ambiguous"] = links["ambiguous"].astype("boolean").fillna(False).astype(bool)
     links["decision"] = "none"
     links.loc[links["score"] >= thresholds.possible, "decision"] = "possible"
     links.loc[(links["score"] >= thresholds.match) & ~links["ambiguous"], "decision"] = "match"
-    links["others"] = links["left"].map(others).map(lambda v: v if isinstance(v, list) else [])
-    links.loc[~links["ambiguous"], "others"] = pd.Series(
-        [[]] * (~links["ambiguous"]).sum(), index=links.index[~links["ambiguous"]]
-    )
+    links["others"] = [
+        others.get(left, []) if is_ambiguous else []
+        for left, is_ambiguous in zip(links["left"], links["ambiguous"], strict=True)
+    ]
     return links[LINK_COLUMNS], scored
 
 

@@ -39,6 +39,7 @@ TRUTH_FINDING_COLUMNS = [
     "field",
 ]
 TRUTH_LINK_COLUMNS = ["source_file", "source_row", "person_id", "ambiguous"]
+TRUTH_REJECTED_COLUMNS = ["source_file", "source_row", "column"]
 SEX_WORDS = {"M": ["Nam", "nam", "NAM"], "F": ["Nữ", "nữ", "NỮ", "Nu"]}
 
 
@@ -51,6 +52,7 @@ class Row:
     findings: list[tuple[str, str]] = field(default_factory=list)  # (type, field)
     related: str = ""
     ambiguous: bool = False
+    rejected_column: str = ""  # header of the cell that makes validation reject this row
 
 
 @dataclass
@@ -219,6 +221,16 @@ class Commune:
         row.findings.append((finding, ""))
         return row
 
+    def invalid_row(
+        self, headers: dict[str, str], lo: int, hi: int, key: str, value: object
+    ) -> Row:
+        """A row validation must reject: `key`'s cell holds `value` (a typing error)."""
+        row = self.outsider_row(headers, lo, hi, "not_in_register")
+        row.findings.clear()
+        row.values[headers[key]] = value
+        row.rejected_column = headers[key]
+        return row
+
     def lists(self) -> list[ListPlan]:
         rng = self.rng
         plans = []
@@ -314,6 +326,7 @@ class Commune:
         for row, r, kind in zip(rows, kids, plants, strict=False):
             self.mutate(row, r, kind, h)
         rows += [self.outsider_row(h, 0, 5, "not_in_register") for _ in range(4)]
+        rows.append(self.invalid_row(h, 1, 5, "birth", "30/02/2023"))
         mothers = {
             r.household: r.name
             for r in self.residents
@@ -358,6 +371,8 @@ class Commune:
             self.register_blank.setdefault(r.person_id, set()).add("personal_id")
             row.findings.append(("missing_in_register", "personal_id"))
         rows += [self.outsider_row(h, 16, 30, "not_in_register") for _ in range(3)]
+        rows.append(self.invalid_row(h, 16, 30, "id", "O34O98OO1234"))
+        rows.append(self.invalid_row(h, 16, 30, "birth", "12/13/2001"))
         rng.shuffle(rows)
         plans.append(
             ListPlan(
@@ -445,6 +460,7 @@ class Commune:
             row.findings.append(("ambiguous_match", ""))
             rows.append(row)
         rows += [self.outsider_row(h, 20, 90, "not_in_register", year_only=True) for _ in range(2)]
+        rows.append(self.invalid_row(h, 20, 90, "name", "   "))
         for row in rows:
             row.values["Đối tượng"] = rng.choice(["NCT từ đủ 80 tuổi", "Người khuyết tật nặng"])
             row.values["Mức hưởng"] = rng.choice([500000, 750000, 1000000])
@@ -526,6 +542,7 @@ def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAUL
     out_dir.mkdir(parents=True, exist_ok=True)
     truth: list[dict[str, object]] = []
     links: list[dict[str, object]] = []
+    rejected: list[dict[str, object]] = []
 
     register_doc, order = commune.register_paperwork()
     register_rows = write_paperwork(register_doc, out_dir / "dan_cu.xlsx")
@@ -553,6 +570,15 @@ def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAUL
         plan.paperwork.entries = entries
         excel_rows = write_paperwork(plan.paperwork, out_dir / plan.file)
         for row, excel_row in zip(plan.rows, excel_rows, strict=True):
+            if row.rejected_column:
+                rejected.append(
+                    {
+                        "source_file": plan.file,
+                        "source_row": excel_row,
+                        "column": row.rejected_column,
+                    }
+                )
+                continue
             links.append(
                 {
                     "source_file": plan.file,
@@ -578,6 +604,7 @@ def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAUL
     truth_dir.mkdir(exist_ok=True)
     _write_csv(truth_dir / "findings.csv", TRUTH_FINDING_COLUMNS, truth)
     _write_csv(truth_dir / "links.csv", TRUTH_LINK_COLUMNS, links)
+    _write_csv(truth_dir / "rejected.csv", TRUTH_REJECTED_COLUMNS, rejected)
     config = out_dir / "reconcile.toml"
     lines = [
         "# Xã An Bình (giả lập / synthetic): no real person's data.",

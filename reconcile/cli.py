@@ -1,0 +1,141 @@
+"""The `reconcile` command. Help in Vietnamese with English beside it, for the justice officer."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from reconcile.config import ConfigError, build_config, load_config, parse_list_option
+from reconcile.pipeline import RunError
+
+KINDS_HELP = "birth, death, vaccination, welfare, membership"
+
+
+def _prefect_defaults() -> None:
+    """Embedded defaults for a laptop: the temporary local API, without analytics, with time to
+    start on a slow machine (stack-notes.md)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="reconcile")
+def main() -> None:
+    """Đối soát dữ liệu dân cư với các danh sách của xã.
+    / Reconcile the commune's population register against its other lists."""
+
+
+@main.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--register",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Tệp dữ liệu dân cư (khi không dùng tệp cấu hình) / register file (without a config).",
+)
+@click.option(
+    "--list",
+    "lists",
+    multiple=True,
+    metavar="KIND=PATH",
+    help=f"Một danh sách, lặp lại được; KIND: {KINDS_HELP} / a list, repeatable.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Thư mục kết quả / output folder (default: from the config, else ./out).",
+)
+@click.option(
+    "--no-prefect",
+    is_flag=True,
+    help="Chạy trực tiếp, không qua Prefect / run the stages directly, without Prefect.",
+)
+def run(
+    config: Path | None,
+    register: Path | None,
+    lists: tuple[str, ...],
+    out: Path | None,
+    no_prefect: bool,
+) -> None:
+    """Chạy một lần đối soát / run one reconciliation.
+
+    \b
+    Với tệp cấu hình / with a config file:
+      reconcile run sample_data/reconcile.toml
+    Không cần tệp cấu hình / one-off, no config file:
+      reconcile run --register dan_cu.xlsx --list death=khai_tu.xlsx --out ket_qua
+    """
+    started = time.perf_counter()
+    try:
+        if config and (register or lists):
+            raise ConfigError(
+                "Dùng tệp cấu hình hoặc --register/--list, không dùng cả hai / "
+                "give a config file or --register/--list, not both"
+            )
+        if not config and not register:
+            raise ConfigError(
+                "Cần tệp cấu hình hoặc --register / a config file or --register is required"
+            )
+        if config:
+            settings = load_config(config, out_dir=out)
+        else:
+            parsed = [parse_list_option(item) for item in lists]
+            settings = build_config(
+                {"kind": "register", "path": register},
+                [{"kind": kind, "path": path} for kind, path in parsed],
+                out or Path("out"),
+            )
+        register_path = settings.population_register.path
+        if not register_path.exists():
+            raise ConfigError(
+                f"Không tìm thấy dữ liệu dân cư / register not found: {register_path}"
+            )
+        run_dir = _execute(settings, config, register, lists, out, no_prefect)
+    except ConfigError as exc:
+        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
+        sys.exit(2)
+    except RunError as exc:
+        click.echo(f"Lỗi / error: {exc}", err=True)
+        sys.exit(1)
+    elapsed = time.perf_counter() - started
+    click.echo(f"Xong trong {elapsed:.1f} giây / done in {elapsed:.1f} s")
+    click.echo(f"Sổ rà soát / review workbook: {run_dir / 'review.xlsx'}")
+    click.echo(f"Các tệp kết quả / all outputs: {run_dir}")
+
+
+def _execute(settings, config, register, lists, out, no_prefect: bool) -> Path:
+    if no_prefect:
+        from reconcile.pipeline import run_reconciliation
+
+        _, run_dir = run_reconciliation(settings, progress=lambda m: click.echo(m, err=True))
+        return run_dir
+    click.echo(
+        "Khởi động Prefect (lần đầu có thể mất 20 giây) / starting Prefect "
+        "(the first start may take 20 s)…",
+        err=True,
+    )
+    _prefect_defaults()
+    from flows.reconcile_flow import reconcile_flow
+
+    run_dir = reconcile_flow(
+        config_path=str(config) if config else None,
+        register_path=str(register) if register else None,
+        lists=list(lists) or None,
+        out_dir=str(settings.out_dir),
+    )
+    return Path(run_dir)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="sample_data")
+@click.option("--seed", type=int, default=None, help="Hạt giống ngẫu nhiên / random seed.")
+@click.option("--size", type=int, default=None, help="Số cư dân / number of residents.")
+def sample(out: Path, seed: int | None, size: int | None) -> None:
+    """Tạo xã mẫu giả lập / generate the synthetic sample commune (no real person)."""
+    from reconcile.synthetic.commune import DEFAULT_SEED, DEFAULT_SIZE, generate_commune
+
+    config = generate_commune(out, seed=seed or DEFAULT_SEED, size=size or DEFAULT_SIZE)
+    click.echo(f"Cấu hình mẫu / sample config: {config}")

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reconcile.kinds import ListKind
+from reconcile.normalize.people import normalize_people
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def people(kind: ListKind, rows: list[dict], file: str = "list.xlsx") -> pd.DataFrame:
+    """A normalised table from raw rows as ingest would hand them on (row i at Excel row i+2)."""
+    raw = pd.DataFrame(rows).astype(object)
+    raw = raw.where(raw.notna(), None)
+    raw["source_file"] = file
+    raw["source_sheet"] = "Sheet1"
+    raw["source_row"] = range(2, len(raw) + 2)
+    return normalize_people(raw, kind)
+
+
+@pytest.fixture
+def register():
+    return people(
+        ListKind.REGISTER,
+        [
+            {
+                "resident_code": "NK1",
+                "full_name": "Nguyễn Thị Hòa",
+                "birth_date": "12/03/1951",
+                "sex": "Nữ",
+                "personal_id": "034151000111",
+                "hamlet": "Thôn Đông",
+                "status": "Đang cư trú",
+                "insurance_number": "HT3343400000001",
+            },
+            {
+                "resident_code": "NK2",
+                "full_name": "Trần Văn Lâm",
+                "birth_date": "02/09/1990",
+                "sex": "Nam",
+                "personal_id": "034090000222",
+                "hamlet": "Thôn Đoài",
+                "status": "Đang cư trú",
+                "insurance_number": None,
+            },
+            {
+                "resident_code": "NK3",
+                "full_name": "Lê Văn Tú",
+                "birth_date": "05/05/1960",
+                "sex": "Nam",
+                "personal_id": "034060000333",
+                "hamlet": "Thôn Trung",
+                "status": "Đang cư trú",
+            },
+            {
+                "resident_code": "NK4",
+                "full_name": "Lê Văn Tú",
+                "birth_date": "20/11/1960",
+                "sex": "Nam",
+                "personal_id": "034060000444",
+                "hamlet": "Thôn Trung",
+                "status": "Đang cư trú",
+            },
+            {
+                "resident_code": "NK5",
+                "full_name": "Phạm Thị Gấm",
+                "birth_date": "1938",
+                "sex": "Nữ",
+                "personal_id": "034138000555",
+                "hamlet": "Thôn Hạ",
+                "status": "Đã chết",
+            },
+            {
+                "resident_code": "NK6",
+                "full_name": "Phạm Thị Gấm",
+                "birth_date": "1938",
+                "sex": "Nữ",
+                "personal_id": None,
+                "hamlet": "Thôn Hạ",
+                "status": "Đang cư trú",
+            },
+        ],
+        file="dan_cu.xlsx",
+    )

@@ -1,0 +1,126 @@
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from reconcile.cli import main
+from reconcile.synthetic.evaluate import score_findings
+
+from conftest import SAMPLE_DIR
+
+
+def _run_dir(output: str):
+    line = next(line for line in output.splitlines() if line.startswith("Các tệp kết quả"))
+    from pathlib import Path
+
+    return Path(line.split(": ", 1)[1])
+
+
+def test_help_is_in_vietnamese_with_english_beside_it():
+    result = CliRunner().invoke(main, ["run", "--help"])
+    assert result.exit_code == 0
+    assert "Chạy một lần đối soát / run one reconciliation" in result.output
+    assert "KIND=PATH" in result.output
+
+
+def test_one_off_run_without_a_config_file(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--no-prefect",
+            "--register",
+            str(SAMPLE_DIR / "dan_cu.xlsx"),
+            "--list",
+            f"death={SAMPLE_DIR / 'khai_tu.xlsx'}",
+            "--list",
+            f"welfare={SAMPLE_DIR / 'tro_cap_xa_hoi.xlsx'}",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    run_dir = _run_dir(result.output)
+    assert (run_dir / "review.xlsx").is_file()
+    findings = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
+    assert {"deceased_still_active", "benefit_to_deceased"} <= set(findings["type"])
+    assert set(findings["source_file"]) <= {"dan_cu.xlsx", "khai_tu.xlsx", "tro_cap_xa_hoi.xlsx"}
+
+
+def test_an_unreadable_list_is_skipped_and_the_run_goes_on(tmp_path):
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--no-prefect",
+            "--register",
+            str(SAMPLE_DIR / "dan_cu.xlsx"),
+            "--list",
+            f"membership={broken}",
+            "--list",
+            f"death={SAMPLE_DIR / 'khai_tu.xlsx'}",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((_run_dir(result.output) / "summary.json").read_text(encoding="utf-8"))
+    (skipped,) = summary["skipped_lists"]
+    assert skipped["file"] == "hong.xlsx"
+    assert "Cannot open hong.xlsx" in skipped["reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--list", "death=x.xlsx"], "--register is required"),
+        (["--register", "nowhere.xlsx"], "register not found"),
+        (["--register", "r.xlsx", "--list", "taxes=x.xlsx"], "unknown list kind"),
+        (["--register", "r.xlsx", "--list", "death"], "KIND=PATH"),
+    ],
+)
+def test_bad_invocations_explain_themselves(tmp_path, args, message):
+    (tmp_path / "r.xlsx").write_bytes(b"")
+    result = CliRunner().invoke(
+        main, ["run", "--no-prefect", *args, "--out", str(tmp_path)], catch_exceptions=False
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_the_sample_commune_end_to_end_through_the_prefect_flow(tmp_path):
+    """The README's run: the Prefect flow on the bundled commune, scored on the planted truth."""
+    result = CliRunner().invoke(
+        main, ["run", str(SAMPLE_DIR / "reconcile.toml"), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    run_dir = _run_dir(result.output)
+    found = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
+    truth = pd.read_csv(SAMPLE_DIR / "truth" / "findings.csv", dtype=str)
+    scores = score_findings(found, truth).set_index("type")
+    assert len(scores) == 12  # every finding type is planted and found
+    assert (scores["precision"] >= 0.95).all(), scores
+    assert (scores["recall"] >= 0.95).all(), scores
+
+    links = pd.read_csv(run_dir / "links.csv", dtype=str, encoding="utf-8-sig").fillna("")
+    true_links = pd.read_csv(SAMPLE_DIR / "truth" / "links.csv", dtype=str).fillna("")
+    merged = links.merge(true_links, on=["source_file", "source_row"], suffixes=("", "_true"))
+    assert len(merged) == len(links) == len(true_links)
+    certain = merged[merged["ambiguous"] == "0"]
+    assert (certain["person_id"] == certain["person_id_true"]).mean() >= 0.99
+
+    rejected = pd.read_csv(run_dir / "rejected.csv", dtype=str, encoding="utf-8-sig")
+    true_rejected = pd.read_csv(SAMPLE_DIR / "truth" / "rejected.csv", dtype=str)
+    assert sorted(
+        zip(rejected["source_file"], rejected["source_row"], rejected["column"], strict=True)
+    ) == sorted(
+        zip(
+            true_rejected["source_file"],
+            true_rejected["source_row"],
+            true_rejected["column"],
+            strict=True,
+        )
+    )

@@ -1,0 +1,132 @@
+import datetime as dt
+
+import pytest
+
+from reconcile.normalize.dates import DateError, PartialDate, Precision, dates_agree, parse_date
+from reconcile.normalize.identifiers import (
+    IdError,
+    parse_insurance_number,
+    parse_personal_id,
+)
+from reconcile.normalize.sex_and_place import hamlet_key, parse_sex
+
+TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected", "precision"),
+    [
+        (dt.datetime(1985, 9, 5), PartialDate(1985, 9, 5), Precision.DAY),
+        ("05/09/1985", PartialDate(1985, 9, 5), Precision.DAY),
+        ("5/9/1985", PartialDate(1985, 9, 5), Precision.DAY),
+        ("5/3/50", PartialDate(1950, 3, 5), Precision.DAY),  # 2050 would be in the future
+        ("5/3/19", PartialDate(2019, 3, 5), Precision.DAY),
+        ("1985-09-05", PartialDate(1985, 9, 5), Precision.DAY),
+        (31295, PartialDate(1985, 9, 5), Precision.DAY),  # an Excel serial number
+        ("1950", PartialDate(1950), Precision.YEAR),
+        (1950.0, PartialDate(1950), Precision.YEAR),
+        ("00/00/1948", PartialDate(1948), Precision.YEAR),
+        ("03/1961", PartialDate(1961, 3), Precision.MONTH),
+        ("ngày 5 tháng 3 năm 1950", PartialDate(1950, 3, 5), Precision.DAY),
+        ("Năm 1950", PartialDate(1950), Precision.YEAR),
+    ],
+)
+def test_dates_as_lists_write_them(cell, expected, precision):
+    parsed = parse_date(cell, TODAY)
+    assert parsed == expected
+    assert parsed.precision is precision
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("31/02/1990", "no such calendar date"),
+        ("12/13/2001", "month out of range"),
+        ("01/01/2030", "future"),
+        ("1850", "before 1890"),
+        ("không rõ", "unreadable"),
+    ],
+)
+def test_impossible_dates_are_rejected_with_a_reason(cell, reason):
+    with pytest.raises(DateError, match=reason):
+        parse_date(cell, TODAY)
+
+
+def test_year_only_agrees_with_a_full_date_of_that_year():
+    assert dates_agree(PartialDate(1950), PartialDate(1950, 3, 5))
+    assert not dates_agree(PartialDate(1951), PartialDate(1950, 3, 5))
+    assert not dates_agree(PartialDate(1950, 3, 6), PartialDate(1950, 3, 5))
+    assert PartialDate(1960, 1, 1).possible_placeholder
+
+
+@pytest.mark.parametrize(
+    ("cell", "digits"),
+    [
+        ("034085001234", "034085001234"),
+        (34085001234, "034085001234"),  # a numeric cell lost the leading zero
+        (1196026437.0, "001196026437"),  # province 001 loses two
+        ("034 085 001234", "034085001234"),
+        ("34085001234", "034085001234"),  # pasted from such a cell
+        ("012345678", "012345678"),  # old CMND
+    ],
+)
+def test_personal_ids_keep_their_leading_zeros(cell, digits):
+    assert parse_personal_id(cell).digits == digits
+
+
+@pytest.mark.parametrize("cell", ["03408500123A", "1234", "0340850012345"])
+def test_malformed_ids_are_rejected_without_quoting_them(cell):
+    with pytest.raises(IdError) as error:
+        parse_personal_id(cell)
+    assert cell not in str(error.value)
+
+
+def test_an_id_contradicting_its_record_is_reported():
+    pid = parse_personal_id("034185001234")  # woman (1), 1900s, born 1985, Thái Bình
+    assert pid.sex == "F" and pid.birth_year == 1985
+    assert pid.contradictions("F", 1985) == []
+    assert len(pid.contradictions("M", 1985)) == 1
+    assert len(pid.contradictions("M", 1986)) == 2
+    assert "province" in parse_personal_id("003185001234").contradictions("F", 1985)[0]
+    assert pid.masked() == "034*******34"
+
+
+def test_insurance_numbers_compare_on_the_last_ten_digits():
+    assert parse_insurance_number("HT3343412345678") == "3412345678"
+    assert parse_insurance_number("3412345678") == "3412345678"
+    with pytest.raises(IdError):
+        parse_insurance_number("HT93434123")
+
+
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [
+        ("Nam", "M"),
+        ("nữ", "F"),
+        ("NỮ", "F"),
+        ("Nu", "F"),
+        ("M", "M"),
+        ("F", "F"),
+        (1, "M"),
+        (0, "F"),
+        ("x", None),
+        (None, None),
+    ],
+)
+def test_sex_codes(cell, code):
+    assert parse_sex(cell) == code
+
+
+@pytest.mark.parametrize(
+    ("cell", "key"),
+    [
+        ("Thôn 3", "3"),
+        ("thôn Ba", "3"),
+        ("T3", "3"),
+        ("Thôn Trung", "trung"),
+        ("Xóm Đông, xã An Bình", "dong"),
+        ("thôn Nam", "nam"),
+    ],
+)
+def test_hamlet_keys(cell, key):
+    assert hamlet_key(cell) == key

@@ -1,0 +1,209 @@
+import pandas as pd
+
+from reconcile.findings import LinkedList, build_findings
+from reconcile.kinds import ListKind
+from reconcile.matching.decision import find_register_duplicates, link
+
+from conftest import people
+
+
+def _link(kind, rows, register):
+    table = people(kind, rows)
+    links, scored = link(table, register)
+    return table, links, scored
+
+
+def _person(register, links, i):
+    right = links.at[i, "right"]
+    return None if pd.isna(right) else register.at[right, "person_id"]
+
+
+def test_informal_spellings_still_match_the_right_person(register):
+    rows = [
+        # dropped Thị, old tone placement, upper case, year only
+        {"full_name": "NGUYỄN HOÀ", "birth_date": "1951", "sex": "nữ", "hamlet": "thôn đông"},
+        # typed without diacritics, ID lost its leading zero
+        {"full_name": "Tran Van Lam", "birth_date": "2/9/1990", "personal_id": 34090000222},
+    ]
+    _, links, _ = _link(ListKind.MEMBERSHIP, rows, register)
+    assert list(links["decision"]) == ["match", "match"]
+    assert [_person(register, links, i) for i in range(2)] == ["NK1", "NK2"]
+
+
+def test_a_dialect_misspelling_with_a_wrong_year_is_still_a_candidate(register):
+    rows = [
+        {
+            "full_name": "Trần Văn Nâm",
+            "birth_date": "02/09/1990",
+            "sex": "Nam",
+            "personal_id": "034090000222",
+        }
+    ]
+    _, links, scored = _link(ListKind.VACCINATION, rows, register)
+    assert links.at[0, "decision"] == "match"
+    assert scored.loc[scored["right"] == links.at[0, "right"], "name"].item() in (
+        "phonetic",
+        "close",
+    )
+
+
+def test_two_namesakes_that_fit_equally_are_flagged_never_chosen(register):
+    rows = [{"full_name": "Lê Văn Tú", "birth_date": "1960", "sex": "Nam", "hamlet": "Thôn Trung"}]
+    _, links, _ = _link(ListKind.WELFARE, rows, register)
+    assert bool(links.at[0, "ambiguous"])
+    assert links.at[0, "decision"] == "possible"
+    candidates = {_person(register, links, 0), *register.loc[links.at[0, "others"], "person_id"]}
+    assert candidates == {"NK3", "NK4"}
+
+
+def test_one_resident_is_claimed_by_one_row_of_a_list(register):
+    rows = [
+        {"full_name": "Trần Văn Lâm", "birth_date": "02/09/1990", "personal_id": "034090000222"},
+        {"full_name": "Trần Văn Lâm", "birth_date": "1990"},
+    ]
+    _, links, _ = _link(ListKind.MEMBERSHIP, rows, register)
+    assert links.at[0, "decision"] == "match"
+    assert links.at[1, "decision"] == "none"
+
+
+def test_a_stranger_is_not_matched(register):
+    rows = [{"full_name": "Nguyễn Thị Hòa", "birth_date": "04/07/2022", "sex": "Nữ"}]
+    _, links, _ = _link(ListKind.VACCINATION, rows, register)
+    assert links.at[0, "decision"] == "none"
+
+
+def test_register_duplicates_need_no_conflicting_ids(register):
+    duplicates = find_register_duplicates(register)
+    pairs = {
+        frozenset(register.loc[[a, b], "person_id"])
+        for a, b in duplicates[["left", "right"]].itertuples(index=False)
+    }
+    # NK5/NK6: one person twice (one has no ID); NK3/NK4 have different IDs: two people
+    assert pairs == {frozenset({"NK5", "NK6"})}
+
+
+def _findings(register, lists):
+    linked = []
+    for kind, rows in lists:
+        table, links, scored = _link(kind, rows, register)
+        linked.append(LinkedList(kind.value, kind, table, links, scored))
+    return build_findings(register, find_register_duplicates(register), linked)
+
+
+def test_formatting_only_differences_raise_nothing(register):
+    found = _findings(
+        register,
+        [
+            (
+                ListKind.MEMBERSHIP,
+                [
+                    {
+                        "full_name": "nguyễn  thị hoà",
+                        "birth_date": "12/03/1951",
+                        "sex": "Nữ",
+                        "personal_id": "034 151 000111",
+                        "hamlet": "Đông",
+                    },
+                    {"full_name": "TRAN LAM", "birth_date": "1990", "sex": "nam"},
+                ],
+            )
+        ],
+    )
+    assert set(found["type"]) == {"register_duplicate"}
+
+
+def test_real_differences_become_typed_findings(register):
+    found = _findings(
+        register,
+        [
+            (
+                ListKind.MEMBERSHIP,
+                [
+                    {
+                        "full_name": "Nguyễn Thị Hoa",
+                        "birth_date": "12/03/1951",
+                        "sex": "Nam",
+                        "personal_id": "034151000111",
+                        "insurance_number": "HT3343400000001",
+                    },
+                ],
+            ),
+            (
+                ListKind.WELFARE,
+                [
+                    {
+                        "full_name": "Trần Văn Lâm",
+                        "birth_date": "1990",
+                        "sex": "Nam",
+                        "personal_id": "034090000299",
+                        "insurance_number": "HT3343400000002",
+                    },
+                ],
+            ),
+        ],
+    )
+    list_findings = found[found["list_kind"] != "register"]
+    by_field = dict(
+        zip(
+            list_findings["type"] + ":" + list_findings["field"],
+            list_findings["source_value"],
+            strict=True,
+        )
+    )
+    assert by_field == {
+        "name_differs:full_name": "Nguyễn Thị Hoa",
+        "sex_differs:sex": "Nam",
+        "id_invalid:personal_id": "034151000111",  # a man's number cannot start 0341
+        "id_differs:personal_id": "034090000299",
+        "missing_in_register:insurance_number": "3400000002",
+    }
+
+
+def test_deaths_and_benefits_follow_the_kind_rules(register):
+    found = _findings(
+        register,
+        [
+            (
+                ListKind.DEATH,
+                [
+                    {
+                        "full_name": "Trần Văn Lâm",
+                        "birth_date": "1990",
+                        "sex": "Nam",
+                        "personal_id": "034090000222",
+                    }
+                ],
+            ),
+            (
+                ListKind.WELFARE,
+                [
+                    {
+                        "full_name": "Trần Văn Lâm",
+                        "birth_date": "1990",
+                        "personal_id": "034090000222",
+                    },
+                    {
+                        "full_name": "Phạm Thị Gấm",
+                        "birth_date": "1938",
+                        "sex": "Nữ",
+                        "personal_id": "034138000555",
+                    },
+                ],
+            ),
+            (
+                ListKind.BIRTH,
+                [{"full_name": "Lê Minh Khôi", "birth_date": "01/02/2026", "sex": "Nam"}],
+            ),
+        ],
+    )
+    kinds = found.groupby("type")["person_id"].apply(sorted).to_dict()
+    assert kinds["deceased_still_active"] == ["NK2"]
+    assert kinds["benefit_to_deceased"] == ["NK2", "NK5"]  # per death list; per register
+    assert kinds["birth_not_in_register"] == [""]
+
+
+def test_finding_ids_are_stable_across_runs(register):
+    lists = [(ListKind.MEMBERSHIP, [{"full_name": "Nguyễn Thị Hoa", "birth_date": "12/03/1951"}])]
+    first, second = _findings(register, lists), _findings(register, list(reversed(lists)))
+    assert list(first["finding_id"]) == list(second["finding_id"])
+    assert first["finding_id"].is_unique

@@ -1,0 +1,136 @@
+import json
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from reconcile.config import load_config
+from reconcile.findings import FINDING_COLUMNS
+from reconcile.pipeline import run_reconciliation
+from reconcile.report import output
+from reconcile.report.workbook import DECISIONS, SHEET_NAMES
+from reconcile.synthetic.commune import generate_commune
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A run on a small synthetic commune, with a formula-like name planted in one list."""
+    folder = tmp_path_factory.mktemp("commune")
+    config_path = generate_commune(folder, seed=11, size=600)
+    wb = load_workbook(folder / "tiem_chung.xlsx")
+    ws = wb.active
+    ws.cell(9, 2).value = '=HYPERLINK("http://x")'  # a name cell holding a formula
+    ws.cell(10, 2).value = "-Lê Văn Tú"  # text that a spreadsheet would run as a formula
+    wb.save(folder / "tiem_chung.xlsx")
+    config = load_config(config_path, out_dir=folder / "out")
+    result, run_dir = run_reconciliation(config)
+    return result, run_dir
+
+
+def test_run_folder_has_exactly_the_contract_files(small_run):
+    _, run_dir = small_run
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "findings.csv",
+        "links.csv",
+        "rejected.csv",
+        "review.xlsx",
+        "summary.json",
+    ]
+    findings = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
+    assert list(findings.columns) == FINDING_COLUMNS
+    links = pd.read_csv(run_dir / "links.csv", dtype=str, encoding="utf-8-sig")
+    assert list(links.columns) == [
+        "source_file",
+        "source_sheet",
+        "source_row",
+        "person_id",
+        "decision",
+        "score",
+    ]
+    assert (run_dir / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert run_dir.stat().st_mode & 0o077 == 0  # owner only
+    assert not any(p.name.startswith(output.STAGING_PREFIX) for p in run_dir.parent.iterdir())
+
+
+def test_counts_add_up_per_file(small_run):
+    result, run_dir = small_run
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    links = pd.read_csv(run_dir / "links.csv", dtype=str, encoding="utf-8-sig")
+    rejected = pd.read_csv(run_dir / "rejected.csv", dtype=str, encoding="utf-8-sig")
+    assert all(summary["checks"].values())
+    for entry in summary["inputs"]:
+        assert entry["rows_read"] == entry["valid"] + entry["rejected"]
+        assert entry["rejected"] == (rejected["source_file"] == entry["file"]).sum()
+        if entry["kind"] != "register":
+            assert entry["valid"] == entry["match"] + entry["possible"] + entry["none"]
+            assert entry["valid"] == (links["source_file"] == entry["file"]).sum()
+    assert summary["findings_total"] == len(result.findings)
+
+
+def test_no_personal_data_in_summary_and_ids_masked_outside_the_workbook(small_run):
+    result, run_dir = small_run
+    text = (run_dir / "summary.json").read_text(encoding="utf-8")
+    findings_csv = (run_dir / "findings.csv").read_text(encoding="utf-8-sig")
+    register = result.register.people
+    for name in register["name_raw"].head(200):
+        assert name not in text
+    for pid in register["pid"].dropna():
+        assert pid not in text and pid not in findings_csv
+
+
+def test_formula_like_text_is_rejected_or_stored_as_text(small_run):
+    result, run_dir = small_run
+    rejected = result.rejected
+    formula_row = rejected[
+        (rejected["source_file"] == "tiem_chung.xlsx") & (rejected["source_row"] == 9)
+    ]
+    # calamine reads an uncached formula as empty: the row is rejected, on the name column
+    assert formula_row["column"].item() == "Họ và tên trẻ"
+    wb = load_workbook(run_dir / "review.xlsx")
+    cells = [
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))
+    ]
+    assert any(c.value.startswith("-Lê Văn Tú") for c in cells)
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_workbook_is_built_for_the_officer(small_run):
+    result, run_dir = small_run
+    wb = load_workbook(run_dir / "review.xlsx")
+    assert wb.sheetnames[0] == "Tổng hợp"
+    assert wb.sheetnames[-1] == "Dòng bị loại"
+    counts = result.findings["type"].value_counts()
+    for kind, n in counts.items():
+        ws = wb[SHEET_NAMES[kind]]
+        assert ws.max_row == n + 1
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref.startswith("A1:")
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.protection.sheet
+        header = [c.value for c in ws[1]]
+        decision_col = header.index("Quyết định") + 1
+        assert not ws.cell(2, decision_col).protection.locked
+        assert ws.cell(2, 1).protection.locked
+        (validation,) = ws.data_validations.dataValidation
+        assert validation.formula1 == '"' + ",".join(DECISIONS) + '"'
+    ws = wb[SHEET_NAMES["name_differs"]]
+    header = [c.value for c in ws[1]]
+    listed = header.index("Theo danh sách") + 1
+    assert ws.cell(2, listed).fill.fgColor.rgb.endswith("F8CBAD")  # differing cells highlighted
+    assert wb["Dòng bị loại"].max_row == len(result.rejected) + 1
+
+
+def test_a_failed_write_leaves_no_folder_behind(small_run, tmp_path, monkeypatch):
+    result, _ = small_run
+
+    def broken(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(output, "write_review_workbook", broken)
+    with pytest.raises(OSError):
+        output.write_run(result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
