@@ -7,6 +7,7 @@ stored as text so nothing in a citizen's data can execute.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -77,6 +78,8 @@ _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 _DIFF_FILL = PatternFill("solid", fgColor="F8CBAD")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 _FORMULA_START = ("=", "+", "-", "@")
+# wrapped columns → characters per line at their width
+_WRAPPED = {"register_value": 28, "explanation": 58}
 
 
 def put(ws: Worksheet, row: int, col: int, value: object):
@@ -197,9 +200,10 @@ def _finding_sheet(wb: Workbook, kind: str, rows: pd.DataFrame) -> None:
                 value = STATUS_LABELS.get(value, value)
             elif key == "field":
                 value = FIELD_NAMES.get(value, value)
-            put(ws, r, c, value).alignment = Alignment(
-                wrap_text=key == "explanation", vertical="top"
-            )
+            put(ws, r, c, value).alignment = Alignment(wrap_text=key in _WRAPPED, vertical="top")
+        # LibreOffice does not grow rows for wrapped text written by openpyxl: size them here.
+        lines = max(len(str(record[key] or "")) / chars for key, chars in _WRAPPED.items())
+        ws.row_dimensions[r].height = 15 * max(1, math.ceil(lines))
         if (
             record["source_value"]
             and record["register_value"]
