@@ -1,0 +1,115 @@
+"""What the fast reader does not give: cell fonts (encoding evidence) and formulas that have no
+computed value. Both are looked up only when the workbook's parts say they are there, so an
+ordinary file pays nothing for them."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_LEGACY_FONT = re.compile(rb'<(?:\w+:)?name val="(\.vn[^"]*|vni[^"]*)"', re.IGNORECASE)
+_CELL = re.compile(rb"<c ([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_REF = re.compile(rb'r="([A-Z]+)(\d+)"')
+_FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>|<f[^>]*/>", re.DOTALL)
+_VALUE = re.compile(rb"<v>")
+
+
+def _is_xlsx(path: Path) -> bool:
+    return zipfile.is_zipfile(path)
+
+
+def has_legacy_fonts(path: Path) -> bool:
+    """True when the workbook defines a TCVN3 (.Vn…) or VNI font at all."""
+    if not _is_xlsx(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        try:
+            return bool(_LEGACY_FONT.search(archive.read("xl/styles.xml")))
+        except KeyError:
+            return False
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → the part holding its cells."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
+    parts = {}
+    for sheet in workbook.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        target = target.lstrip("/")
+        parts[sheet.get("name")] = target if target.startswith("xl/") else f"xl/{target}"
+    return parts
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ch - 64)
+    return index - 1
+
+
+def uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Sheet → {(Excel row, 0-based column): formula text} for formulas with no saved value.
+
+    A file saved by Excel has a value beside each formula; one written by a script may not, and
+    the fast reader then sees an empty cell where the officer's file shows a formula."""
+    if not _is_xlsx(path):
+        return {}
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as archive:
+        try:
+            parts = sheet_parts(archive)
+        except (KeyError, ElementTree.ParseError):
+            return {}
+        for name, part in parts.items():
+            try:
+                xml = archive.read(part)
+            except KeyError:
+                continue
+            if b"<f" not in xml:
+                continue
+            cells = {}
+            for attributes, body in _CELL.findall(xml):
+                if not body or b"<f" not in body or _VALUE.search(body):
+                    continue
+                ref = _REF.search(attributes)
+                formula = _FORMULA.search(body)
+                if ref and formula:
+                    text = (formula.group(1) or b"").decode("utf-8", errors="replace")
+                    cells[(int(ref.group(2)), _column_index(ref.group(1)))] = "=" + text
+            if cells:
+                found[name] = cells
+    return found
+
+
+def cell_fonts(
+    path: Path, sheet: str, first_row: int, last_row: int, columns: list[int]
+) -> dict[tuple[int, int], str]:
+    """{(Excel row, 0-based column): font name} for the given rows and columns."""
+    from openpyxl import load_workbook
+
+    fonts: dict[tuple[int, int], str] = {}
+    if not columns:
+        return fonts
+    workbook = load_workbook(path, read_only=True)
+    try:
+        worksheet = workbook[sheet]
+        lo, hi = min(columns), max(columns)
+        wanted = set(columns)
+        for offset, row in enumerate(
+            worksheet.iter_rows(min_row=first_row, max_row=last_row, min_col=lo + 1, max_col=hi + 1)
+        ):
+            for col, cell in enumerate(row, start=lo):
+                if col in wanted and getattr(cell, "font", None) is not None:
+                    fonts[(first_row + offset, col)] = cell.font.name
+    finally:
+        workbook.close()
+    return fonts
