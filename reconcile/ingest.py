@@ -76,6 +76,14 @@ def header_key(text: object) -> str:
     return " ".join(folded.split()).strip(" .")
 
 
+def _text(cell: object) -> str:
+    """A cell as text for layout decisions. Unlike clean_text it keeps U+00AD, which is the
+    letter ư in TCVN3 and must survive until the text is decoded."""
+    if cell is None or (isinstance(cell, float) and cell != cell):
+        return ""
+    return " ".join(str(cell).split())
+
+
 @lru_cache(maxsize=65536)
 def readable(text: str) -> str:
     """The most Vietnamese-looking reading of a cell (raw, TCVN3 or VNI), for classifying layout
@@ -191,7 +199,7 @@ def read_grids(path: Path) -> list[SheetGrid]:
 
 
 def _field_of(cell: object, overrides: Mapping[str, str]) -> str | None:
-    text = clean_text(cell)
+    text = _text(cell)
     if not text:
         return None
     for reading in dict.fromkeys([text, readable(text)]):
@@ -208,7 +216,7 @@ def _map_row(row: list[object], overrides: Mapping[str, str]) -> tuple[dict[int,
     for col, cell in enumerate(row):
         name = _field_of(cell, overrides)
         if name and name not in written:
-            columns[col], written[name] = name, readable(clean_text(cell))
+            columns[col], written[name] = name, clean_text(readable(_text(cell)))
     if (
         "family_name" in written
         and "full_name" in written
@@ -234,7 +242,7 @@ def _sub_header(
 ) -> bool:
     """Fold a second header row (Nam/Nữ under Ngày sinh or Giới tính; Họ/Tên under Họ và tên)
     into the mapping. False when `sub` is not a sub-header row."""
-    labels = [clean_text(c) for c in sub if clean_text(c)]
+    labels = [_text(c) for c in sub if _text(c)]
     if not labels or any(
         header_key(readable(c)) not in _SEX_MARKS
         and not _field_of(c, overrides)
@@ -246,10 +254,10 @@ def _sub_header(
     carried = None  # the header of a cell merged across several columns sits in its first cell
     updates: dict[int, str] = {}
     for col in range(max(len(top), len(sub))):
-        above = clean_text(top[col]) if col < len(top) else ""
+        above = _text(top[col]) if col < len(top) else ""
         if above:
             carried = _field_of(above, overrides) or above
-        below = clean_text(sub[col]) if col < len(sub) else ""
+        below = _text(sub[col]) if col < len(sub) else ""
         if not below:
             continue
         key = header_key(readable(below))
@@ -261,15 +269,15 @@ def _sub_header(
             if name == "full_name" and key == "ten" and carried in ("full_name", "family_name"):
                 name = "given_name"
             updates[col] = name
-            written.setdefault(name, readable(below))
+            written.setdefault(name, clean_text(readable(below)))
             found = True
     if not found:
         return False
     columns.update(updates)
     if any(f.startswith("birth_date@") for f in columns.values()):
-        written.setdefault("birth_date", "Ngày sinh (Nam/Nữ)")
+        written["birth_date"] = f"{written.get('birth_date', 'Ngày sinh')} (Nam/Nữ)"
     if any(f.startswith("sex_mark@") for f in columns.values()):
-        written.setdefault("sex", "Giới tính (Nam/Nữ)")
+        written["sex"] = f"{written.get('sex', 'Giới tính')} (Nam/Nữ)"
     if {"family_name", "given_name"} <= set(columns.values()):
         for col, name in list(columns.items()):
             if name == "full_name" and col not in updates:  # "Họ và tên" was only a group title
@@ -313,7 +321,7 @@ def _is_number(value: object) -> bool:
 
 
 def _row_kind(cells: list[object], row_number_col: int | None) -> str:
-    texts = [clean_text(c) for c in cells if clean_text(c)]
+    texts = [t for t in map(_text, cells) if t]
     if not texts:
         return "blank"
     if row_number_col is not None and row_number_col < len(cells):
@@ -393,7 +401,7 @@ def extract_sheet(
         if kind in ("blank", "total"):
             continue
         if kind == "group":
-            group_hamlet = readable(next(clean_text(c) for c in cells if clean_text(c)))
+            group_hamlet = next(t for t in map(_text, cells) if t)
             continue
         record = {f: (cells[c] if c < len(cells) else None) for c, f in columns.items()}
         if group_hamlet and not clean_text(record.get("hamlet")):

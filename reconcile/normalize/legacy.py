@@ -82,11 +82,11 @@ def _vni_pairs() -> dict[str, str]:
         upper[letter.upper()] = spelled.upper()
     table.update(upper)
     # plain ASCII vowels stand for themselves and need no entry
-    return {k: v for k, v in table.items() if k != v}
+    return {k: v for k, v in table.items() if not k.isascii()}
 
 
 VNI_ENCODE = _vni_pairs()
-VNI_DECODE = {v: k for k, v in VNI_ENCODE.items()}
+VNI_DECODE = {v: k for k, v in VNI_ENCODE.items()}  # í and ì are themselves in VNI too
 _VNI_MAX = max(len(k) for k in VNI_DECODE)
 
 # Latin-1 letters that Unicode Vietnamese itself uses: their presence proves nothing.
