@@ -27,7 +27,18 @@ from reconcile.normalize.syllables import vietnamese_share
 
 HEADER_SEARCH_ROWS = 40
 SOURCE_COLUMNS = ["source_file", "source_sheet", "source_row"]
-TEXT_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "hamlet", "status")
+# Columns that may hold legacy-font text ("Nöõ", "ngµy 5 th¸ng 3"); IDs and numbers never do.
+TEXT_FIELDS = (
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "hamlet",
+    "status",
+    "sex",
+    "birth_date",
+    "death_date",
+)
 # Helper columns that two-row headers produce; folded into real fields before leaving ingest.
 SPLIT_FIELDS = ("family_name", "middle_name", "given_name")
 _SEX_MARKS = {"nam": "M", "nu": "F"}
@@ -430,7 +441,7 @@ def extract_sheet(
 
 def _decode_text_columns(records, excel_rows, columns, fonts_of) -> None:
     """Decode legacy-font text column by column, on the evidence of the whole column."""
-    text_columns = {c: f for c, f in columns.items() if f in TEXT_FIELDS}
+    text_columns = {c: f for c, f in columns.items() if f.split("@")[0] in TEXT_FIELDS}
     if not records or not text_columns:
         return
     fonts = fonts_of(excel_rows[0], excel_rows[-1], list(text_columns)) if fonts_of else None
