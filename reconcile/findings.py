@@ -15,6 +15,7 @@ import pandas as pd
 from reconcile.kinds import ListKind
 from reconcile.matching.comparison import explain
 from reconcile.normalize.dates import dates_agree
+from reconcile.normalize.identifiers import PersonalId
 from reconcile.normalize.names import names_agree
 from reconcile.normalize.people import SEX_LABELS
 
@@ -103,12 +104,10 @@ def _finding(
 
 
 def _id_contradictions(row: pd.Series) -> list[str]:
-    pid = row["pid_obj"]
-    if pid is None:
+    if not row["pid"]:
         return []
-    return pid.contradictions(
-        row["sex"], row["birth_year"] if pd.notna(row["birth_year"]) else None
-    )
+    year = row["birth_year"] if pd.notna(row["birth_year"]) else None
+    return PersonalId(row["pid"]).contradictions(row["sex"], year)
 
 
 def register_findings(register: pd.DataFrame, duplicates: pd.DataFrame) -> list[dict]:

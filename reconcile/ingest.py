@@ -8,6 +8,7 @@ here exactly once; title, column-number, group ("Thôn Đông"), total and foote
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import re
@@ -21,6 +22,7 @@ import pandas as pd
 
 from reconcile import xlsx_parts
 from reconcile.kinds import HEADER_ALIASES, ListKind
+from reconcile.normalize.dates import list_date
 from reconcile.normalize.legacy import decode_column, decode_tcvn3, decode_vni
 from reconcile.normalize.names import clean_text, fold
 from reconcile.normalize.syllables import vietnamese_share
@@ -68,6 +70,8 @@ class IngestedList:
     # field → header text as written in the file, for messages a clerk can follow
     headers: dict[str, str] = field(default_factory=dict)
     sheets_without_table: list[str] = field(default_factory=list)
+    # the list's own date, from its "…, ngày … tháng … năm …" line: the pivot for d/m/yy
+    list_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -378,13 +382,20 @@ def _padded_rows(grid: SheetGrid, formulas: Mapping[tuple[int, int], str]) -> It
         yield []
 
 
+@dataclass
+class SheetTable:
+    frame: pd.DataFrame
+    headers: dict[str, str]
+    list_date: dt.date | None
+
+
 def extract_sheet(
     grid: SheetGrid,
     source_file: str,
     overrides: Mapping[str, str] | None = None,
     formulas: Mapping[tuple[int, int], str] | None = None,
     fonts_of=None,
-) -> tuple[pd.DataFrame, dict[str, str]] | None:
+) -> SheetTable | None:
     """The sheet's data rows as raw values, or None when the sheet holds no table.
 
     `fonts_of(first_row, last_row, columns)` gives cell fonts as encoding evidence, if known."""
@@ -399,6 +410,7 @@ def extract_sheet(
     records: list[dict[str, object]] = []
     excel_rows: list[int] = []
     group_hamlet = None
+    found_date = None
     body = itertools.chain(buffered[header.data_start :], rows)
     for excel_row, cells in enumerate(body, start=grid.first_row + header.data_start):
         for (f_row, f_col), formula in formulas.items():
@@ -408,7 +420,13 @@ def extract_sheet(
                     cells[f_col] = formula
         kind = _row_kind(cells, row_number_col)
         if kind == "footer":
-            break  # signatures below the footer are officials, not people on the list
+            # signatures below the footer are officials, not people on the list; the date line
+            # is among the first footer rows
+            footer_text = " ".join(
+                readable(t) for r in [cells, *itertools.islice(body, 8)] for t in map(_text, r) if t
+            )
+            found_date = list_date(footer_text)
+            break
         if kind in ("blank", "total"):
             continue
         if kind == "group":
@@ -436,7 +454,7 @@ def extract_sheet(
     if not records:
         fields = [f for f in dict.fromkeys(_combine(dict.fromkeys(columns.values())))]
     frame = pd.DataFrame.from_records(records, columns=[*fields, *SOURCE_COLUMNS])
-    return frame.astype({"source_row": "int64"}), written
+    return SheetTable(frame.astype({"source_row": "int64"}), written, found_date)
 
 
 def _decode_text_columns(records, excel_rows, columns, fonts_of) -> None:
@@ -464,7 +482,7 @@ def ingest_list(
     grids = read_grids(path)
     formulas = xlsx_parts.uncomputed_formulas(path) if path.suffix.lower() != ".csv" else {}
     legacy_fonts = path.suffix.lower() != ".csv" and xlsx_parts.has_legacy_fonts(path)
-    frames, headers, without = [], {}, []
+    frames, headers, without, dates = [], {}, [], []
     for grid in grids:
         fonts_of = None
         if legacy_fonts:
@@ -472,13 +490,13 @@ def ingest_list(
             def fonts_of(first, last, cols, sheet=grid.name):
                 return xlsx_parts.cell_fonts(path, sheet, first, last, cols)
 
-        extracted = extract_sheet(grid, path.name, overrides, formulas.get(grid.name), fonts_of)
-        if extracted is None:
+        table = extract_sheet(grid, path.name, overrides, formulas.get(grid.name), fonts_of)
+        if table is None:
             without.append(grid.name)
             continue
-        frame, written = extracted
-        frames.append(frame)
-        headers = {**written, **headers}
+        frames.append(table.frame)
+        headers = {**table.headers, **headers}
+        dates.append(table.list_date)
     if not frames:
         raise UnreadableListError(
             f"Không tìm thấy dòng tiêu đề (Họ và tên, Ngày sinh…) trong {path.name}. Hãy kiểm tra "
@@ -486,4 +504,5 @@ def ingest_list(
             f"found in {path.name}: check the column names or map them in the run config"
         )
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return IngestedList(label or path.stem, kind, path, frame, headers, without)
+    found = next((d for d in dates if d), None)
+    return IngestedList(label or path.stem, kind, path, frame, headers, without, found)

@@ -43,6 +43,7 @@ class ListCounts:
     none: int = 0
     skipped: str | None = None
     sheets_without_table: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,9 +78,12 @@ def validate_stage(ingested: IngestedList) -> Validated:
 
 
 def normalize_stage(
-    valid: pd.DataFrame, kind: ListKind, hamlet_aliases: dict[str, str]
+    valid: pd.DataFrame,
+    kind: ListKind,
+    hamlet_aliases: dict[str, str],
+    list_date: dt.date | None = None,
 ) -> pd.DataFrame:
-    return normalize_people(valid, kind, hamlet_aliases=hamlet_aliases)
+    return normalize_people(valid, kind, hamlet_aliases=hamlet_aliases, list_date=list_date)
 
 
 def match_stage(
@@ -141,7 +145,10 @@ def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> P
         progress(f"  ! {spec.path.name}: bỏ qua / skipped")
         return PreparedList(spec, counts)
     counts.valid, counts.rejected = len(validated.valid), len(validated.rejected)
-    people = call("normalize", validated.valid, spec.kind, config.hamlet_aliases)
+    counts.warnings = validated.warnings
+    people = call(
+        "normalize", validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
+    )
     progress(
         f"  {spec.path.name}: {counts.rows_read} dòng / rows, {counts.valid} hợp lệ / valid, "
         f"{counts.rejected} bị loại / rejected"

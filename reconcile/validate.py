@@ -6,13 +6,14 @@ so it is never shown or logged: only the check names and row indexes are used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
 
 from reconcile.ingest import SOURCE_COLUMNS, IngestedList
 from reconcile.kinds import FIELD_LABELS, REQUIRED_FIELDS
+from reconcile.normalize.dates import us_order_suspected
 from schemas.lists import REASONS, detail_of, schema_for
 
 REJECTED_COLUMNS = [*SOURCE_COLUMNS, "column", "reason"]
@@ -26,6 +27,21 @@ class MissingColumnsError(Exception):
 class Validated:
     valid: pd.DataFrame
     rejected: pd.DataFrame
+    # column-level doubts for a human (bilingual, no values), e.g. US-ordered dates
+    warnings: list[str] = field(default_factory=list)
+
+
+def column_warnings(ingested: IngestedList) -> list[str]:
+    warnings = []
+    for name in ("birth_date", "death_date"):
+        if name in ingested.frame.columns and us_order_suspected(list(ingested.frame[name])):
+            header = ingested.headers.get(name, FIELD_LABELS[name])
+            warnings.append(
+                f"Cột '{header}' của {ingested.path.name}: ngày có thể đã bị Excel đảo ngày/tháng "
+                f"(kiểu Mỹ), hãy kiểm tra / column '{header}' of {ingested.path.name} looks "
+                f"day/month swapped by a US-locale Excel: please check"
+            )
+    return warnings
 
 
 def _blank_to_none(value: object) -> object:
@@ -47,7 +63,7 @@ def validate_list(ingested: IngestedList) -> Validated:
         )
     try:
         schema_for(ingested.kind).validate(frame, lazy=True)
-        return Validated(frame, pd.DataFrame(columns=REJECTED_COLUMNS))
+        return Validated(frame, pd.DataFrame(columns=REJECTED_COLUMNS), column_warnings(ingested))
     except pa.errors.SchemaErrors as errors:
         failures = errors.failure_cases.dropna(subset=["index"])
     problems: dict[int, list[tuple[str, str]]] = {}
@@ -64,4 +80,6 @@ def validate_list(ingested: IngestedList) -> Validated:
     rejected["column"] = [" ; ".join(dict.fromkeys(h for h, _ in problems[i])) for i in problems]
     rejected["reason"] = [" ; ".join(dict.fromkeys(r for _, r in problems[i])) for i in problems]
     valid = frame.drop(index=list(problems))
-    return Validated(valid, rejected.reset_index(drop=True)[REJECTED_COLUMNS])
+    return Validated(
+        valid, rejected.reset_index(drop=True)[REJECTED_COLUMNS], column_warnings(ingested)
+    )

@@ -207,3 +207,21 @@ def test_finding_ids_are_stable_across_runs(register):
     first, second = _findings(register, lists), _findings(register, list(reversed(lists)))
     assert list(first["finding_id"]) == list(second["finding_id"])
     assert first["finding_id"].is_unique
+
+
+def test_an_i_y_variant_matches_and_is_still_reported(register):
+    reg = people(
+        ListKind.REGISTER,
+        [{"resident_code": "NK9", "full_name": "Lê Thị Lý", "birth_date": "1970", "sex": "Nữ"}],
+    )
+    table, links, scored = _link(
+        ListKind.MEMBERSHIP, [{"full_name": "Lê Thị Lí", "birth_date": "1970", "sex": "Nữ"}], reg
+    )
+    assert links.at[0, "decision"] in ("match", "possible")  # name and year only
+    assert scored.at[0, "name"] == "iy_variant"
+    found = build_findings(
+        reg,
+        find_register_duplicates(reg),
+        [LinkedList("m", ListKind.MEMBERSHIP, table, links, scored)],
+    )
+    assert found["type"].tolist() == ["name_differs"]

@@ -15,6 +15,7 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("given_phon", "birth_year", "birth_month", "birth_day"),  # family or middle name errors
     ("family_fold", "birth_year", "birth_month", "birth_day"),  # given-name typos
     ("name_phon", "hamlet_key"),  # dialect spellings with a wrong date
+    ("name_phon", "birth_year"),  # dialect or i/y spellings on lists that give only a year
 )
 
 

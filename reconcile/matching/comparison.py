@@ -17,6 +17,7 @@ LEVELS: dict[str, dict[str, tuple[float, str]]] = {
         "exact": (10.0, "họ tên trùng khớp"),
         "dropped_middle": (7.0, "họ tên trùng, thiếu tên đệm Văn/Thị"),
         "no_diacritics": (7.0, "họ tên trùng khi bỏ dấu (danh sách gõ không dấu)"),
+        "iy_variant": (6.0, "họ tên khác cách viết i/y (Lý/Lí)"),
         "folded": (5.0, "họ tên chỉ khác dấu"),
         "phonetic": (4.0, "họ tên đọc giống nhau (lỗi phương ngữ)"),
         "close": (3.0, "họ tên gần giống"),
@@ -95,17 +96,28 @@ def _name_levels(left, right, pairs) -> np.ndarray:
         else np.array([])
     )
     folded_equal = _eq(lf, rf) | _eq(lnf, rnf)
+    iy_equal = _eq(_take(left, pairs.left, "name_iy"), _take(right, pairs.right, "name_iy"))
     return _select(
         [
             (lc == "") | (rc == ""),
             lc == rc,
             ln == rn,
             folded_equal & (~ldia | ~rdia),
+            iy_equal,
             folded_equal,
             lp == rp,
             similarity >= CLOSE_NAME_SIMILARITY,
         ],
-        ["missing", "exact", "dropped_middle", "no_diacritics", "folded", "phonetic", "close"],
+        [
+            "missing",
+            "exact",
+            "dropped_middle",
+            "no_diacritics",
+            "iy_variant",
+            "folded",
+            "phonetic",
+            "close",
+        ],
         "other",
     )
 

@@ -65,10 +65,10 @@ _WORDS = re.compile(
 )
 
 
-def _two_digit_year(yy: int, today: dt.date) -> int:
-    """d/m/yy: the latest century that does not put the date in the future."""
-    year = 2000 + yy
-    return year if year <= today.year else 1900 + yy
+def _two_digit_year(yy: int, pivot: dt.date) -> int:
+    """d/m/yy: the latest century that does not put the date after the pivot (the list's own
+    date when known: a list of 1995 writing "5/3/98" means 1898 only if nothing else fits)."""
+    return next(c + yy for c in (2000, 1900, 1800) if c + yy <= pivot.year)
 
 
 def _build(year: int, month: int | None, day: int | None, today: dt.date) -> PartialDate:
@@ -90,9 +90,14 @@ def _build(year: int, month: int | None, day: int | None, today: dt.date) -> Par
     return PartialDate(year, month, day)
 
 
-def parse_date(raw: object, today: dt.date | None = None) -> PartialDate | None:
-    """Parse one cell. None for an empty cell; DateError (bilingual) for an unreadable one."""
+def parse_date(
+    raw: object, today: dt.date | None = None, pivot: dt.date | None = None
+) -> PartialDate | None:
+    """Parse one cell. None for an empty cell; DateError (bilingual) for an unreadable one.
+
+    `pivot` (the list's own date) decides the century of two-digit years; default today."""
     today = today or dt.date.today()
+    pivot = min(pivot or today, today)
     if raw is None or (isinstance(raw, float) and raw != raw) or raw == "":
         return None
     if isinstance(raw, dt.datetime):
@@ -111,11 +116,11 @@ def parse_date(raw: object, today: dt.date | None = None) -> PartialDate | None:
         raise DateError("Không đọc được ngày / unreadable date")
     text = " ".join(str(raw).split()).strip()
     if text.endswith(".0") and text[:-2].isdigit():
-        return parse_date(int(text[:-2]), today)
+        return parse_date(int(text[:-2]), today, pivot)
     if m := _DMY.match(text):
         day, month, year = (int(g) for g in m.groups())
         if len(m.group(3)) == 2:
-            year = _two_digit_year(year, today)
+            year = _two_digit_year(year, pivot)
         return _build(year, month, day, today)
     if m := _YMD.match(text):
         year, month, day = (int(g) for g in m.groups())
@@ -128,7 +133,7 @@ def parse_date(raw: object, today: dt.date | None = None) -> PartialDate | None:
         day, month, year = (int(g) if g else None for g in m.groups())
         return _build(year, month, day, today)
     if text.isdigit():
-        return parse_date(int(text), today)
+        return parse_date(int(text), today, pivot)
     raise DateError("Không đọc được ngày / unreadable date")
 
 
@@ -143,3 +148,31 @@ def dates_agree(a: PartialDate | None, b: PartialDate | None) -> bool:
     if a.month != b.month:
         return False
     return a.day is None or b.day is None or a.day == b.day
+
+
+_DAY_FIRST_TEXT = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*\d{2,4}\s*$")
+
+
+def us_order_suspected(cells: list[object], minimum: int = 3) -> bool:
+    """An en-US Excel turns "05/09/1985" into 9 May and leaves "13/05/1985" as text. A column
+    whose real dates never have a day above 12, beside typed dates whose first number is above
+    12, has had its day and month swapped on the way in: flag it for a human."""
+    real = [c for c in cells if isinstance(c, dt.date)]
+    typed = [m for c in cells if isinstance(c, str) and (m := _DAY_FIRST_TEXT.match(c))]
+    if len(real) < minimum or not typed:
+        return False
+    return all(d.day <= 12 for d in real) and any(int(m.group(1)) > 12 for m in typed)
+
+
+_LIST_DATE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.IGNORECASE)
+
+
+def list_date(text: str) -> dt.date | None:
+    """The date in a footer line such as "An Bình, ngày 15 tháng 11 năm 2026"."""
+    m = _LIST_DATE.search(text or "")
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None

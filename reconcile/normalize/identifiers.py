@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 # Province codes of Thông tư 07/2016/TT-BCA (the 63 provinces before the 2025 merger).
 PROVINCE_CODES = frozenset(
     "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035"
@@ -97,6 +100,27 @@ def parse_personal_id(raw: object) -> PersonalId | None:
     return PersonalId(text)
 
 
+def personal_id_digits(values: pd.Series) -> np.ndarray:
+    """parse_personal_id over a whole column at once: the digits, or None where the cell is
+    empty or unreadable (validation has already rejected unreadable ones)."""
+    objects = values.astype(object)
+    present = objects.notna().to_numpy()
+    numeric = objects.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+    text = objects.astype(str).str.strip()
+    from_float = text.str.fullmatch(r"\d+\.0")
+    text = text.where(~from_float, text.str[:-2])
+    numeric = (numeric | from_float).to_numpy()
+    text = text.str.replace(_SEPARATORS.pattern, "", regex=True)
+    length = text.str.len().to_numpy()
+    digits = text.str.fullmatch(r"\d+").to_numpy(dtype=bool)
+    twelve = (numeric & (length > 9) & (length < 12)) | (length == 11)
+    nine = numeric & (length > 6) & (length < 9)
+    text = text.where(~twelve, text.str.zfill(12)).where(~nine, text.str.zfill(9))
+    length = text.str.len().to_numpy()
+    ok = present & digits & ((length == 9) | (length == 12))
+    return np.where(ok, text.to_numpy(dtype=object), None)
+
+
 _BHYT = re.compile(r"^[A-Z]{2}[1-5]\d{2}(\d{10})$")
 
 
@@ -114,3 +138,56 @@ def parse_insurance_number(raw: object) -> str | None:
     if text.isdigit() and len(text) in (9, 10):
         return text.zfill(10)
     raise IdError("Số thẻ BHYT/BHXH không đúng định dạng / malformed insurance number")
+
+
+# The 2018 renumbering of 11-digit mobiles: old prefix → new 3-digit prefix.
+_MOBILE_REMAP = {
+    "0120": "070",
+    "0121": "079",
+    "0122": "077",
+    "0126": "076",
+    "0128": "078",
+    "0123": "083",
+    "0124": "084",
+    "0125": "085",
+    "0127": "081",
+    "0129": "082",
+    "0162": "032",
+    "0163": "033",
+    "0164": "034",
+    "0165": "035",
+    "0166": "036",
+    "0167": "037",
+    "0168": "038",
+    "0169": "039",
+    "0186": "056",
+    "0188": "058",
+    "0199": "059",
+}
+
+
+def parse_phone(raw: object) -> str | None:
+    """A phone in its 10-digit national form (landlines keep their 11 digits); None if unusable.
+
+    Accepts +84, 84 and 0084 prefixes, restores the 0 a numeric cell dropped, and maps the
+    11-digit mobiles of before 2018 to their 10-digit numbers."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = re.sub(r"[\s.\-()/]", "", str(raw))
+    if text.startswith("+"):
+        text = text[1:]
+    if not text.isdigit():
+        return None
+    for prefix in ("0084", "84"):
+        if text.startswith(prefix) and len(text) - len(prefix) in (9, 10):
+            text = "0" + text[len(prefix) :]
+            break
+    if not text.startswith("0"):
+        text = "0" + text
+    if len(text) == 11 and text[:4] in _MOBILE_REMAP:
+        text = _MOBILE_REMAP[text[:4]] + text[4:]
+    if len(text) == 10 or (len(text) == 11 and text.startswith("02")):
+        return text
+    return None

@@ -113,6 +113,11 @@ def is_capital_font(font_name: str | None) -> bool:
     return name.lower().startswith(".vn") and name.endswith("H")
 
 
+def _invisible(ch: str) -> bool:
+    """Spaces and format characters (NBSP, zero-width space): the same in every encoding."""
+    return ch != "\u00ad" and unicodedata.category(ch) in ("Zs", "Cf", "Zl", "Zp")
+
+
 def _byte(ch: str) -> int | None:
     if ord(ch) < 0x100:
         return ord(ch)
@@ -127,6 +132,9 @@ def decode_tcvn3(text: str) -> str | None:
     """None when text holds a character TCVN3 does not define (so it cannot be TCVN3)."""
     out = []
     for ch in text:
+        if _invisible(ch):
+            out.append(ch)
+            continue
         b = _byte(ch)
         if b is None:
             return None
@@ -134,8 +142,6 @@ def decode_tcvn3(text: str) -> str | None:
             out.append(ch)
         elif b in TCVN3_TABLE:
             out.append(TCVN3_TABLE[b])
-        elif b == 0xA0:
-            out.append(" ")
         else:
             return None
     return "".join(out)
@@ -153,7 +159,7 @@ def decode_vni(text: str) -> str | None:
                 i += size
                 break
         else:
-            if ord(text[i]) >= 0x80 and text[i] != "\u00a0":
+            if ord(text[i]) >= 0x80 and not _invisible(text[i]):
                 return None
             out.append(text[i])
             i += 1
@@ -225,8 +231,8 @@ def detect_encoding(cells: list[str], fonts: list[str | None] | None = None) -> 
         if fix_mojibake(text):
             scores[Encoding.MOJIBAKE] += 1
             continue
-        if not _has_markers(text):
-            continue
+        if not _has_markers(text) and vietnamese_share(text) == 1.0:
+            continue  # reads as Vietnamese already: no evidence either way
         for encoding, decode in _DECODERS.items():
             decoded = decode(text)
             if decoded is not None and vietnamese_share(decoded) > vietnamese_share(text):

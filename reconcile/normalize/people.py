@@ -1,42 +1,118 @@
 """Normalise a validated person table into canonical columns and matching keys.
 
-Each distinct raw value is parsed once (lists repeat family names, hamlets and years a lot), then
-mapped back over the column.
+Vectorised by value, not by row: each column is factorised, every distinct value is parsed once
+(lists repeat names, hamlets, years and sexes a great deal), and the features are taken back to
+the rows by code with numpy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from reconcile.kinds import DECEASED_STATUSES, ListKind
 from reconcile.normalize.dates import parse_date
-from reconcile.normalize.identifiers import parse_insurance_number, parse_personal_id
-from reconcile.normalize.names import clean_text, fold, parse_name, phonetic_syllable
+from reconcile.normalize.identifiers import (
+    parse_insurance_number,
+    parse_phone,
+    personal_id_digits,
+)
+from reconcile.normalize.names import Name, clean_text, fold, iy_key, parse_name, phonetic_syllable
 from reconcile.normalize.sex_and_place import hamlet_key, parse_sex
 
 SEX_LABELS = {"M": "Nam", "F": "Nữ"}
+NAME_FEATURES = (
+    "name_raw",
+    "name",
+    "name_upper",
+    "name_canonical",
+    "name_fold",
+    "name_nomid",
+    "name_nomid_fold",
+    "family_fold",
+    "given_fold",
+    "given_phon",
+    "name_phon",
+    "name_iy",
+    "name_has_diacritics",
+    "name_obj",
+)
+# Blocking keys are None, never "", so an empty field never joins two rows.
+_KEYS = (
+    "name_fold",
+    "name_nomid_fold",
+    "given_fold",
+    "given_phon",
+    "family_fold",
+    "hamlet_key",
+    "name_phon",
+    "name_iy",
+)
 
 
-def _per_unique(series: pd.Series, fn: Callable[[object], object]) -> pd.Series:
-    """Apply fn once per distinct value (object identity of NaN/None is folded to None)."""
-    values = series.astype(object).where(series.notna(), None)
-    cache: dict[object, object] = {}
-    out = []
-    for value in values:
-        key = (type(value), value)
-        if key not in cache:
-            cache[key] = fn(value)
-        out.append(cache[key])
-    return pd.Series(out, index=series.index, dtype=object)
+@lru_cache(maxsize=262144)
+def name_features(raw: object) -> tuple:
+    name: Name = parse_name(raw)
+    folded = fold(name.canonical)
+    given_fold = fold(name.given)
+    return (
+        clean_text(raw),
+        name.display,
+        name.display.upper(),
+        name.canonical,
+        folded,
+        name.without_common_middle,
+        fold(name.without_common_middle),
+        fold(name.family),
+        given_fold,
+        phonetic_syllable(given_fold),
+        " ".join(phonetic_syllable(w) for w in folded.split()),
+        iy_key(name.canonical),
+        folded != name.canonical,
+        name,
+    )
+
+
+def _codes(values: pd.Series, fn: Callable[[object], object]) -> tuple[np.ndarray, list]:
+    """Factorise a column: per-row codes into a table of fn(value) per distinct value, with the
+    last entry for empty cells (code -1)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    return codes, [fn(v) for v in uniques] + [fn(None)]
+
+
+def _spread(codes: np.ndarray, table: Sequence) -> np.ndarray:
+    column = np.empty(len(table), dtype=object)
+    column[:] = table
+    return column[codes]
+
+
+def _by_value(values: pd.Series, fn: Callable[[object], object]) -> np.ndarray:
+    """fn applied once per distinct value, spread back over the rows (object array)."""
+    return _spread(*_codes(values, fn))
+
+
+def _by_value_columns(
+    values: pd.Series, fn: Callable[[object], Sequence], names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """fn returns one tuple per distinct value; each position becomes a column."""
+    codes, table = _codes(values, fn)
+    return {name: _spread(codes, [t[i] for t in table]) for i, name in enumerate(names)}
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    return (
-        frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-    )
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _date_parts(date) -> tuple:
+    if date is None:
+        return (None, None, None, "")
+    return (date.year, date.month, date.day, date.display())
 
 
 def normalize_people(
@@ -44,51 +120,39 @@ def normalize_people(
     kind: ListKind,
     today: dt.date | None = None,
     hamlet_aliases: dict[str, str] | None = None,
+    list_date: dt.date | None = None,
 ) -> pd.DataFrame:
+    """Canonical columns and keys. `list_date` decides the century of two-digit years."""
     out = frame[["source_file", "source_sheet", "source_row"]].copy()
+    for name, values in _by_value_columns(
+        _column(frame, "full_name"), name_features, NAME_FEATURES
+    ).items():
+        out[name] = values
+    out["name_has_diacritics"] = out["name_has_diacritics"].astype(bool)
 
-    names = _per_unique(_column(frame, "full_name"), parse_name)
-    out["name_raw"] = _column(frame, "full_name").map(clean_text)
-    out["name"] = names.map(lambda n: n.display)
-    out["name_canonical"] = names.map(lambda n: n.canonical)
-    out["name_fold"] = out["name_canonical"].map(fold)
-    out["name_nomid"] = names.map(lambda n: n.without_common_middle)
-    out["name_nomid_fold"] = out["name_nomid"].map(fold)
-    out["family_fold"] = names.map(lambda n: fold(n.family))
-    out["given_fold"] = names.map(lambda n: fold(n.given))
-    out["given_phon"] = out["given_fold"].map(phonetic_syllable)
-    out["name_phon"] = out["name_fold"].map(
-        lambda s: " ".join(phonetic_syllable(w) for w in s.split())
-    )
-    out["name_has_diacritics"] = out["name_fold"] != out["name_canonical"]
-    out["name_obj"] = names
+    codes, dates = _codes(_column(frame, "birth_date"), lambda v: parse_date(v, today, list_date))
+    out["birth"] = _spread(codes, dates)
+    for i, name in enumerate(("birth_year", "birth_month", "birth_day", "birth_display")):
+        column = _spread(codes, [_date_parts(d)[i] for d in dates])
+        out[name] = column if i == 3 else pd.array(column, dtype="Int64")
 
-    dates = _per_unique(_column(frame, "birth_date"), lambda v: parse_date(v, today))
-    out["birth"] = dates
-    out["birth_year"] = dates.map(lambda d: d.year if d else None).astype("Int64")
-    out["birth_month"] = dates.map(lambda d: d.month if d else None).astype("Int64")
-    out["birth_day"] = dates.map(lambda d: d.day if d else None).astype("Int64")
-    out["birth_display"] = dates.map(lambda d: d.display() if d else "")
-
-    out["sex"] = _per_unique(_column(frame, "sex"), parse_sex)
-    ids = _per_unique(_column(frame, "personal_id"), parse_personal_id)
-    out["pid"] = ids.map(lambda p: p.digits if p else None)
-    out["pid_obj"] = ids
-    out["insurance"] = _per_unique(_column(frame, "insurance_number"), parse_insurance_number)
-    out["hamlet"] = _column(frame, "hamlet").map(clean_text)
-    out["hamlet_key"] = _per_unique(
-        _column(frame, "hamlet"), lambda v: hamlet_key(v, hamlet_aliases)
-    )
+    out["sex"] = _by_value(_column(frame, "sex"), parse_sex)
+    out["pid"] = personal_id_digits(_column(frame, "personal_id"))
+    out["insurance"] = _by_value(_column(frame, "insurance_number"), parse_insurance_number)
+    out["phone"] = _by_value(_column(frame, "phone"), parse_phone)
+    aliases = {hamlet_key(k): hamlet_key(v) for k, v in (hamlet_aliases or {}).items()}
+    out["hamlet"] = _by_value(_column(frame, "hamlet"), clean_text)
+    out["hamlet_key"] = _by_value(_column(frame, "hamlet"), lambda v: hamlet_key(v, aliases))
 
     if kind is ListKind.REGISTER:
-        codes = _column(frame, "resident_code").map(clean_text)
-        fallback = "R" + frame["source_row"].astype(str)
-        out["person_id"] = codes.where(codes != "", fallback)
-        status = _column(frame, "status").map(lambda v: fold(clean_text(v)).lower())
-        out["deceased"] = status.isin(DECEASED_STATUSES)
+        codes = _by_value(_column(frame, "resident_code"), clean_text)
+        fallback = ("R" + frame["source_row"].astype(str)).to_numpy(dtype=object)
+        out["person_id"] = np.where(codes != "", codes, fallback)
+        status = _by_value(_column(frame, "status"), lambda v: fold(clean_text(v)).lower())
+        out["deceased"] = np.isin(status, DECEASED_STATUSES)
     else:
         out["deceased"] = kind is ListKind.DEATH
-    # Blocking keys use None, never "", so an empty field never joins two rows.
-    for column in ("name_fold", "given_fold", "given_phon", "family_fold", "hamlet_key"):
-        out[column] = out[column].where(out[column] != "", None)
+    for column in _KEYS:
+        values = out[column].to_numpy(dtype=object)
+        out[column] = np.where(values == "", None, values)
     return out

@@ -40,6 +40,7 @@ def summary(result) -> dict:
     """Counts of one run, no personal data: rows read = valid + rejected per file, and
     valid = match + possible + none per list."""
     inputs = [asdict(result.register.counts)] + [asdict(item.counts) for item in result.lists]
+    warnings = [{"file": e["file"], "warning": w} for e in inputs for w in e.pop("warnings")]
     for entry in inputs:
         entry.pop("sheets_without_table", None)
     by_type = Counter(result.findings["type"])
@@ -61,6 +62,7 @@ def summary(result) -> dict:
         "skipped_lists": [
             {"file": e["file"], "reason": e["skipped"]} for e in inputs if e["skipped"]
         ],
+        "warnings": warnings,
         "register_duplicate_pairs": result.duplicates,
         "findings_total": int(len(result.findings)),
         "findings_by_type": {t: by_type.get(t, 0) for t in FINDING_LABELS},

@@ -154,11 +154,13 @@ def _summary_sheet(ws: Worksheet, result, summary: dict) -> None:
             None if is_register else entry["match"],
             None if is_register else entry["possible"],
             None if is_register else entry["none"],
-            f"BỎ QUA: {entry['skipped']}" if entry["skipped"] else "",
+            f"BỎ QUA: {entry['skipped']}"
+            if entry["skipped"]
+            else "; ".join(w["warning"] for w in summary["warnings"] if w["file"] == entry["file"]),
         ]
         for col, value in enumerate(values, start=1):
             put(ws, row, col, value)
-        if entry["skipped"]:
+        if values[-1]:
             ws.cell(row, 10).font = Font(color="C00000", bold=True)
     row += 2
     for col, title in enumerate(["Loại sai lệch", "Mã", "Số lượng", "Trang tính"], start=1):
