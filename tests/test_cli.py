@@ -124,3 +124,18 @@ def test_the_sample_commune_end_to_end_through_the_prefect_flow(tmp_path):
             strict=True,
         )
     )
+
+
+def test_progress_and_errors_carry_no_personal_data(tmp_path, caplog):
+    """Everything the run says while working: counts and file names, never a name or ID."""
+    from reconcile.config import load_config
+    from reconcile.pipeline import run_reconciliation
+
+    said: list[str] = []
+    caplog.set_level("DEBUG")
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path)
+    result, _ = run_reconciliation(config, progress=said.append)
+    text = "\n".join(said) + caplog.text + "\n".join(result.rejected["reason"])
+    register = result.register.people
+    assert said and all(name not in text for name in register["name_raw"])
+    assert all(pid not in text for pid in register["pid"].dropna())
