@@ -40,6 +40,13 @@ class MatchingConfig(_Strict):
     ambiguity_margin: float = 3.0
 
 
+class ReviewConfig(_Strict):
+    # SQLAlchemy URL of the decisions store; default: decisions.sqlite in the output folder
+    store: str | None = None
+    # a folder (or one workbook) where officers drop reviewed workbooks
+    inbox: Path | None = None
+
+
 class RunConfig(_Strict):
     # "register" in the file; a different attribute name, since BaseModel already has .register
     population_register: ListConfig = Field(alias="register")
@@ -47,6 +54,7 @@ class RunConfig(_Strict):
     out_dir: Path = Path("out")
     matching: MatchingConfig = MatchingConfig()
     hamlet_aliases: dict[str, str] = Field(default_factory=dict)
+    review: ReviewConfig = ReviewConfig()
 
 
 def _resolve(base: Path, path: str | Path) -> Path:
@@ -72,6 +80,9 @@ def load_config(path: Path, out_dir: Path | None = None) -> RunConfig:
     ]
     output = data.get("output", {})
     target = out_dir or (_resolve(base, output["dir"]) if "dir" in output else Path("out"))
+    review = dict(data.get("review", {}))
+    if "inbox" in review:
+        review["inbox"] = _resolve(base, review["inbox"])
     return build_config(
         register,
         lists,
@@ -79,6 +90,7 @@ def load_config(path: Path, out_dir: Path | None = None) -> RunConfig:
         data.get("matching", {}),
         data.get("hamlet_aliases", {}),
         source=path.name,
+        review=review,
     )
 
 
@@ -89,6 +101,7 @@ def build_config(
     matching: dict | None = None,
     hamlet_aliases: dict | None = None,
     source: str = "dòng lệnh",
+    review: dict | None = None,
 ) -> RunConfig:
     try:
         config = RunConfig(
@@ -97,6 +110,7 @@ def build_config(
             out_dir=out_dir,
             matching=matching or {},
             hamlet_aliases=hamlet_aliases or {},
+            review=review or {},
         )
     except ValidationError as exc:
         problems = "; ".join(

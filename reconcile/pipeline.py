@@ -21,6 +21,9 @@ from reconcile.ingest import IngestedList, UnreadableListError, ingest_list
 from reconcile.kinds import ListKind
 from reconcile.matching.decision import Thresholds, find_register_duplicates, link
 from reconcile.normalize.people import normalize_people
+from reconcile.review.rules import ReviewOutcome, apply_review
+from reconcile.review.store import DecisionStore, default_url
+from reconcile.review.workbook_decisions import read_decisions, review_workbooks
 from reconcile.validate import REJECTED_COLUMNS, MissingColumnsError, Validated, validate_list
 
 
@@ -55,6 +58,17 @@ class PreparedList:
 
 
 @dataclass
+class ReviewReport:
+    """What the officer's earlier decisions did to this run. Counts and sheet/row problems only."""
+
+    workbooks_read: int = 0
+    decisions_recorded: int = 0
+    suppressed: int = 0
+    resolved: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RunResult:
     run_id: str
     started: dt.datetime
@@ -64,6 +78,7 @@ class RunResult:
     links: pd.DataFrame
     rejected: pd.DataFrame
     duplicates: int
+    review: ReviewReport = field(default_factory=lambda: ReviewReport())
 
 
 # ---- the stages: plain functions of data ----
@@ -102,6 +117,42 @@ def findings_stage(
     return build_findings(register, duplicates, linked)
 
 
+def review_stage(
+    findings: pd.DataFrame,
+    config: RunConfig,
+    run_id: str,
+    started: dt.datetime,
+    processed: set[str],
+) -> tuple[ReviewOutcome, ReviewReport]:
+    """Read decisions from reviewed workbooks into the store; apply them to this run."""
+    store = DecisionStore(config.review.store or default_url(config.out_dir))
+    report = ReviewReport()
+    decisions = []
+    for workbook in review_workbooks(config.review.inbox, config.out_dir):
+        found, problems = read_decisions(workbook)
+        decisions += found
+        report.problems += problems
+        report.workbooks_read += 1
+    report.decisions_recorded = store.record_decisions(decisions)
+    outcome = apply_review(
+        findings, store.history(), store.decisions(), processed, run_id, started.date()
+    )
+    report.suppressed, report.resolved = outcome.suppressed, outcome.resolved
+    return outcome, report
+
+
+def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -> None:
+    store = DecisionStore(config.review.store or default_url(config.out_dir))
+    store.save(
+        outcome.history,
+        result.run_id,
+        result.started,
+        len(outcome.findings),
+        outcome.suppressed,
+        outcome.resolved,
+    )
+
+
 def report_stage(result: RunResult, out_dir: Path) -> Path:
     from reconcile.report.output import write_run
 
@@ -114,7 +165,9 @@ STAGES: dict[str, Callable] = {
     "normalize": normalize_stage,
     "match": match_stage,
     "findings": findings_stage,
+    "review": review_stage,
     "report": report_stage,
+    "record": record_stage,
 }
 STAGE_LABELS = {
     "ingest": "Đọc tệp / reading",
@@ -122,6 +175,8 @@ STAGE_LABELS = {
     "normalize": "Chuẩn hóa / normalising",
     "match": "Ghép người / matching",
     "findings": "Tìm sai lệch / finding discrepancies",
+    "review": "Đối chiếu quyết định đã có / applying earlier decisions",
+    "record": "Lưu lịch sử / recording history",
     "report": "Ghi kết quả / writing outputs",
 }
 
@@ -189,7 +244,7 @@ def run_reconciliation(
     started = now or dt.datetime.now().astimezone()
     run_id = started.strftime("%Y%m%d-%H%M%S")
 
-    say(f"[1/4] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
+    say(f"[1/5] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
     register = _prepare(config.population_register, config, call, say)
     if register.people is None:
         raise RunError(
@@ -200,7 +255,7 @@ def run_reconciliation(
     usable = [item for item in lists if item.people is not None]
 
     say(
-        f"[2/4] {STAGE_LABELS['match']}: {len(register.people)} cư dân / residents, "
+        f"[2/5] {STAGE_LABELS['match']}: {len(register.people)} cư dân / residents, "
         f"{sum(len(i.people) for i in usable)} dòng danh sách / list rows"
     )
     thresholds = Thresholds(**config.matching.model_dump())
@@ -210,8 +265,12 @@ def run_reconciliation(
         for decision in ("match", "possible", "none"):
             setattr(item.counts, decision, int(decisions.get(decision, 0)))
 
-    say(f"[3/4] {STAGE_LABELS['findings']}")
+    say(f"[3/5] {STAGE_LABELS['findings']}")
     findings = call("findings", register.people, duplicates, linked)
+
+    say(f"[4/5] {STAGE_LABELS['review']}")
+    processed = {"register", *(item.spec.label for item in usable)}
+    outcome, review = call("review", findings, config, run_id, started, processed)
     rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
     rejected = (
         pd.concat(rejected_parts, ignore_index=True)
@@ -223,12 +282,15 @@ def run_reconciliation(
         started,
         register,
         lists,
-        findings,
+        outcome.findings,
         _links_frame(linked, register.people),
         rejected,
         len(duplicates),
+        review,
     )
 
-    say(f"[4/4] {STAGE_LABELS['report']}: {len(findings)} sai lệch / findings")
+    say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
     run_dir = call("report", result, config.out_dir)
+    # The store learns of this run only once its outputs exist.
+    call("record", outcome, config, result)
     return result, run_dir

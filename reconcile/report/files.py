@@ -68,6 +68,7 @@ def summary(result) -> dict:
         "findings_by_type": {t: by_type.get(t, 0) for t in FINDING_LABELS},
         "findings_by_list": dict(sorted(by_list.items())),
         "rejected_rows": int(len(result.rejected)),
+        "review": asdict(result.review),
         "checks": checks,
     }
 

@@ -19,8 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
 from reconcile.kinds import KIND_LABELS, ListKind
+from reconcile.review.workbook_decisions import DECISION_HEADER, DECISIONS, ID_HEADER, NOTE_HEADER
 
-DECISIONS = ["Đã cập nhật", "Không sai", "Không phải cùng người", "Cần xác minh"]
 SHEET_NAMES = {
     "not_in_register": "Không có trong DLDC",
     "name_differs": "Họ tên khác",
@@ -50,7 +50,7 @@ FIELD_NAMES = {
     "": "",
 }
 FINDING_HEADERS = [
-    ("finding_id", "Mã phát hiện", 18),
+    ("finding_id", ID_HEADER, 18),
     ("status", "Trạng thái", 12),
     ("list_label", "Danh sách", 20),
     ("source_file", "Tệp", 22),
@@ -64,7 +64,6 @@ FINDING_HEADERS = [
     ("score", "Điểm ghép", 9),
     ("explanation", "Lý do ghép / giải thích", 60),
 ]
-DECISION_HEADER, NOTE_HEADER = "Quyết định", "Ghi chú"
 REJECTED_HEADERS = [
     ("source_file", "Tệp", 24),
     ("source_sheet", "Trang tính", 14),
@@ -179,9 +178,44 @@ def _summary_sheet(ws: Worksheet, result, summary: dict) -> None:
     row += 1
     put(ws, row, 1, "Tổng cộng").font = Font(bold=True)
     put(ws, row, 3, summary["findings_total"]).font = Font(bold=True)
+    review = summary["review"]
+    row += 2
+    put(ws, row, 1, "Quyết định của cán bộ từ các lần trước").font = Font(bold=True)
+    for label, value in [
+        ("Số sổ rà soát đã đọc", review["workbooks_read"]),
+        ("Quyết định mới ghi nhận", review["decisions_recorded"]),
+        ("Không nêu lại (đã kết luận Không sai / Không phải cùng người)", review["suppressed"]),
+        ("Đã khắc phục từ lần trước", review["resolved"]),
+    ]:
+        row += 1
+        put(ws, row, 1, label)
+        put(ws, row, 3, value)
+    for problem in review["problems"]:
+        row += 1
+        put(ws, row, 1, problem).font = Font(color="C00000")
+    _per_list_table(ws, row + 2, result.findings)
     for col, width in enumerate([34, 22, 28, 12, 10, 10, 10, 12, 12, 60], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     _print_setup(ws, "Tổng hợp kết quả đối soát")
+
+
+def _per_list_table(ws: Worksheet, row: int, findings: pd.DataFrame) -> None:
+    """Findings per list and type: which office has what to look at."""
+    counts = pd.crosstab(findings["list_label"], findings["type"]) if len(findings) else None
+    put(ws, row, 1, "Số sai lệch theo danh sách").font = Font(bold=True)
+    if counts is None:
+        return
+    row += 1
+    kinds = [k for k in FINDING_LABELS if k in counts.columns]
+    for col, title in enumerate(["Danh sách", *(SHEET_NAMES[k] for k in kinds)], start=1):
+        cell = put(ws, row, col, title)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True)
+    for label, counted in counts.iterrows():
+        row += 1
+        put(ws, row, 1, label)
+        for col, kind in enumerate(kinds, start=2):
+            put(ws, row, col, int(counted[kind]) or None)
 
 
 def _finding_sheet(wb: Workbook, kind: str, rows: pd.DataFrame) -> None:

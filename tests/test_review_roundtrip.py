@@ -1,0 +1,169 @@
+"""The police officer's decisions, read back by the next run."""
+
+import datetime as dt
+import json
+import os
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from reconcile.config import load_config
+from reconcile.ingest import find_header
+from reconcile.pipeline import run_reconciliation
+from reconcile.review.rules import apply_review, values_hash
+from reconcile.review.store import DecisionStore, default_url
+from reconcile.review.workbook_decisions import ID_HEADER, canonical_decision
+from reconcile.synthetic.commune import generate_commune
+
+
+def _findings(run_dir):
+    return pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig").fillna("")
+
+
+def _fill_and_resort(workbook_path, choices: dict[str, str]) -> None:
+    """Write decisions by finding id, then reverse every sheet's data rows, as an officer who
+    sorted the sheet would leave it."""
+    wb = load_workbook(workbook_path)
+    for ws in wb.worksheets:
+        header = [c.value for c in ws[1]]
+        if ID_HEADER not in header:
+            continue
+        id_col, decision_col = header.index(ID_HEADER), header.index("Quyết định")
+        rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+        for row in rows:
+            if row[id_col] in choices:
+                row[decision_col] = choices[row[id_col]]
+        for r, row in enumerate(reversed(rows), start=2):
+            for c, value in enumerate(row, start=1):
+                ws.cell(r, c).value = value
+    wb.save(workbook_path)
+    later = workbook_path.stat().st_mtime + 5
+    os.utime(workbook_path, (later, later))
+
+
+def _edit_list(path, edit) -> None:
+    wb = load_workbook(path)
+    edit(wb.active)
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("commune")
+    config = load_config(generate_commune(folder, seed=11, size=600), out_dir=folder / "out")
+    first, first_dir = run_reconciliation(config, now=dt.datetime(2026, 11, 1, 2, 0))
+    found = _findings(first_dir)
+
+    def pick(kind, n=0):
+        return found[found["type"] == kind].iloc[n]
+
+    dismissed = pick("sex_differs")
+    not_same = pick("register_duplicate")
+    changed = pick("name_differs")
+    fixed = pick("birth_date_differs")
+    typed = pick("id_differs")
+    unknown = pick("not_in_register", 0)
+    removed = pick("not_in_register", 1)
+    _fill_and_resort(
+        first_dir / "review.xlsx",
+        {
+            dismissed["finding_id"]: "Không sai",
+            not_same["finding_id"]: "Không phải cùng người",
+            changed["finding_id"]: "Không sai",
+            fixed["finding_id"]: "Đã cập nhật",
+            typed["finding_id"]: "khong sai",  # pasted past the drop-down, without diacritics
+            unknown["finding_id"]: "OK rồi",  # not a decision: reported, never guessed
+        },
+    )
+    # Between the runs: the name behind one dismissed finding changes again, and one list row
+    # is deleted from its list.
+    changed_file, changed_row = folder / changed["source_file"], int(changed["source_row"])
+    removed_file, removed_row = folder / removed["source_file"], int(removed["source_row"])
+
+    def rename(ws):
+        header = find_header([list(r) for r in ws.iter_rows(max_row=40, values_only=True)])
+        col = next(c for c, f in header.columns.items() if f == "full_name")
+        ws.cell(changed_row, col + 1).value = "Nguyễn Thị Khác Hẳn"
+
+    _edit_list(changed_file, rename)
+    _edit_list(removed_file, lambda ws: ws.delete_rows(removed_row))
+    second, second_dir = run_reconciliation(config, now=dt.datetime(2026, 11, 2, 2, 0))
+    picked = {
+        "dismissed": dismissed,
+        "not_same": not_same,
+        "changed": changed,
+        "fixed": fixed,
+        "typed": typed,
+        "unknown": unknown,
+        "removed": removed,
+    }
+    return config, first_dir, second_dir, picked
+
+
+def test_dismissed_findings_are_not_raised_again(two_runs):
+    _, _, second_dir, picked = two_runs
+    again = set(_findings(second_dir)["finding_id"])
+    for name in ("dismissed", "not_same", "typed"):
+        assert picked[name]["finding_id"] not in again, name
+    summary = json.loads((second_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["review"]["suppressed"] == 3
+    assert summary["review"]["workbooks_read"] == 1
+
+
+def test_statuses_in_the_next_run(two_runs):
+    _, first_dir, second_dir, picked = two_runs
+    status = _findings(second_dir).set_index("finding_id")["status"]
+    assert status[picked["fixed"]["finding_id"]] == "reported_fixed_still_differs"
+    assert status[picked["changed"]["finding_id"]] == "open"  # values changed since judged
+    assert status[picked["unknown"]["finding_id"]] == "open"
+    assert set(_findings(first_dir)["status"]) == {"new"}
+
+
+def test_a_finding_no_longer_detected_is_resolved_with_the_date(two_runs):
+    config, _, second_dir, picked = two_runs
+    history = DecisionStore(default_url(config.out_dir)).history().set_index("finding_id")
+    gone = history.loc[picked["removed"]["finding_id"]]
+    assert (gone["status"], gone["resolved_on"]) == ("resolved", "2026-11-02")
+    assert picked["removed"]["finding_id"] not in set(_findings(second_dir)["finding_id"])
+
+
+def test_an_unknown_decision_is_reported_with_sheet_and_row(two_runs):
+    _, _, second_dir, _ = two_runs
+    summary = json.loads((second_dir / "summary.json").read_text(encoding="utf-8"))
+    (problem,) = summary["review"]["problems"]
+    assert "OK rồi" in problem and "unknown decision" in problem and "row" in problem
+
+
+def test_decision_spellings():
+    assert canonical_decision(" KHÔNG  SAI ") == "Không sai"
+    assert canonical_decision("khong phai cung nguoi") == "Không phải cùng người"
+    assert canonical_decision("sai") is None
+
+
+def test_a_skipped_list_resolves_nothing():
+    history = pd.DataFrame(
+        [
+            {
+                "finding_id": "f1",
+                "type": "name_differs",
+                "list_kind": "welfare",
+                "list_label": "tc",
+                "values_hash": values_hash("a", "b"),
+                "first_seen": "2026-10-01",
+                "first_run": "r1",
+                "last_seen": "2026-10-01",
+                "last_run": "r1",
+                "status": "new",
+                "resolved_on": None,
+            }
+        ]
+    )
+    empty = pd.DataFrame(
+        columns=["finding_id", "type", "list_kind", "list_label", "source_value", "register_value"]
+    )
+    decisions = pd.DataFrame(columns=["finding_id", "decision", "values_hash", "decided_at"])
+    skipped = apply_review(empty, history, decisions, {"register"}, "r2", dt.date(2026, 11, 1))
+    assert skipped.resolved == 0 and skipped.history.at[0, "status"] == "new"
+    read = apply_review(empty, history, decisions, {"register", "tc"}, "r2", dt.date(2026, 11, 1))
+    assert read.resolved == 1 and read.history.at[0, "resolved_on"] == "2026-11-01"
