@@ -139,3 +139,35 @@ def sample(out: Path, seed: int | None, size: int | None) -> None:
 
     config = generate_commune(out, seed=seed or DEFAULT_SEED, size=size or DEFAULT_SIZE)
     click.echo(f"Cấu hình mẫu / sample config: {config}")
+
+
+@main.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="Tháng báo cáo / the month.")
+@click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Thư mục kết quả của các lần chạy / the runs' output folder (default: from the config).",
+)
+@click.option("--store", help="URL kho quyết định / decisions store URL (SQLAlchemy).")
+def report(month: str, config: Path | None, out: Path | None, store: str | None) -> None:
+    """Báo cáo tháng (gửi ngày 14) / the monthly report: found, resolved, open per list.
+
+    \b
+    reconcile report --month 2026-11 sample_data/reconcile.toml
+    """
+    from reconcile.review.monthly import month_bounds, write_monthly_report
+    from reconcile.review.store import DecisionStore, default_url
+
+    try:
+        month_bounds(month)
+        settings = load_config(config, out_dir=out) if config else None
+    except (ValueError, ConfigError) as exc:
+        click.echo(f"Lỗi / error: {exc}", err=True)
+        sys.exit(2)
+    out_dir = settings.out_dir if settings else (out or Path("out"))
+    url = store or (settings.review.store if settings else None) or default_url(out_dir)
+    history = DecisionStore(url).history()
+    workbook, text = write_monthly_report(history, month, out_dir / "bao_cao_thang")
+    click.echo(text.read_text(encoding="utf-8"))
+    click.echo(f"Báo cáo / report: {workbook}")

@@ -167,3 +167,33 @@ def test_a_skipped_list_resolves_nothing():
     assert skipped.resolved == 0 and skipped.history.at[0, "status"] == "new"
     read = apply_review(empty, history, decisions, {"register", "tc"}, "r2", dt.date(2026, 11, 1))
     assert read.resolved == 1 and read.history.at[0, "resolved_on"] == "2026-11-01"
+
+
+def test_monthly_report_counts_found_resolved_open_without_personal_data(two_runs, tmp_path):
+    from click.testing import CliRunner
+
+    from reconcile.cli import main
+
+    config, _, second_dir, picked = two_runs
+    history = DecisionStore(default_url(config.out_dir)).history()
+    result = CliRunner().invoke(
+        main, ["report", "--month", "2026-11", "--out", str(config.out_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(config.out_dir / "bao_cao_thang" / "bao_cao_2026-11.xlsx").active
+    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True)]
+    total = rows[-1]
+    assert total[0] == "Tổng cộng"
+    assert total[2] == len(history)  # everything was first seen in November
+    assert total[3] == (history["status"] == "resolved").sum() >= 1
+    assert total[4] == history["status"].isin(["new", "open", "reported_fixed_still_differs"]).sum()
+    text = (config.out_dir / "bao_cao_thang" / "bao_cao_2026-11.txt").read_text(encoding="utf-8")
+    assert "THÁNG 11/2026" in text and f"phát hiện mới {len(history)}" in text
+    people = _findings(second_dir)["source_value"].str.split(",").str[0]
+    assert not any(name and name in text for name in people)
+    october = CliRunner().invoke(
+        main, ["report", "--month", "2026-10", "--out", str(config.out_dir)]
+    )
+    assert "không có trường hợp sai lệch" in october.output
+    bad = CliRunner().invoke(main, ["report", "--month", "11/2026", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
