@@ -1,4 +1,4 @@
-"""The reconciliation as a Prefect flow: one task per stage, nothing else.
+"""A one-off reconciliation as a Prefect flow: one task per stage, nothing else.
 
 Parameters are paths and options only, and tasks neither cache (hashing big frames costs seconds)
 nor persist results (they would be pickles of personal data on disk): stack-notes.md.
@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 
+from flows.common import publish_artifacts, run_stage
 from reconcile.config import build_config, load_config, parse_list_option
-from reconcile.pipeline import STAGES, run_reconciliation
-
-TASKS = {
-    name: task(fn, name=name, cache_policy=NO_CACHE, persist_result=False)
-    for name, fn in STAGES.items()
-}
-
-
-def _run_stage(stage: str, *args):
-    return TASKS[stage](*args)
+from reconcile.pipeline import run_locked
 
 
 @flow(name="reconcile", persist_result=False, log_prints=False)
@@ -33,7 +23,6 @@ def reconcile_flow(
     out_dir: str | None = None,
 ) -> str:
     """Reconcile the register against the lists; return the run's output folder."""
-    logger = get_run_logger()
     out = Path(out_dir) if out_dir else None
     if config_path:
         config = load_config(Path(config_path), out_dir=out)
@@ -44,11 +33,6 @@ def reconcile_flow(
             [{"kind": kind, "path": path} for kind, path in parsed],
             out or Path("out"),
         )
-    result, run_dir = run_reconciliation(config, call=_run_stage, progress=logger.info)
-    counts = result.findings["type"].value_counts()
-    create_table_artifact(
-        key="reconcile-findings",
-        table=[{"type": t, "count": int(n)} for t, n in counts.items()],
-        description=f"Sai lệch theo loại / findings by type, run {result.run_id}",
-    )
+    result, run_dir = run_locked(config, call=run_stage, progress=get_run_logger().info)
+    publish_artifacts(result, run_dir)
     return str(run_dir)

@@ -11,6 +11,7 @@ import click
 
 from reconcile.config import ConfigError, build_config, load_config, parse_list_option
 from reconcile.pipeline import RunError
+from reconcile.runlock import RunLocked
 
 KINDS_HELP = "birth, death, vaccination, welfare, membership"
 
@@ -97,6 +98,9 @@ def run(
     except ConfigError as exc:
         click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
         sys.exit(2)
+    except RunLocked as exc:
+        click.echo(f"Dừng / stopped: {exc}", err=True)
+        sys.exit(3)
     except RunError as exc:
         click.echo(f"Lỗi / error: {exc}", err=True)
         sys.exit(1)
@@ -108,9 +112,9 @@ def run(
 
 def _execute(settings, config, register, lists, out, no_prefect: bool) -> Path:
     if no_prefect:
-        from reconcile.pipeline import run_reconciliation
+        from reconcile.pipeline import run_locked
 
-        _, run_dir = run_reconciliation(settings, progress=lambda m: click.echo(m, err=True))
+        _, run_dir = run_locked(settings, progress=lambda m: click.echo(m, err=True))
         return run_dir
     click.echo(
         "Khởi động Prefect (lần đầu có thể mất 20 giây) / starting Prefect "
@@ -171,3 +175,125 @@ def report(month: str, config: Path | None, out: Path | None, store: str | None)
     workbook, text = write_monthly_report(history, month, out_dir / "bao_cao_thang")
     click.echo(text.read_text(encoding="utf-8"))
     click.echo(f"Báo cáo / report: {workbook}")
+
+
+@main.group()
+def nightly() -> None:
+    """Chạy hằng đêm trên hộp thư / the nightly run over an inbox folder."""
+
+
+def _nightly_options(fn):
+    fn = click.option("--store", help="URL kho quyết định / decisions store URL.")(fn)
+    fn = click.option(
+        "--keep",
+        "keep_runs",
+        type=int,
+        default=30,
+        show_default=True,
+        help="Giữ N lần chạy gần nhất / keep the last N run folders.",
+    )(fn)
+    fn = click.option(
+        "--archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Nơi lưu tệp đã xử lý / where processed files go "
+        "(default: INBOX_luu_tru beside the inbox).",
+    )(fn)
+    fn = click.option(
+        "--out",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Thư mục kết quả / output folder.",
+    )(fn)
+    fn = click.option(
+        "--inbox",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Hộp thư: register/, birth/, death/, vaccination/, welfare/, "
+        "membership/ / the inbox folder.",
+    )(fn)
+    return fn
+
+
+@nightly.command("run")
+@_nightly_options
+@click.option("--no-prefect", is_flag=True, help="Chạy trực tiếp / without Prefect.")
+def nightly_run(inbox, out, archive, keep_runs, store, no_prefect) -> None:
+    """Chạy ngay một lần / run the nightly reconciliation once, now."""
+    from reconcile.nightly import nightly_settings, run_nightly
+
+    try:
+        settings = nightly_settings(inbox, out, archive, keep_runs, store)
+        if no_prefect:
+            _, run_dir = run_nightly(settings, progress=lambda m: click.echo(m, err=True))
+        else:
+            _prefect_defaults()
+            from flows.nightly_flow import nightly_flow
+
+            run_dir = nightly_flow(
+                inbox=str(inbox),
+                out_dir=str(out),
+                archive_dir=str(archive) if archive else None,
+                keep_runs=keep_runs,
+                store=store,
+            )
+    except ConfigError as exc:
+        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
+        sys.exit(2)
+    except RunLocked as exc:
+        click.echo(f"Dừng / stopped: {exc}", err=True)
+        sys.exit(3)
+    except RunError as exc:
+        click.echo(f"Lỗi / error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Sổ rà soát / review workbook: {Path(run_dir) / 'review.xlsx'}")
+
+
+@nightly.command("serve")
+@_nightly_options
+@click.option(
+    "--cron",
+    default="0 2 * * *",
+    show_default=True,
+    help="Lịch (giờ Việt Nam) / schedule, Asia/Ho_Chi_Minh time.",
+)
+def nightly_serve(inbox, out, archive, keep_runs, store, cron) -> None:
+    """Đăng ký lịch và phục vụ các lần chạy / register the schedule and serve its runs.
+
+    Cần một Prefect server đang chạy (PREFECT_API_URL) / needs a running Prefect server.
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        click.echo(
+            "Cần PREFECT_API_URL trỏ tới Prefect server (xem README, Chạy hằng đêm) / "
+            "PREFECT_API_URL must point at a Prefect server (README, Nightly run)",
+            err=True,
+        )
+        sys.exit(2)
+    from prefect import serve
+
+    from flows.nightly_flow import nightly_deployment
+    from reconcile.nightly import nightly_settings
+
+    try:
+        settings = nightly_settings(inbox, out, archive, keep_runs, store)
+    except ConfigError as exc:
+        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
+        sys.exit(2)
+    # pause_on_shutdown=False: stopping this process must not pause the nightly schedule
+    serve(nightly_deployment(settings, cron=cron), pause_on_shutdown=False)
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--keep", type=int, required=True, help="Giữ N lần chạy / keep the last N runs.")
+def purge(out: Path, keep: int) -> None:
+    """Xóa các lần chạy cũ / delete all but the last N run folders."""
+    from reconcile.nightly import purge_runs
+    from reconcile.runlock import run_lock
+
+    try:
+        with run_lock(out):
+            removed = purge_runs(out, keep)
+    except (ValueError, RunLocked) as exc:
+        click.echo(f"Dừng / stopped: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Đã xóa {len(removed)} lần chạy cũ / removed {len(removed)} old runs")

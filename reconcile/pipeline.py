@@ -168,6 +168,8 @@ STAGES: dict[str, Callable] = {
     "review": review_stage,
     "report": report_stage,
     "record": record_stage,
+    "archive": lambda config, settings, run_id: _nightly().archive_inputs(config, settings, run_id),
+    "retain": lambda out_dir, keep: _nightly().purge_runs(out_dir, keep),
 }
 STAGE_LABELS = {
     "ingest": "Đọc tệp / reading",
@@ -177,8 +179,16 @@ STAGE_LABELS = {
     "findings": "Tìm sai lệch / finding discrepancies",
     "review": "Đối chiếu quyết định đã có / applying earlier decisions",
     "record": "Lưu lịch sử / recording history",
+    "archive": "Lưu trữ tệp đã xử lý / archiving processed files",
+    "retain": "Xóa lần chạy cũ / retention",
     "report": "Ghi kết quả / writing outputs",
 }
+
+
+def _nightly():
+    import reconcile.nightly  # imported late: it builds on this module's stages
+
+    return reconcile.nightly
 
 
 def call_directly(stage: str, *args):
@@ -294,3 +304,19 @@ def run_reconciliation(
     # The store learns of this run only once its outputs exist.
     call("record", outcome, config, result)
     return result, run_dir
+
+
+def run_locked(
+    config: RunConfig,
+    call: Callable = call_directly,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[RunResult, Path]:
+    """run_reconciliation holding the output folder's lock (two runs never overlap), after
+    clearing what a killed run left half-written."""
+    from reconcile.nightly import remove_stale_staging
+    from reconcile.runlock import run_lock
+
+    with run_lock(config.out_dir):
+        remove_stale_staging(config.out_dir)
+        return run_reconciliation(config, call, progress, now)

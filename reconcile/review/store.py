@@ -61,6 +61,8 @@ class DecisionStore:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url)
         _METADATA.create_all(self.engine)
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).chmod(0o600)  # personal data's neighbour
 
     def history(self) -> pd.DataFrame:
         with self.engine.connect() as connection:

@@ -1,0 +1,114 @@
+"""What both flows share: each stage as a Prefect task, and the run's summary as artifacts.
+
+Prefect keeps task state messages (exception text included) in its database, where a log filter
+does not reach, so a stage's unexpected exception is re-raised as its type and stage name only.
+Our own errors carry file names and row numbers, never cell values, and pass through.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from reconcile.config import ConfigError
+from reconcile.ingest import UnreadableListError
+from reconcile.kinds import KIND_LABELS, ListKind
+from reconcile.pipeline import STAGES, RunError
+from reconcile.runlock import RunLocked
+from reconcile.validate import MissingColumnsError
+
+OUR_ERRORS = (UnreadableListError, MissingColumnsError, RunError, ConfigError, RunLocked, OSError)
+
+
+class StageError(Exception):
+    """An unexpected failure, described without the data that caused it."""
+
+
+def _without_values(stage: str, fn):
+    @functools.wraps(fn)
+    def run(*args):
+        try:
+            return fn(*args)
+        except OUR_ERRORS:
+            raise
+        except Exception as exc:
+            raise StageError(f"{stage}: {type(exc).__name__}") from None
+
+    return run
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry what a second try can fix: a file held open by Excel, a share that blinked."""
+    try:
+        state.result()
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+TASKS = {
+    name: task(
+        _without_values(name, fn),
+        name=name,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        retries=2 if name in ("ingest", "report", "record") else 0,
+        retry_delay_seconds=5,
+        retry_condition_fn=_transient,
+    )
+    for name, fn in STAGES.items()
+}
+
+
+def run_stage(stage: str, *args):
+    return TASKS[stage](*args)
+
+
+def publish_artifacts(result, run_dir) -> None:
+    """Counts, rejected rows (where and why, no values), skipped lists, the workbook's path."""
+    by_type = Counter(result.findings["type"])
+    by_list = Counter(result.findings["list_label"])
+    create_table_artifact(
+        key="reconcile-findings-by-type",
+        table=[{"type": t, "count": n} for t, n in sorted(by_type.items())],
+        description=f"Sai lệch theo loại / findings by type, run {result.run_id}",
+    )
+    create_table_artifact(
+        key="reconcile-findings-by-list",
+        table=[{"list": t, "count": n} for t, n in sorted(by_list.items())],
+        description=f"Sai lệch theo danh sách / findings by list, run {result.run_id}",
+    )
+    create_table_artifact(
+        key="reconcile-rejected-rows",
+        table=result.rejected.astype(str).to_dict("records") or [{"rejected": "0"}],
+        description="Dòng bị loại: tệp, trang, dòng, cột, lý do / rejected rows",
+    )
+    inputs = [result.register, *result.lists]
+    lines = [
+        f"# Đối soát {result.run_id}",
+        "",
+        f"Sổ rà soát / review workbook: `{run_dir / 'review.xlsx'}`",
+        "",
+        "| danh sách | loại | đọc | hợp lệ | bị loại |",
+        "|---|---|---|---|---|",
+    ]
+    for item in inputs:
+        c = item.counts
+        lines.append(
+            f"| {c.label} | {KIND_LABELS[ListKind(c.kind)]} | {c.rows_read} | "
+            f"{c.valid} | {c.rejected} |"
+        )
+    skipped = [item.counts for item in inputs if item.counts.skipped]
+    if skipped:
+        lines += ["", "## Bỏ qua / skipped", *(f"- {c.file}: {c.skipped}" for c in skipped)]
+    create_markdown_artifact(
+        "\n".join(lines), key="reconcile-run-summary", description="Tóm tắt lần chạy / run summary"
+    )
