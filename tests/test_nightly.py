@@ -217,3 +217,18 @@ def test_a_crash_after_the_outputs_but_before_archiving_is_redone_the_same(tmp_p
         )
 
     assert ids(again) == ids(written)
+
+
+def test_only_transient_io_errors_are_retried():
+    from prefect.states import Completed, Failed
+
+    from flows.common import _transient
+
+    def failed(exc):
+        return Failed(data=exc)
+
+    assert _transient(None, None, failed(PermissionError("held open by Excel")))
+    assert _transient(None, None, failed(TimeoutError("network share")))
+    assert not _transient(None, None, failed(FileNotFoundError("gone")))
+    assert not _transient(None, None, failed(ValueError("a bug")))
+    assert not _transient(None, None, Completed())

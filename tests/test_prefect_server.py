@@ -154,6 +154,9 @@ def test_nightly_deployment_on_a_real_server_leaves_no_personal_data(tmp_path):
         assert {"reconcile-findings-by-type", "reconcile-run-summary"} <= {
             a["key"] for a in artifacts
         }
+        _stop(serving)  # a restart of the serve process must not pause the nightly schedule
+        after = _api(f"{api}/deployments/name/reconcile-nightly/nightly")
+        assert not after["paused"] and after["schedules"][0]["active"]
     finally:
         if serving is not None:
             _stop(serving)
