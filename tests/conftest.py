@@ -1,3 +1,4 @@
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +8,10 @@ from reconcile.kinds import ListKind
 from reconcile.normalize.people import normalize_people
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+# Prefect stops its temporary API at interpreter exit and logs it to a stream pytest has already
+# closed; the stdlib's switch keeps that from printing a traceback after the test summary.
+logging.raiseExceptions = False
 
 
 def people(kind: ListKind, rows: list[dict], file: str = "list.xlsx") -> pd.DataFrame:
