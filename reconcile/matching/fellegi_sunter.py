@@ -1,0 +1,121 @@
+"""Fellegi–Sunter weights estimated from the data, as Splink does: u (how often two different
+people agree at a level) from random pairs, m (how often the same person does) by expectation
+maximisation over the blocked candidate pairs, each level's weight log2(m/u).
+
+Levels arrive as an integer matrix (pairs × fields); level 0 of every field is "missing", whose
+weight stays 0. Everything is numpy over whole columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MISSING = 0
+_FLOOR = 1e-6
+
+
+@dataclass
+class Model:
+    fields: list[str]
+    levels: list[list[str]]  # level names per field; index 0 is "missing"
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    prior: float  # probability that a blocked candidate pair is a match
+
+    def weights(self) -> list[np.ndarray]:
+        out = []
+        for m, u in zip(self.m, self.u, strict=True):
+            w = np.log2(np.maximum(m, _FLOOR) / np.maximum(u, _FLOOR))
+            w[MISSING] = 0.0
+            out.append(w)
+        return out
+
+    def scores(self, gamma: np.ndarray, tf_bonus: np.ndarray | None = None) -> np.ndarray:
+        """Match weight of each pair: prior log-odds plus each field's level weight."""
+        total = np.full(len(gamma), np.log2(self.prior / (1 - self.prior)))
+        for f, w in enumerate(self.weights()):
+            total += w[gamma[:, f]]
+        if tf_bonus is not None:
+            total += tf_bonus
+        return total
+
+
+def level_frequencies(
+    gamma: np.ndarray, sizes: list[int], weights: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """Share of pairs at each level of each field (optionally weighted)."""
+    out = []
+    for f, size in enumerate(sizes):
+        counts = np.bincount(gamma[:, f], weights=weights, minlength=size).astype(float)
+        counts[MISSING] = 0.0
+        total = counts.sum()
+        out.append(counts / total if total else np.full(size, 1.0 / size))
+    return out
+
+
+def estimate(
+    fields: list[str],
+    levels: list[list[str]],
+    candidates: np.ndarray,
+    random_pairs: np.ndarray,
+    m_start: list[np.ndarray] | None = None,
+    prior_start: float = 0.05,
+    iterations: int = 25,
+    fixed_m: dict[int, np.ndarray] | None = None,
+    exact_u: dict[int, float] | None = None,
+    max_prior: float = 0.99,
+) -> Model:
+    """u from random pairs; m and the prior by EM over the candidates.
+
+    `max_prior` bounds the share of candidates that can be matches (in a linkage, no more than
+    the smaller table's rows): without it EM can drift to "every candidate is a match".
+    `exact_u` gives, per field, the exact-agreement u computed from value frequencies: exact
+    for rare values where a sample would see too few agreements.
+
+    `fixed_m` holds fields whose m EM must not learn: those every candidate agrees on by
+    construction of the blocking, which would otherwise look perfectly predictive.
+    """
+    sizes = [len(lv) for lv in levels]
+    u = level_frequencies(random_pairs, sizes)
+    for f, chance in (exact_u or {}).items():
+        # the chance two different people agree exactly, known from value frequencies; the
+        # sample only shares out the rest among the other levels
+        rest = u[f].copy()
+        rest[1] = 0.0
+        rest = rest / rest.sum() * (1 - chance) if rest.sum() else rest
+        rest[1] = chance
+        u[f] = rest
+    if m_start is None:
+        m_start = []
+        for size in sizes:  # the best level (index 1) likely for matches, the rest shared
+            m = np.full(size, 0.05 / max(1, size - 2))
+            m[1] = 0.95
+            m[MISSING] = 0.0
+            m_start.append(m / m.sum())
+    m = [x.copy() for x in m_start]
+    prior = min(prior_start, max_prior)
+    fixed_m = fixed_m or {}
+    for _ in range(iterations):
+        model = Model(fields, levels, m, u, prior)
+        odds = np.exp2(np.clip(model.scores(candidates), -60, 60))
+        posterior = odds / (1 + odds)
+        new_prior = float(np.clip(posterior.mean(), 1e-6, max_prior))
+        new_m = level_frequencies(candidates, sizes, posterior)
+        for f, kept in fixed_m.items():
+            new_m[f] = kept
+        converged = abs(new_prior - prior) < 1e-6 and all(
+            np.allclose(a, b, atol=1e-5) for a, b in zip(m, new_m, strict=True)
+        )
+        m, prior = new_m, new_prior
+        if converged:
+            break
+    return Model(fields, levels, m, u, prior)
+
+
+def random_pair_indexes(
+    n_left: int, n_right: int, count: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, n_left, count), rng.integers(0, n_right, count)
