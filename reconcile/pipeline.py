@@ -19,7 +19,7 @@ from reconcile.config import ListConfig, RunConfig
 from reconcile.findings import LinkedList, build_findings
 from reconcile.ingest import IngestedList, UnreadableListError, ingest_list
 from reconcile.kinds import ListKind
-from reconcile.matching.decision import Thresholds, find_register_duplicates, link
+from reconcile.matching.decision import Thresholds, find_register_duplicates, link, score_lists
 from reconcile.normalize.people import normalize_people
 from reconcile.review.rules import ReviewOutcome, apply_review
 from reconcile.review.store import DecisionStore, default_url
@@ -105,10 +105,11 @@ def match_stage(
     register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds
 ) -> tuple[list[LinkedList], pd.DataFrame]:
     linked = []
-    for item in lists:
-        links, scored = link(item.people, register, thresholds)
+    scored_lists = score_lists([item.people for item in lists], register)
+    for item, scored in zip(lists, scored_lists, strict=True):
+        links, scored = link(item.people, register, thresholds, scored)
         linked.append(LinkedList(item.spec.label, item.spec.kind, item.people, links, scored))
-    return linked, find_register_duplicates(register, thresholds)
+    return linked, find_register_duplicates(register)
 
 
 def findings_stage(

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reconcile.matching.blocking import candidate_pairs
-from reconcile.matching.comparison import compare
+from reconcile.matching.comparison import compare, fit_weights, rescore
 
 
 @dataclass(frozen=True)
 class Thresholds:
+    """In the units of the weights in use: the prior weights' sums by default; with fitted
+    weights, log2 odds that the pair is one person (FITTED_THRESHOLDS)."""
+
     match: float = 10.0
     possible: float = 6.0
     # A second resident within this many points of the best makes the row ambiguous.
@@ -22,16 +25,39 @@ class Thresholds:
 LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
 
 
+def score_lists(
+    lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = False
+) -> list[pd.DataFrame]:
+    """Candidate pairs of every list, scored with the prior weights, or with weights fitted by
+    MAP-EM to all lists together (fitted=True; see the note on calibration below)."""
+    scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
+    if not fitted or not lists:
+        return scored
+    model = fit_weights(lists, register, pd.concat(scored, ignore_index=True))
+    return [rescore(s, model, register) for s in scored]
+
+
+# Fitted weights are log2 odds with the prior among candidates included. Not yet the default:
+# EM over pooled candidates over-weights common-name agreement (measured in bench_district.py:
+# outsiders matched); Splink-style sessions (m per field under blocking on the others, the prior
+# from deterministic rules) are the next step.
+FITTED_THRESHOLDS = Thresholds(match=7.0, possible=0.0)
+
+
 def link(
-    list_people: pd.DataFrame, register: pd.DataFrame, thresholds: Thresholds = Thresholds()
+    list_people: pd.DataFrame,
+    register: pd.DataFrame,
+    thresholds: Thresholds = Thresholds(),
+    scored: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link every list row to at most one register row.
 
     Returns (links, scored_pairs). links has one row per list row: left (list index), right
     (register index or NA), decision, score, ambiguous, others (other candidates' register indexes).
+    `scored` (from score_lists) saves fitting the weights again for each list.
     """
-    pairs = candidate_pairs(list_people, register)
-    scored = compare(list_people, register, pairs)
+    if scored is None:
+        (scored,) = score_lists([list_people], register)
     plausible = scored[scored["score"] >= thresholds.possible]
     plausible = plausible.sort_values(["left", "score"], ascending=[True, False], kind="stable")
     plausible = plausible.assign(
@@ -53,8 +79,11 @@ def link(
     links["score"] = links["score"].fillna(0.0)
     links["ambiguous"] = links["ambiguous"].astype("boolean").fillna(False).astype(bool)
     links["decision"] = "none"
-    links.loc[links["score"] >= thresholds.possible, "decision"] = "possible"
-    links.loc[(links["score"] >= thresholds.match) & ~links["ambiguous"], "decision"] = "match"
+    candidate = links["right"].notna()  # a row without any candidate has nobody to be
+    links.loc[candidate & (links["score"] >= thresholds.possible), "decision"] = "possible"
+    links.loc[
+        candidate & (links["score"] >= thresholds.match) & ~links["ambiguous"], "decision"
+    ] = "match"
     links["others"] = [
         others.get(left, []) if is_ambiguous else []
         for left, is_ambiguous in zip(links["left"], links["ambiguous"], strict=True)
@@ -82,15 +111,16 @@ def _one_to_one(chosen: pd.DataFrame, plausible: pd.DataFrame, rounds: int = 3) 
     return settled
 
 
-def find_register_duplicates(
-    register: pd.DataFrame, thresholds: Thresholds = Thresholds()
-) -> pd.DataFrame:
+DUPLICATE_SCORE = 10.0  # in the prior weights' units: the register is not re-fitted to itself
+
+
+def find_register_duplicates(register: pd.DataFrame) -> pd.DataFrame:
     """Pairs of register rows that are one person twice: a match-level score and no ID conflict
     (two different valid IDs mean two people, however alike they look)."""
     pairs = candidate_pairs(register, register, same_table=True)
     scored = compare(register, register, pairs)
     duplicates = scored[
-        (scored["score"] >= thresholds.match)
+        (scored["score"] >= DUPLICATE_SCORE)
         & (scored["pid"] != "differ")
         & (scored["pid"] != "one_digit")
     ]

@@ -66,11 +66,16 @@ def estimate(
     fixed_m: dict[int, np.ndarray] | None = None,
     exact_u: dict[int, float] | None = None,
     max_prior: float = 0.99,
+    prior_weights: list[np.ndarray] | None = None,
+    prior_strength: float = 0.0,
 ) -> Model:
     """u from random pairs; m and the prior by EM over the candidates.
 
     `max_prior` bounds the share of candidates that can be matches (in a linkage, no more than
     the smaller table's rows): without it EM can drift to "every candidate is a match".
+    `prior_weights` with `prior_strength` (pseudo-pairs) make it MAP-EM: m is shrunk towards
+    m = u · 2^weight of the given weights, so a small commune leans on them and a district on
+    its own data.
     `exact_u` gives, per field, the exact-agreement u computed from value frequencies: exact
     for rare values where a sample would see too few agreements.
 
@@ -94,6 +99,14 @@ def estimate(
             m[1] = 0.95
             m[MISSING] = 0.0
             m_start.append(m / m.sum())
+    m_prior = None
+    if prior_weights is not None:
+        m_prior = []
+        for f, w in enumerate(prior_weights):
+            guess = u[f] * np.exp2(w)
+            guess[MISSING] = 0.0
+            m_prior.append(guess / guess.sum())
+        m_start = [x.copy() for x in m_prior]
     m = [x.copy() for x in m_start]
     prior = min(prior_start, max_prior)
     fixed_m = fixed_m or {}
@@ -102,7 +115,15 @@ def estimate(
         odds = np.exp2(np.clip(model.scores(candidates), -60, 60))
         posterior = odds / (1 + odds)
         new_prior = float(np.clip(posterior.mean(), 1e-6, max_prior))
-        new_m = level_frequencies(candidates, sizes, posterior)
+        if m_prior is not None and prior_strength > 0:
+            new_m = []
+            for f, size in enumerate(sizes):
+                counts = np.bincount(candidates[:, f], weights=posterior, minlength=size)
+                counts[MISSING] = 0.0
+                counts = counts + prior_strength * m_prior[f]
+                new_m.append(counts / counts.sum())
+        else:
+            new_m = level_frequencies(candidates, sizes, posterior)
         for f, kept in fixed_m.items():
             new_m[f] = kept
         converged = abs(new_prior - prior) < 1e-6 and all(

@@ -1,0 +1,69 @@
+"""Matching at district size: 300,000 residents, 200,000 list rows (reconcile.synthetic.district).
+
+Run by hand: python bench/bench_district.py [RESIDENTS] [ROWS]
+Reports precision and recall of confident matches, the share flagged possible/ambiguous, wall
+time per stage and peak memory (ru_maxrss of this process).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from reconcile.kinds import ListKind
+from reconcile.matching.decision import FITTED_THRESHOLDS, Thresholds, link, score_lists
+from reconcile.normalize.people import normalize_people
+from reconcile.synthetic.district import district
+
+
+def main() -> None:
+    residents = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
+    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
+    started = time.perf_counter()
+    register_raw, list_raw = district(residents, rows)
+    print(
+        f"generated {residents:,} residents and {rows:,} list rows in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    register = normalize_people(register_raw, ListKind.REGISTER)
+    people = normalize_people(list_raw, ListKind.MEMBERSHIP)
+    normalised = time.perf_counter() - started
+    truth = list_raw["true_key"].to_numpy()
+    keys = register_raw["key"].to_numpy()
+    for label, fitted, thresholds in (
+        ("prior weights (default)", False, Thresholds()),
+        ("fitted weights (MAP-EM)", True, FITTED_THRESHOLDS),
+    ):
+        started = time.perf_counter()
+        (scored,) = score_lists([people], register, fitted=fitted)
+        links, scored = link(people, register, thresholds, scored)
+        matched = time.perf_counter() - started
+        right = links["right"].to_numpy()
+        predicted = np.where(
+            pd.isna(right), -1, keys[np.nan_to_num(right.astype(float)).astype(int)]
+        )
+        confident = (links["decision"] == "match").to_numpy()
+        in_register = truth >= 0
+        true_positive = (confident & (predicted == truth) & in_register).sum()
+        flagged = (links["decision"] == "possible").to_numpy()
+        resolvable = in_register & ~(flagged & links["ambiguous"].to_numpy())
+        print(
+            f"{label}: normalise {normalised:.1f} s; candidates {len(scored):,}; "
+            f"match {matched:.1f} s"
+        )
+        print(
+            f"  precision {true_positive / confident.sum():.4f}  recall "
+            f"{true_positive / in_register.sum():.4f}  recall over rows not flagged ambiguous "
+            f"{true_positive / resolvable.sum():.4f}; flagged possible/ambiguous "
+            f"{flagged.mean():.2%}; outsiders matched {(confident & ~in_register).sum()}"
+        )
+    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""A district-size matching benchmark: residents and list rows as raw cells, with the truth.
+
+Noise is what Vietnamese lists carry: capitals, NFD, old tone placement, a dropped Văn/Thị, no
+diacritics, dialect spellings of the given name (l/n, s/x, tr/ch, d/gi), tone typos, dates given
+as a year only or with day and month swapped, a day typo, a year off by one, IDs missing or one
+digit off, a wrong sex. Seeded; synthetic people only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+
+import pandas as pd
+
+from reconcile.normalize.names import fold
+from reconcile.synthetic.people import (
+    FAMILIES,
+    GIVEN,
+    MIDDLE,
+    century_sex_digit,
+    misspelled_given,
+    old_tone_style,
+)
+
+_DIALECT = [
+    ("L", "N"),
+    ("N", "L"),
+    ("S", "X"),
+    ("X", "S"),
+    ("Tr", "Ch"),
+    ("Ch", "Tr"),
+    ("D", "Gi"),
+    ("Gi", "D"),
+]
+
+
+def _dialect(given: str) -> str | None:
+    for old, new in _DIALECT:
+        if given.startswith(old):
+            return new + given[len(old) :]
+    return None
+
+
+def district(
+    residents: int = 300_000, rows: int = 200_000, outsiders: float = 0.05, seed: int = 2026
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(register, list): raw cells plus truth columns `key` (register) and `true_key` (list,
+    -1 for someone not in the register)."""
+    rng = random.Random(seed)
+    families = [f for f, _ in FAMILIES]
+    weights = [w for _, w in FAMILIES]
+    hamlets = [f"Xóm {i}" for i in range(1, 301)]
+    people = []
+    for key in range(residents + int(rows * outsiders)):
+        sex = rng.choice("MF")
+        born = dt.date(rng.randint(1930, 2025), rng.randint(1, 12), rng.randint(1, 28))
+        middle = rng.choices(*zip(*MIDDLE[sex], strict=True))[0]
+        digit = century_sex_digit(sex, born.year)
+        people.append(
+            {
+                "key": key,
+                "family": rng.choices(families, weights)[0],
+                "middle": middle,
+                "given": rng.choice(GIVEN[sex]),
+                "sex": sex,
+                "born": born,
+                "pid": f"034{digit}{born.year % 100:02d}{key:06d}"[-12:],
+                "hamlet": rng.choice(hamlets),
+            }
+        )
+    register = pd.DataFrame(
+        [
+            {
+                "resident_code": f"NK{p['key']:07d}",
+                "key": p["key"],
+                "full_name": f"{p['family']} {p['middle']} {p['given']}",
+                "birth_date": p["born"].strftime("%d/%m/%Y"),
+                "sex": "Nam" if p["sex"] == "M" else "Nữ",
+                "personal_id": p["pid"],
+                "hamlet": p["hamlet"],
+            }
+            for p in people[:residents]
+        ]
+    )
+
+    chosen = rng.sample(range(residents), rows - int(rows * outsiders))
+    chosen += list(range(residents, len(people)))
+    listed = []
+    for key in chosen:
+        p = people[key]
+        family, middle, given = p["family"], p["middle"], p["given"]
+        roll = rng.random()
+        if roll < 0.03 and (variant := _dialect(given)):
+            given = variant
+        elif roll < 0.05:
+            given = misspelled_given(rng, given)
+        if middle in ("Văn", "Thị") and rng.random() < 0.15:
+            middle = ""
+        name = " ".join(x for x in (family, middle, given) if x)
+        style = rng.random()
+        if style < 0.2:
+            name = name.upper()
+        elif style < 0.3:
+            name = unicodedata.normalize("NFD", name)
+        elif style < 0.4:
+            name = old_tone_style(name)
+        elif style < 0.45:
+            name = fold(name)
+        born, date_roll = p["born"], rng.random()
+        if date_roll < 0.15:
+            birth = str(born.year)
+        elif date_roll < 0.18 and born.day <= 12:
+            birth = f"{born.month:02d}/{born.day:02d}/{born.year}"
+        elif date_roll < 0.20:
+            birth = f"{min(28, born.day % 28 + 1):02d}/{born.month:02d}/{born.year}"
+        elif date_roll < 0.21:
+            birth = f"{born.day:02d}/{born.month:02d}/{born.year + rng.choice([-1, 1])}"
+        else:
+            birth = born.strftime("%d/%m/%Y")
+        pid = None
+        if rng.random() < 0.5:
+            pid = p["pid"]
+            if rng.random() < 0.02:
+                i = rng.randrange(6, 12)
+                pid = pid[:i] + str((int(pid[i]) + 1) % 10) + pid[i + 1 :]
+        sex = p["sex"] if rng.random() > 0.01 else ("F" if p["sex"] == "M" else "M")
+        listed.append(
+            {
+                "true_key": key if key < residents else -1,
+                "full_name": name,
+                "birth_date": birth,
+                "sex": "Nam" if sex == "M" else "Nữ",
+                "personal_id": pid,
+                "hamlet": p["hamlet"] if rng.random() < 0.9 else None,
+            }
+        )
+    lists = pd.DataFrame(listed).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    for frame, name in ((register, "register.xlsx"), (lists, "list.xlsx")):
+        frame["source_file"], frame["source_sheet"] = name, "S"
+        frame["source_row"] = range(2, len(frame) + 2)
+    return register, lists
