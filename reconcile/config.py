@@ -35,8 +35,9 @@ class ListConfig(_Strict):
 
 
 class MatchingConfig(_Strict):
-    match: float = 10.0
-    possible: float = 6.0
+    # log2 odds that a list row and a resident are one person (7 ≈ 99.2%, 0 = 50%)
+    match: float = 7.0
+    possible: float = 0.0
     ambiguity_margin: float = 3.0
 
 

@@ -285,5 +285,10 @@ def rescore(scored: pd.DataFrame, model: fs.Model, register: pd.DataFrame) -> pd
     out = scored.copy()
     for f, (field, w) in enumerate(zip(LEVEL_ORDER, model.weights(), strict=True)):
         out[f"w_{field}"] = w[gamma[:, f]] + (bonus if field == "name" else 0.0)
-    out["score"] = model.scores(gamma, bonus).round(2)
+    # EM's prior is the share of matches among candidates, which blocking chose for agreeing:
+    # scoring from it counts that agreement twice. A pair's posterior starts instead from a
+    # random pair's prior: each list row is at most one of the register's residents.
+    random_prior = 1.0 / max(2, len(register))
+    shift = np.log2(random_prior / (1 - random_prior)) - np.log2(model.prior / (1 - model.prior))
+    out["score"] = (model.scores(gamma, bonus) + shift).round(2)
     return out

@@ -13,11 +13,11 @@ from reconcile.matching.comparison import compare, fit_weights, rescore
 
 @dataclass(frozen=True)
 class Thresholds:
-    """In the units of the weights in use: the prior weights' sums by default; with fitted
-    weights, log2 odds that the pair is one person (FITTED_THRESHOLDS)."""
+    """log2 odds that a pair is one person (7 ≈ 99.2%, 0 = 50%); with prior weights only
+    (fitted=False) the scale is their plain sum, for which PRIOR_THRESHOLDS suit."""
 
-    match: float = 10.0
-    possible: float = 6.0
+    match: float = 7.0
+    possible: float = 0.0
     # A second resident within this many points of the best makes the row ambiguous.
     ambiguity_margin: float = 3.0
 
@@ -37,11 +37,7 @@ def score_lists(
     return [rescore(s, model, register) for s in scored]
 
 
-# Fitted weights are log2 odds with the prior among candidates included. Not yet the default:
-# EM over pooled candidates over-weights common-name agreement (measured in bench_district.py:
-# outsiders matched); Splink-style sessions (m per field under blocking on the others, the prior
-# from deterministic rules) are the next step.
-FITTED_THRESHOLDS = Thresholds(match=7.0, possible=0.0)
+PRIOR_THRESHOLDS = Thresholds(match=10.0, possible=6.0)
 
 
 def link(

@@ -116,7 +116,8 @@ def district(
         elif date_roll < 0.20:
             birth = f"{min(28, born.day % 28 + 1):02d}/{born.month:02d}/{born.year}"
         elif date_roll < 0.21:
-            birth = f"{born.day:02d}/{born.month:02d}/{born.year + rng.choice([-1, 1])}"
+            shifted = born.year + (rng.choice([-1, 1]) if born.year < 2024 else -1)
+            birth = f"{born.day:02d}/{born.month:02d}/{shifted}"
         else:
             birth = born.strftime("%d/%m/%Y")
         pid = None
