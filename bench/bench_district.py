@@ -52,9 +52,13 @@ def main() -> None:
         true_positive = (confident & (predicted == truth) & in_register).sum()
         flagged = (links["decision"] == "possible").to_numpy()
         resolvable = in_register & ~(flagged & links["ambiguous"].to_numpy())
+        position = pd.Series(np.arange(len(keys)), index=keys)
+        true_right = np.where(truth >= 0, position.reindex(truth).to_numpy(), -1)
+        pair_keys = set(zip(scored["left"], scored["right"], strict=True))
+        blocked = np.array([t >= 0 and (i, t) in pair_keys for i, t in enumerate(true_right)])
         print(
-            f"{label}: normalise {normalised:.1f} s; candidates {len(scored):,}; "
-            f"match {matched:.1f} s"
+            f"{label}: normalise {normalised:.1f} s; candidates {len(scored):,} (blocking "
+            f"recall {blocked[truth >= 0].mean():.4f}); match {matched:.1f} s"
         )
         print(
             f"  precision {true_positive / confident.sum():.4f}  recall "
