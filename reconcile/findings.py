@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
 from reconcile.matching.comparison import explain
 from reconcile.normalize.dates import dates_agree
-from reconcile.normalize.identifiers import PersonalId
+from reconcile.normalize.identifiers import id_contradictions
 from reconcile.normalize.names import names_agree
 from reconcile.normalize.people import SEX_LABELS
 
@@ -103,31 +104,24 @@ def _finding(
     }
 
 
-def _id_contradictions(row: pd.Series) -> list[str]:
-    if not row["pid"]:
-        return []
-    year = row["birth_year"] if pd.notna(row["birth_year"]) else None
-    return PersonalId(row["pid"]).contradictions(row["sex"], year)
-
-
 def register_findings(register: pd.DataFrame, duplicates: pd.DataFrame) -> list[dict]:
     out = []
-    for _, row in register.iterrows():
-        problems = _id_contradictions(row)
-        if problems:
-            out.append(
-                _finding(
-                    "id_invalid",
-                    "register",
-                    "register",
-                    row,
-                    row["person_id"],
-                    row["person_id"],
-                    "personal_id",
-                    register_value=row["pid"],
-                    explanation="; ".join(problems),
-                )
+    problems = id_contradictions(register["pid"], register["sex"], register["birth_year"])
+    for index in problems.index[problems != ""]:
+        row = register.loc[index]
+        out.append(
+            _finding(
+                "id_invalid",
+                "register",
+                "register",
+                row,
+                row["person_id"],
+                row["person_id"],
+                "personal_id",
+                register_value=row["pid"],
+                explanation=problems[index],
             )
+        )
     for pair in duplicates.itertuples(index=False):
         first, second = register.loc[pair.left], register.loc[pair.right]
         subject = "|".join(sorted([first["person_id"], second["person_id"]]))
@@ -149,47 +143,101 @@ def register_findings(register: pd.DataFrame, duplicates: pd.DataFrame) -> list[
     return out
 
 
-def _field_differences(row: pd.Series, resident: pd.Series) -> list[tuple[str, str, str, str]]:
-    """(type, field, list value, register value) for every real difference of a matched row."""
-    out = []
-    if not names_agree(row["name_obj"], resident["name_obj"]):
-        out.append(("name_differs", "full_name", row["name_raw"], resident["name_raw"]))
-    birth, reg_birth = row["birth"], resident["birth"]
-    if birth is not None and not birth.possible_placeholder and not dates_agree(birth, reg_birth):
-        out.append(
-            (
-                "birth_date_differs",
-                "birth_date",
-                birth.display(),
-                reg_birth.display() if reg_birth else "",
-            )
-        )
-    if row["sex"] and resident["sex"] and row["sex"] != resident["sex"]:
-        out.append(("sex_differs", "sex", SEX_LABELS[row["sex"]], SEX_LABELS[resident["sex"]]))
+def _take(frame: pd.DataFrame, labels, column: str) -> np.ndarray:
+    """frame[column] at the given index labels (-1 positions, i.e. no label, give None)."""
+    position = frame.index.get_indexer(labels)
+    values = frame[column].to_numpy(dtype=object)
+    return np.where(position >= 0, values[np.maximum(position, 0)], None)
+
+
+def _differences(p: dict, r: dict, matched: np.ndarray, own_id_wrong: np.ndarray) -> dict:
+    """Per matched row, which fields really differ (arrays over the list's links)."""
+    rows = np.flatnonzero(matched)
+    name = np.zeros(len(matched), dtype=bool)
+    name[rows] = [not names_agree(p["name_obj"][i], r["name_obj"][i]) for i in rows]
+    birth = np.zeros(len(matched), dtype=bool)
+    birth[rows] = [
+        p["birth"][i] is not None
+        and not p["birth"][i].possible_placeholder
+        and not dates_agree(p["birth"][i], r["birth"][i])
+        for i in rows
+    ]
+    sex = matched & pd.notna(p["sex"]) & pd.notna(r["sex"]) & (p["sex"] != r["sex"])
+    out = {"name_differs": name, "birth_date_differs": birth, "sex_differs": sex}
     for field, column in (("personal_id", "pid"), ("insurance_number", "insurance")):
-        mine, theirs = row[column], resident[column]
-        if mine and not theirs:
-            out.append(("missing_in_register", field, mine, ""))
-        elif mine and theirs and mine != theirs:
-            if field == "personal_id" and _id_contradictions(row):
-                continue  # the list's own number is wrong: reported as id_invalid instead
-            out.append(("id_differs", field, mine, theirs))
+        mine, theirs = pd.notna(p[column]), pd.notna(r[column])
+        out[f"missing:{field}"] = matched & mine & ~theirs
+        differ = matched & mine & theirs & (p[column] != r[column])
+        if field == "personal_id":
+            differ &= ~own_id_wrong  # the list's own number is wrong: id_invalid says so
+        out[f"differ:{field}"] = differ
     return out
 
 
 def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) -> list[dict]:
-    """Findings of one list. `dead`: register indexes that a death list in this run matched."""
+    """Findings of one list. `dead`: register indexes that a death list in this run matched.
+
+    The rules run on whole columns; Python only builds the rows that are findings."""
+    kind, label = linked.kind.value, linked.label
+    links = linked.links
+    people_columns = (
+        "source_file",
+        "source_sheet",
+        "source_row",
+        "name_raw",
+        "name_fold",
+        "birth_display",
+        "name_obj",
+        "birth",
+        "sex",
+        "pid",
+        "insurance",
+    )
+    p = {c: _take(linked.people, links["left"], c) for c in people_columns}
+    right = links["right"].astype("float").fillna(-1).astype(int).to_numpy()
+    r = {
+        c: _take(register, right, c)
+        for c in (
+            "person_id",
+            "name_raw",
+            "name_obj",
+            "birth",
+            "sex",
+            "pid",
+            "insurance",
+            "deceased",
+        )
+    }
+    problems = (
+        id_contradictions(linked.people["pid"], linked.people["sex"], linked.people["birth_year"])
+        .reindex(links["left"])
+        .to_numpy()
+    )
+    decision, ambiguous = links["decision"].to_numpy(), links["ambiguous"].to_numpy()
+    matched = (decision != "none") & ~ambiguous
+    own_id_wrong = problems != ""
+    diffs = _differences(p, r, matched, own_id_wrong)
+    deceased = np.array([bool(x) for x in r["deceased"]])
+    death_active = matched & (linked.kind is ListKind.DEATH) & ~deceased
+    benefit_dead = (
+        matched & (linked.kind is ListKind.WELFARE) & (deceased | np.isin(right, list(dead)))
+    )
+    flagged = own_id_wrong | (decision == "none") | ambiguous | death_active | benefit_dead
+    for mask in diffs.values():
+        flagged |= mask
+    explained = linked.scored.set_index(["left", "right"]).index
     out = []
-    kind = linked.kind.value
-    label = linked.label
-    scored = linked.scored.set_index(["left", "right"])
-    for link in linked.links.itertuples(index=False):
-        row = linked.people.loc[link.left]
-        problems = _id_contradictions(row)
-        resident = register.loc[link.right] if pd.notna(link.right) else None
-        person = resident["person_id"] if resident is not None else ""
-        subject = person or f"{row['name_fold']}|{row['birth_display']}"
-        if problems:
+    for i in np.flatnonzero(flagged):
+        row = {
+            "source_file": p["source_file"][i],
+            "source_sheet": p["source_sheet"][i],
+            "source_row": p["source_row"][i],
+        }
+        person = r["person_id"][i] or ""
+        subject = person or f"{p['name_fold'][i]}|{p['birth_display'][i]}"
+        listed = f"{p['name_raw'][i]}, {p['birth_display'][i]}"
+        score = links.at[i, "score"]
+        if own_id_wrong[i]:
             out.append(
                 _finding(
                     "id_invalid",
@@ -199,34 +247,25 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
                     person,
                     subject,
                     "personal_id",
-                    row["pid"],
-                    (resident["pid"] or "") if resident is not None else "",
-                    explanation="; ".join(problems),
+                    p["pid"][i],
+                    r["pid"][i] or "",
+                    explanation=problems[i],
                 )
             )
-        if link.decision == "none":
-            missing_type = (
+        if decision[i] == "none":
+            missing = (
                 "birth_not_in_register" if linked.kind is ListKind.BIRTH else ("not_in_register")
             )
-            out.append(
-                _finding(
-                    missing_type,
-                    kind,
-                    label,
-                    row,
-                    "",
-                    subject,
-                    source_value=f"{row['name_raw']}, {row['birth_display']}",
-                )
-            )
+            out.append(_finding(missing, kind, label, row, "", subject, source_value=listed))
             continue
-        why = explain(scored.loc[(link.left, link.right)])
-        if link.ambiguous:
-            candidates = [link.right, *link.others]
+        pair = explained.get_loc((links.at[i, "left"], right[i]))
+        why = explain(linked.scored.iloc[pair])
+        if ambiguous[i]:
+            candidates = [right[i], *links.at[i, "others"]]
             described = "; ".join(
-                f"{register.at[i, 'person_id']}: {register.at[i, 'name']}, "
-                f"{register.at[i, 'birth_display']}, {register.at[i, 'hamlet']}"
-                for i in candidates
+                f"{register.at[c, 'person_id']}: {register.at[c, 'name']}, "
+                f"{register.at[c, 'birth_display']}, {register.at[c, 'hamlet']}"
+                for c in candidates
             )
             out.append(
                 _finding(
@@ -235,19 +274,38 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
                     label,
                     row,
                     person,
-                    f"{row['name_fold']}|{row['birth_display']}",
-                    source_value=f"{row['name_raw']}, {row['birth_display']}",
+                    f"{p['name_fold'][i]}|{p['birth_display'][i]}",
+                    source_value=listed,
                     register_value=described,
-                    score=link.score,
-                    related=";".join(register.at[i, "person_id"] for i in link.others),
+                    score=score,
+                    related=";".join(register.at[c, "person_id"] for c in links.at[i, "others"]),
                     explanation=why,
                 )
             )
             continue
-        for ftype, field, mine, theirs in _field_differences(row, resident):
+        values = {
+            "name_differs": ("full_name", p["name_raw"][i], r["name_raw"][i]),
+            "birth_date_differs": (
+                "birth_date",
+                p["birth"][i] and p["birth"][i].display(),
+                r["birth"][i].display() if r["birth"][i] else "",
+            ),
+            "sex_differs": ("sex", SEX_LABELS.get(p["sex"][i]), SEX_LABELS.get(r["sex"][i])),
+        }
+        for key, mask in diffs.items():
+            if not mask[i]:
+                continue
+            if key in values:
+                field, mine, theirs = values[key]
+                finding_type = key
+            else:
+                rule, field = key.split(":")
+                column = "pid" if field == "personal_id" else "insurance"
+                mine, theirs = p[column][i], r[column][i] or ""
+                finding_type = "missing_in_register" if rule == "missing" else "id_differs"
             out.append(
                 _finding(
-                    ftype,
+                    finding_type,
                     kind,
                     label,
                     row,
@@ -256,11 +314,11 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
                     field,
                     mine,
                     theirs,
-                    link.score,
+                    score,
                     explanation=why,
                 )
             )
-        if linked.kind is ListKind.DEATH and not resident["deceased"]:
+        if death_active[i]:
             out.append(
                 _finding(
                     "deceased_still_active",
@@ -272,12 +330,12 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
                     "status",
                     "Đã khai tử",
                     "Đang cư trú",
-                    link.score,
+                    score,
                     explanation=why,
                 )
             )
-        if linked.kind is ListKind.WELFARE and (resident["deceased"] or link.right in dead):
-            where = "dữ liệu dân cư" if resident["deceased"] else "sổ khai tử"
+        if benefit_dead[i]:
+            where = "dữ liệu dân cư" if deceased[i] else "sổ khai tử"
             out.append(
                 _finding(
                     "benefit_to_deceased",
@@ -289,7 +347,7 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
                     "status",
                     "Đang hưởng chế độ",
                     f"Đã chết (theo {where})",
-                    link.score,
+                    score,
                     explanation=why,
                 )
             )

@@ -34,6 +34,12 @@ _CENTURY_SEX = {
 _SEPARATORS = re.compile(r"[\s.\-_']")
 
 
+PROBLEM_PROVINCE = "mã tỉnh không tồn tại / unknown province code"
+PROBLEM_SEX = "chữ số giới tính mâu thuẫn / sex digit contradicts the record"
+PROBLEM_YEAR = "năm sinh trong số mâu thuẫn / birth-year digits contradict the record"
+CENTURY_OF_DIGIT = {d: century for d, (century, _) in _CENTURY_SEX.items()}
+
+
 class IdError(ValueError):
     """Bilingual reason why an ID cell cannot be read; never quotes the value."""
 
@@ -63,11 +69,11 @@ class PersonalId:
             return []
         problems = []
         if self.digits[:3] not in PROVINCE_CODES:
-            problems.append("mã tỉnh không tồn tại / unknown province code")
+            problems.append(PROBLEM_PROVINCE)
         if sex in ("M", "F") and sex != self.sex:
-            problems.append("chữ số giới tính mâu thuẫn / sex digit contradicts the record")
+            problems.append(PROBLEM_SEX)
         if birth_year is not None and birth_year != self.birth_year:
-            problems.append("năm sinh trong số mâu thuẫn / birth-year digits contradict the record")
+            problems.append(PROBLEM_YEAR)
         return problems
 
     def masked(self) -> str:
@@ -98,6 +104,31 @@ def parse_personal_id(raw: object) -> PersonalId | None:
     if len(text) not in (9, 12):
         raise IdError("Số định danh phải có 12 chữ số (CMND 9) / ID must have 12 digits (CMND 9)")
     return PersonalId(text)
+
+
+def id_contradictions(pid: pd.Series, sex: pd.Series, birth_year: pd.Series) -> pd.Series:
+    """PersonalId.contradictions over whole columns: '; '-joined problems, '' where none."""
+    out = pd.Series("", index=pid.index, dtype=object)
+    cccd = pid.notna() & (pid.astype(str).str.len() == 12)
+    if not cccd.any():
+        return out
+    digits = pid[cccd].astype(str)
+    digit = digits.str[3]
+    id_sex = np.where(digit.astype(int) % 2 == 0, "M", "F")
+    id_year = digit.map(CENTURY_OF_DIGIT).astype(int) + digits.str[4:6].astype(int)
+    known_sex = sex[cccd].isin(["M", "F"])
+    year = pd.to_numeric(birth_year[cccd], errors="coerce")
+    checks = [
+        (~digits.str[:3].isin(PROVINCE_CODES), PROBLEM_PROVINCE),
+        (known_sex & (sex[cccd] != id_sex), PROBLEM_SEX),
+        (year.notna() & (year != id_year), PROBLEM_YEAR),
+    ]
+    messages = pd.Series("", index=digits.index, dtype=object)
+    for failed, text in checks:
+        add = failed.to_numpy(dtype=bool)
+        messages[add] = np.where(messages[add] == "", text, messages[add] + "; " + text)
+    out[cccd] = messages
+    return out
 
 
 def personal_id_digits(values: pd.Series) -> np.ndarray:
