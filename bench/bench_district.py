@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
-from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds, link, score_lists
+from reconcile.matching.decision import FITTED_THRESHOLDS, Thresholds, link, score_lists
 from reconcile.normalize.people import normalize_people
 from reconcile.synthetic.district import district
 
@@ -36,8 +36,8 @@ def main() -> None:
     truth = list_raw["true_key"].to_numpy()
     keys = register_raw["key"].to_numpy()
     for label, fitted, thresholds in (
-        ("prior weights only", False, PRIOR_THRESHOLDS),
-        ("fitted weights (default)", True, Thresholds()),
+        ("prior weights (default)", False, Thresholds()),
+        ("fitted weights (opt-in)", True, FITTED_THRESHOLDS),
     ):
         started = time.perf_counter()
         (scored,) = score_lists([people], register, fitted=fitted)
@@ -51,7 +51,7 @@ def main() -> None:
         in_register = truth >= 0
         true_positive = (confident & (predicted == truth) & in_register).sum()
         flagged = (links["decision"] == "possible").to_numpy()
-        resolvable = in_register & ~(flagged & links["ambiguous"].to_numpy())
+        resolvable = in_register & ~links["ambiguous"].to_numpy()
         position = pd.Series(np.arange(len(keys)), index=keys)
         true_right = np.where(truth >= 0, position.reindex(truth).to_numpy(), -1)
         pair_keys = set(zip(scored["left"], scored["right"], strict=True))

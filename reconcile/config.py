@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -35,10 +36,22 @@ class ListConfig(_Strict):
 
 
 class MatchingConfig(_Strict):
-    # log2 odds that a list row and a resident are one person (7 ≈ 99.2%, 0 = 50%)
-    match: float = 7.0
-    possible: float = 0.0
+    # "prior": the hand-set weights (default); "fitted": weights estimated by EM from the run's
+    # own data, whose scores are log2 odds (then match 7, possible 0 are the defaults)
+    weights: Literal["prior", "fitted"] = "prior"
+    match: float | None = None
+    possible: float | None = None
     ambiguity_margin: float = 3.0
+
+    def thresholds(self):
+        from reconcile.matching.decision import FITTED_THRESHOLDS, Thresholds
+
+        base = FITTED_THRESHOLDS if self.weights == "fitted" else Thresholds()
+        return Thresholds(
+            self.match if self.match is not None else base.match,
+            self.possible if self.possible is not None else base.possible,
+            self.ambiguity_margin,
+        )
 
 
 class ReviewConfig(_Strict):

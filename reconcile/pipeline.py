@@ -102,10 +102,10 @@ def normalize_stage(
 
 
 def match_stage(
-    register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds
+    register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds, fitted: bool = False
 ) -> tuple[list[LinkedList], pd.DataFrame]:
     linked = []
-    scored_lists = score_lists([item.people for item in lists], register)
+    scored_lists = score_lists([item.people for item in lists], register, fitted)
     for item, scored in zip(lists, scored_lists, strict=True):
         links, scored = link(item.people, register, thresholds, scored)
         linked.append(LinkedList(item.spec.label, item.spec.kind, item.people, links, scored))
@@ -269,8 +269,9 @@ def run_reconciliation(
         f"[2/5] {STAGE_LABELS['match']}: {len(register.people)} cư dân / residents, "
         f"{sum(len(i.people) for i in usable)} dòng danh sách / list rows"
     )
-    thresholds = Thresholds(**config.matching.model_dump())
-    linked, duplicates = call("match", register.people, usable, thresholds)
+    thresholds = config.matching.thresholds()
+    fitted = config.matching.weights == "fitted"
+    linked, duplicates = call("match", register.people, usable, thresholds, fitted)
     for item, linked_list in zip(usable, linked, strict=True):
         decisions = linked_list.links["decision"].value_counts()
         for decision in ("match", "possible", "none"):

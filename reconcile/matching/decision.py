@@ -13,13 +13,16 @@ from reconcile.matching.comparison import compare, fit_weights, rescore
 
 @dataclass(frozen=True)
 class Thresholds:
-    """log2 odds that a pair is one person (7 ≈ 99.2%, 0 = 50%); with prior weights only
-    (fitted=False) the scale is their plain sum, for which PRIOR_THRESHOLDS suit."""
+    """Decision thresholds on a pair's score: the sum of the prior weights by default; with
+    fitted weights, log2 odds that the pair is one person (FITTED_THRESHOLDS: 7 ≈ 99.2%)."""
 
-    match: float = 7.0
-    possible: float = 0.0
+    match: float = 10.0
+    possible: float = 6.0
     # A second resident within this many points of the best makes the row ambiguous.
     ambiguity_margin: float = 3.0
+
+
+FITTED_THRESHOLDS = Thresholds(match=7.0, possible=0.0)
 
 
 LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
@@ -28,16 +31,17 @@ LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
 def score_lists(
     lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = False
 ) -> list[pd.DataFrame]:
-    """Candidate pairs of every list, scored with the prior weights, or with weights fitted by
-    MAP-EM to all lists together (fitted=True; see the note on calibration below)."""
+    """Candidate pairs of every list, scored with the prior weights, or (fitted=True, with
+    FITTED_THRESHOLDS) with weights fitted by MAP-EM to all lists together.
+
+    Fitted weights are opt-in for now: on the district benchmark they raise precision and
+    overall recall but lose year-only rows, and on a handful of residents EM has little to
+    learn from (bench/bench_district.py)."""
     scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
     if not fitted or not lists:
         return scored
     model = fit_weights(lists, register, pd.concat(scored, ignore_index=True))
     return [rescore(s, model, register) for s in scored]
-
-
-PRIOR_THRESHOLDS = Thresholds(match=10.0, possible=6.0)
 
 
 def link(
