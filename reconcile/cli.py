@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -21,6 +22,23 @@ def _prefect_defaults() -> None:
     start on a slow machine (stack-notes.md)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+@contextmanager
+def _explained_exits():
+    """Our errors become a bilingual line and an exit code: 2 bad configuration, 3 another run
+    holds the folder, 1 the run could not go on."""
+    try:
+        yield
+    except ConfigError as exc:
+        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
+        sys.exit(2)
+    except RunLocked as exc:
+        click.echo(f"Dừng / stopped: {exc}", err=True)
+        sys.exit(3)
+    except RunError as exc:
+        click.echo(f"Lỗi / error: {exc}", err=True)
+        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +88,7 @@ def run(
       reconcile run --register dan_cu.xlsx --list death=khai_tu.xlsx --out ket_qua
     """
     started = time.perf_counter()
-    try:
+    with _explained_exits():
         if config and (register or lists):
             raise ConfigError(
                 "Dùng tệp cấu hình hoặc --register/--list, không dùng cả hai / "
@@ -95,15 +113,6 @@ def run(
                 f"Không tìm thấy dữ liệu dân cư / register not found: {register_path}"
             )
         run_dir = _execute(settings, config, register, lists, out, no_prefect)
-    except ConfigError as exc:
-        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
-        sys.exit(2)
-    except RunLocked as exc:
-        click.echo(f"Dừng / stopped: {exc}", err=True)
-        sys.exit(3)
-    except RunError as exc:
-        click.echo(f"Lỗi / error: {exc}", err=True)
-        sys.exit(1)
     elapsed = time.perf_counter() - started
     click.echo(f"Xong trong {elapsed:.1f} giây / done in {elapsed:.1f} s")
     click.echo(f"Sổ rà soát / review workbook: {run_dir / 'review.xlsx'}")
@@ -221,7 +230,7 @@ def nightly_run(inbox, out, archive, keep_runs, store, no_prefect) -> None:
     """Chạy ngay một lần / run the nightly reconciliation once, now."""
     from reconcile.nightly import nightly_settings, run_nightly
 
-    try:
+    with _explained_exits():
         settings = nightly_settings(inbox, out, archive, keep_runs, store)
         if no_prefect:
             _, run_dir = run_nightly(settings, progress=lambda m: click.echo(m, err=True))
@@ -236,15 +245,6 @@ def nightly_run(inbox, out, archive, keep_runs, store, no_prefect) -> None:
                 keep_runs=keep_runs,
                 store=store,
             )
-    except ConfigError as exc:
-        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
-        sys.exit(2)
-    except RunLocked as exc:
-        click.echo(f"Dừng / stopped: {exc}", err=True)
-        sys.exit(3)
-    except RunError as exc:
-        click.echo(f"Lỗi / error: {exc}", err=True)
-        sys.exit(1)
     click.echo(f"Sổ rà soát / review workbook: {Path(run_dir) / 'review.xlsx'}")
 
 

@@ -372,6 +372,11 @@ def build_findings(
     for linked in linked_lists:
         rows += list_findings(linked, register, dead)
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS + EXTRA_COLUMNS)
-    return frame.sort_values(
+    frame = frame.sort_values(
         ["type", "source_file", "source_row", "field"], kind="stable", ignore_index=True
     )
+    # Two rows with no resident can share name and birth year (a district has many namesakes):
+    # number the repeats in row order, so every finding keeps an id of its own.
+    repeat = frame.groupby("finding_id").cumcount()
+    frame.loc[repeat > 0, "finding_id"] += "-" + repeat[repeat > 0].astype(str)
+    return frame

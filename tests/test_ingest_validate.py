@@ -1,11 +1,10 @@
 import datetime as dt
-import unicodedata
 
 import pytest
+from listfiles import cp1258_bytes
 
 from reconcile.ingest import UnreadableListError, ingest_list
 from reconcile.kinds import ListKind
-from reconcile.normalize.names import TONE_MARKS
 from reconcile.synthetic.paperwork import Paperwork, write_paperwork
 from reconcile.validate import MissingColumnsError, validate_list
 
@@ -87,20 +86,9 @@ def test_a_csv_with_bom_and_semicolons_reads_like_the_workbook(tmp_path):
     assert list(frame["source_row"]) == [4, 5]
 
 
-def _cp1258(text: str) -> bytes:
-    """Encode as Windows-1258 does: precomposed base letter, then the tone as a combining mark."""
-    out = b""
-    for ch in text:
-        decomposed = unicodedata.normalize("NFD", ch)
-        tone = "".join(c for c in decomposed if c in TONE_MARKS)
-        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
-        out += (base + tone).encode("cp1258")
-    return out
-
-
 def test_a_cp1258_csv_decodes_to_nfc(tmp_path):
     path = tmp_path / "ds.csv"
-    path.write_bytes(_cp1258("Họ và tên,Năm sinh\nNguyễn Văn Hòa,1950\n"))
+    path.write_bytes(cp1258_bytes("Họ và tên,Năm sinh\nNguyễn Văn Hòa,1950\n"))
     frame = ingest_list(path, ListKind.MEMBERSHIP).frame
     assert frame.at[0, "full_name"] == "Nguyễn Văn Hòa"
 

@@ -225,3 +225,11 @@ def test_an_i_y_variant_matches_and_is_still_reported(register):
         [LinkedList("m", ListKind.MEMBERSHIP, table, links, scored)],
     )
     assert found["type"].tolist() == ["name_differs"]
+
+
+def test_namesakes_outside_the_register_get_findings_of_their_own(register):
+    twins = [{"full_name": "Hoàng Văn Mạnh", "birth_date": "1990"}] * 2
+    found = _findings(register, [(ListKind.MEMBERSHIP, twins)])
+    missing = found[found["type"] == "not_in_register"]
+    assert len(missing) == 2 and missing["finding_id"].is_unique
+    assert found["finding_id"].is_unique

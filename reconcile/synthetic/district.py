@@ -16,6 +16,7 @@ import pandas as pd
 
 from reconcile.normalize.names import fold
 from reconcile.synthetic.people import (
+    DIALECT_ONSETS,
     FAMILIES,
     GIVEN,
     MIDDLE,
@@ -24,20 +25,9 @@ from reconcile.synthetic.people import (
     old_tone_style,
 )
 
-_DIALECT = [
-    ("L", "N"),
-    ("N", "L"),
-    ("S", "X"),
-    ("X", "S"),
-    ("Tr", "Ch"),
-    ("Ch", "Tr"),
-    ("D", "Gi"),
-    ("Gi", "D"),
-]
-
 
 def _dialect(given: str) -> str | None:
-    for old, new in _DIALECT:
+    for old, new in DIALECT_ONSETS:
         if given.startswith(old):
             return new + given[len(old) :]
     return None

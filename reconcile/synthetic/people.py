@@ -313,7 +313,7 @@ def noisy_name(rng: random.Random, resident: Resident, allow_drop_middle: bool) 
 # ---- real differences: what the police must see ----
 
 _I_Y = {"Lý": "Lí", "Mỹ": "Mĩ", "Kỳ": "Kì", "Sỹ": "Sĩ", "Thủy": "Thủi"}
-_DIALECT = [
+DIALECT_ONSETS = [
     ("L", "N"),
     ("N", "L"),
     ("S", "X"),
@@ -330,7 +330,7 @@ def misspelled_given(rng: random.Random, given: str) -> str:
     """A different spelling of the given name: i/y variant, dialect onset, or another tone."""
     if given in _I_Y:
         return _I_Y[given]
-    for old, new in _DIALECT:
+    for old, new in DIALECT_ONSETS:
         if given.startswith(old) and rng.random() < 0.6:
             return new + given[len(old) :]
     decomposed = unicodedata.normalize("NFD", given)
