@@ -77,25 +77,19 @@ def apply_review(
         else pd.DataFrame(columns=HISTORY_COLUMNS).set_index("finding_id")
     )
 
-    statuses, keep = [], []
-    for finding, current in zip(findings["finding_id"], findings["values_hash"], strict=True):
-        decision = latest.loc[finding] if finding in latest.index else None
-        before = known.loc[finding] if finding in known.index else None
-        if (
-            decision is not None
-            and decision["decision"] in DISMISSING
-            and (decision["values_hash"] == current)
-        ):
-            statuses.append("dismissed")
-            keep.append(False)
-            continue
-        keep.append(True)
-        if decision is not None and decision["decision"] == UPDATED:
-            statuses.append("reported_fixed_still_differs")
-        elif before is not None and before["status"] != "resolved":
-            statuses.append("open")
-        else:
-            statuses.append("new")
+    decided = latest.reindex(findings["finding_id"])
+    before = known["status"].reindex(findings["finding_id"]).to_numpy()
+    judged = decided["decision"].to_numpy()
+    dismissed = np.isin(judged, DISMISSING) & (
+        decided["values_hash"].to_numpy() == findings["values_hash"].to_numpy()
+    )
+    statuses = np.where(
+        judged == UPDATED,
+        "reported_fixed_still_differs",
+        np.where(pd.notna(before) & (before != "resolved"), "open", "new"),
+    )
+    statuses = np.where(dismissed, "dismissed", statuses)
+    keep = ~dismissed
     findings["status"] = statuses
 
     today = run_date.isoformat()
@@ -127,8 +121,7 @@ def apply_review(
     gone.loc[closing, "status"] = "resolved"
     gone.loc[closing, "resolved_on"] = today
     history_now = pd.concat([current, gone[HISTORY_COLUMNS]], ignore_index=True)
-    reported = findings.loc[np.array(keep, dtype=bool)].drop(columns=["values_hash"])
-    reported = reported.reset_index(drop=True)
+    reported = findings.loc[keep].drop(columns=["values_hash"]).reset_index(drop=True)
     return ReviewOutcome(
-        reported, history_now[HISTORY_COLUMNS], keep.count(False), int(closing.sum())
+        reported, history_now[HISTORY_COLUMNS], int(dismissed.sum()), int(closing.sum())
     )
