@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from reconcile.config import ListConfig, RunConfig
@@ -226,15 +227,18 @@ def _links_frame(linked: list[LinkedList], register: pd.DataFrame) -> pd.DataFra
     frames = []
     for item in linked:
         people = item.people.loc[item.links["left"]]
-        right = item.links["right"]
-        person = right.map(lambda i: register.at[i, "person_id"] if pd.notna(i) else "")
+        position = register.index.get_indexer(item.links["right"].astype("float").fillna(-1))
+        codes = register["person_id"].to_numpy(dtype=object)
+        person = pd.Series(np.where(position >= 0, codes[np.maximum(position, 0)], ""))
         frames.append(
             pd.DataFrame(
                 {
                     "source_file": people["source_file"].to_numpy(),
                     "source_sheet": people["source_sheet"].to_numpy(),
                     "source_row": people["source_row"].to_numpy(),
-                    "person_id": person.where(item.links["decision"] != "none", "").to_numpy(),
+                    "person_id": person.where(
+                        item.links["decision"].to_numpy() != "none", ""
+                    ).to_numpy(),
                     "decision": item.links["decision"].to_numpy(),
                     "score": item.links["score"].to_numpy(),
                 }
