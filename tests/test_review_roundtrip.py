@@ -135,6 +135,16 @@ def test_an_unknown_decision_is_reported_with_sheet_and_row(two_runs):
     assert "OK rồi" in problem and "unknown decision" in problem and "row" in problem
 
 
+def test_an_unedited_workbook_is_not_read_again(two_runs):
+    from reconcile.review.workbook_decisions import review_workbooks
+
+    config, first_dir, second_dir, _ = two_runs
+    assert review_workbooks(None, config.out_dir) == [first_dir / "review.xlsx"]  # edited one
+    # however long the workbook takes to write, summary.json is the last file a run touches
+    written = second_dir / "summary.json", second_dir / "review.xlsx"
+    assert written[0].stat().st_mtime >= written[1].stat().st_mtime
+
+
 def test_decision_spellings():
     assert canonical_decision(" KHÔNG  SAI ") == "Không sai"
     assert canonical_decision("khong phai cung nguoi") == "Không phải cùng người"

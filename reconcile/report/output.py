@@ -37,6 +37,9 @@ def write_run(result, out_dir: Path) -> Path:
     try:
         summary = write_machine_files(result, staging)
         write_review_workbook(result, summary, staging / "review.xlsx")
+        # summary.json is touched last: a review.xlsx newer than it was edited by an officer
+        # (review_workbooks relies on this to read decisions only from edited workbooks)
+        os.utime(staging / "summary.json")
         for path in staging.iterdir():
             _owner_only(path)
         _owner_only(staging)
