@@ -15,19 +15,7 @@ import time
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-HEADERS = [
-    "STT",
-    "Mã nhân khẩu",
-    "Mã hộ",
-    "Họ và tên",
-    "Ngày sinh",
-    "Giới tính",
-    "Số định danh cá nhân",
-    "Số thẻ BHYT",
-    "Thôn/xóm",
-    "Quan hệ với chủ hộ",
-    "Tình trạng",
-]
+from reconcile.synthetic.commune import REGISTER_HEADERS as HEADERS  # noqa: E402
 
 
 def make_register(rows: int) -> Path:

@@ -40,6 +40,20 @@ TRUTH_FINDING_COLUMNS = [
 ]
 TRUTH_LINK_COLUMNS = ["source_file", "source_row", "person_id", "ambiguous"]
 TRUTH_REJECTED_COLUMNS = ["source_file", "source_row", "column"]
+# The police register export's columns, as the sample commune and the benchmarks write them.
+REGISTER_HEADERS = [
+    "STT",
+    "Mã nhân khẩu",
+    "Mã hộ",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số định danh cá nhân",
+    "Số thẻ BHYT",
+    "Thôn/xóm",
+    "Quan hệ với chủ hộ",
+    "Tình trạng",
+]
 SEX_WORDS = {"M": ["Nam", "nam", "NAM"], "F": ["Nữ", "nữ", "NỮ", "Nu"]}
 
 
@@ -491,19 +505,7 @@ class Commune:
         )
 
     def register_paperwork(self) -> tuple[Paperwork, dict[str, int]]:
-        headers = [
-            "STT",
-            "Mã nhân khẩu",
-            "Mã hộ",
-            "Họ và tên",
-            "Ngày sinh",
-            "Giới tính",
-            "Số định danh cá nhân",
-            "Số thẻ BHYT",
-            "Thôn/xóm",
-            "Quan hệ với chủ hộ",
-            "Tình trạng",
-        ]
+        headers = REGISTER_HEADERS
         entries: list[dict[str, object] | str] = []
         order: list[str] = []
         for r in self.residents + self.register_extra:
