@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Hamming
 
 from reconcile.matching import fellegi_sunter as fs
 
@@ -78,7 +79,8 @@ def _select(conditions: list[np.ndarray], labels: list[str], default: str) -> np
 
 
 def _eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.array([x is not None and x == y for x, y in zip(a, b, strict=True)], dtype=bool)
+    """Equal and present (None == None is no agreement), over whole object arrays."""
+    return pd.notna(a) & (a == b)
 
 
 def _name_levels(left, right, pairs) -> np.ndarray:
@@ -154,19 +156,22 @@ def _birth_levels(left, right, pairs) -> np.ndarray:
 
 def _simple_levels(left, right, pairs, column: str) -> np.ndarray:
     a, b = _take(left, pairs.left, column), _take(right, pairs.right, column)
-    present = np.array(
-        [x is not None and y is not None and x == x and y == y for x, y in zip(a, b, strict=True)],
-        dtype=bool,
-    )
+    present = pd.notna(a) & pd.notna(b)
     return _select([~present, a == b], ["missing", "equal"], "differ")
 
 
 def _pid_levels(left, right, pairs) -> np.ndarray:
     a, b = _take(left, pairs.left, "pid"), _take(right, pairs.right, "pid")
     levels = _simple_levels(left, right, pairs, "pid")
-    for i in np.flatnonzero(levels == "differ"):
-        if len(a[i]) == len(b[i]) and sum(x != y for x, y in zip(a[i], b[i], strict=True)) == 1:
-            levels[i] = "one_digit"
+    differ = np.flatnonzero(levels == "differ")
+    if len(differ):  # one digit off: same length, Hamming distance 1
+        same_length = np.array(
+            [len(x) == len(y) for x, y in zip(a[differ], b[differ], strict=True)]
+        )
+        distance = process.cpdist(
+            list(a[differ]), list(b[differ]), scorer=Hamming.distance, workers=1
+        )
+        levels[differ[same_length & (distance == 1)]] = "one_digit"
     return levels
 
 

@@ -63,7 +63,6 @@ def estimate(
     m_start: list[np.ndarray] | None = None,
     prior_start: float = 0.05,
     iterations: int = 25,
-    fixed_m: dict[int, np.ndarray] | None = None,
     exact_u: dict[int, float] | None = None,
     max_prior: float = 0.99,
     prior_weights: list[np.ndarray] | None = None,
@@ -79,8 +78,6 @@ def estimate(
     `exact_u` gives, per field, the exact-agreement u computed from value frequencies: exact
     for rare values where a sample would see too few agreements.
 
-    `fixed_m` holds fields whose m EM must not learn: those every candidate agrees on by
-    construction of the blocking, which would otherwise look perfectly predictive.
     """
     sizes = [len(lv) for lv in levels]
     u = level_frequencies(random_pairs, sizes)
@@ -109,7 +106,6 @@ def estimate(
         m_start = [x.copy() for x in m_prior]
     m = [x.copy() for x in m_start]
     prior = min(prior_start, max_prior)
-    fixed_m = fixed_m or {}
     for _ in range(iterations):
         model = Model(fields, levels, m, u, prior)
         odds = np.exp2(np.clip(model.scores(candidates), -60, 60))
@@ -124,8 +120,6 @@ def estimate(
                 new_m.append(counts / counts.sum())
         else:
             new_m = level_frequencies(candidates, sizes, posterior)
-        for f, kept in fixed_m.items():
-            new_m[f] = kept
         converged = abs(new_prior - prior) < 1e-6 and all(
             np.allclose(a, b, atol=1e-5) for a, b in zip(m, new_m, strict=True)
         )
