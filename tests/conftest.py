@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from reconcile.kinds import ListKind
 from reconcile.normalize.people import normalize_people
@@ -12,6 +13,11 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 # Prefect stops its temporary API at interpreter exit and logs it to a stream pytest has already
 # closed; the stdlib's switch keeps that from printing a traceback after the test summary.
 logging.raiseExceptions = False
+
+# Property tests are part of a deterministic suite: the same examples every run, and no
+# per-example deadline for a loaded 2-core CI machine to trip over.
+settings.register_profile("reconcile", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("reconcile")
 
 
 def people(kind: ListKind, rows: list[dict], file: str = "list.xlsx") -> pd.DataFrame:
