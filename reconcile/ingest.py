@@ -411,13 +411,16 @@ def extract_sheet(
     excel_rows: list[int] = []
     group_hamlet = None
     found_date = None
+    formulas_by_row: dict[int, dict[int, str]] = {}
+    for (f_row, f_col), formula in formulas.items():
+        if f_col in columns:
+            formulas_by_row.setdefault(f_row, {})[f_col] = formula
     body = itertools.chain(buffered[header.data_start :], rows)
     for excel_row, cells in enumerate(body, start=grid.first_row + header.data_start):
-        for (f_row, f_col), formula in formulas.items():
-            if f_row == excel_row and f_col in columns:
-                cells = [*cells, *[""] * (f_col + 1 - len(cells))]
-                if not clean_text(cells[f_col]):
-                    cells[f_col] = formula
+        for f_col, formula in formulas_by_row.get(excel_row, {}).items():
+            cells = [*cells, *[""] * (f_col + 1 - len(cells))]
+            if not clean_text(cells[f_col]):
+                cells[f_col] = formula
         kind = _row_kind(cells, row_number_col)
         if kind == "footer":
             # signatures below the footer are officials, not people on the list; the date line
