@@ -117,3 +117,17 @@ def test_a_real_letter_change_always_changes_the_canonical_name(name, position, 
         return
     changed = " ".join([*words[:-1], given_name[:i] + letter + given_name[i + 1 :]])
     assert parse_name(changed).canonical != parse_name(name).canonical
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("Hie\u0301\u0302n", "hiến"),  # acute typed before the circumflex
+        ("KIE\u0301\u0302N", "kiến"),
+        ("Hie\u0309\u0302u", "hiểu"),
+        ("Thu\u0309\u031b", "thử"),  # hook above before the horn
+        ("Hie\u0302\u0301n", "hiến"),  # the usual order is unchanged
+    ],
+)
+def test_a_tone_typed_before_the_vowel_mark_still_joins_its_letter(typed, canonical):
+    assert parse_name(typed).canonical == canonical

@@ -78,11 +78,27 @@ def canonical_syllable(syllable: str) -> str:
     return unicodedata.normalize("NFC", bare[:pos] + decomposed + bare[pos + 1 :])
 
 
+_COMBINING_RUN = re.compile(r"[\u0300-\u036f]{2,}")
+
+
+def _tone_last(text: str) -> str:
+    """Within each run of combining marks, the tone mark after the vowel's own mark (the hat,
+    breve or horn). Unicode gives both the same combining class, so NFC keeps a tone typed first
+    (e + acute + circumflex) apart from its letter, and the name would lose a syllable."""
+    return _COMBINING_RUN.sub(
+        lambda run: "".join(sorted(run.group(), key=lambda mark: mark in TONE_MARKS)), text
+    )
+
+
 def clean_text(raw: object) -> str:
-    """NFC, eth to đ, invisible characters removed, whitespace runs collapsed."""
+    """NFC with tone marks after vowel marks, eth to đ, invisible characters removed,
+    whitespace runs collapsed."""
     if raw is None or (isinstance(raw, float) and raw != raw):
         return ""
-    text = unicodedata.normalize("NFC", str(raw)).translate(_INVISIBLE)
+    text = str(raw)
+    if not text.isascii():
+        text = _tone_last(unicodedata.normalize("NFD", text))
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = text.replace("Ð", "Đ").replace("ð", "đ")
     return _SPACES.sub(" ", text).strip()
 

@@ -16,21 +16,14 @@ import pandas as pd
 
 from reconcile.normalize.names import fold
 from reconcile.synthetic.people import (
-    DIALECT_ONSETS,
     FAMILIES,
     GIVEN,
     MIDDLE,
     century_sex_digit,
+    dialect_spelling,
     misspelled_given,
     old_tone_style,
 )
-
-
-def _dialect(given: str) -> str | None:
-    for old, new in DIALECT_ONSETS:
-        if given.startswith(old):
-            return new + given[len(old) :]
-    return None
 
 
 def district(
@@ -82,7 +75,7 @@ def district(
         p = people[key]
         family, middle, given = p["family"], p["middle"], p["given"]
         roll = rng.random()
-        if roll < 0.03 and (variant := _dialect(given)):
+        if roll < 0.03 and (variant := dialect_spelling(given)):
             given = variant
         elif roll < 0.05:
             given = misspelled_given(rng, given)

@@ -326,13 +326,22 @@ DIALECT_ONSETS = [
 ]
 
 
+def dialect_spelling(given: str) -> str | None:
+    """The given name with its onset swapped for the one a dialect confuses it with (Lan/Nan,
+    Trang/Chang), or None. Whole onsets only: Nhung and Nga do not start with the N of l/n."""
+    for old, new in DIALECT_ONSETS:
+        if given.startswith(old) and not (old == "N" and given[1:2] in ("h", "g")):
+            return new + given[len(old) :]
+    return None
+
+
 def misspelled_given(rng: random.Random, given: str) -> str:
     """A different spelling of the given name: i/y variant, dialect onset, or another tone."""
     if given in _I_Y:
         return _I_Y[given]
-    for old, new in DIALECT_ONSETS:
-        if given.startswith(old) and rng.random() < 0.6:
-            return new + given[len(old) :]
+    variant = dialect_spelling(given)
+    if variant and rng.random() < 0.6:
+        return variant
     decomposed = unicodedata.normalize("NFD", given)
     tones = [t for t in ("\u0300", "\u0301", "\u0303", "\u0309", "\u0323") if t not in decomposed]
     bare = "".join(c for c in decomposed if c not in TONE_MARKS)
