@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
-from reconcile.matching.decision import FITTED_THRESHOLDS, Thresholds, link, score_lists
+from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds, link, score_lists
 from reconcile.normalize.people import normalize_people
 from reconcile.synthetic.district import district
 
@@ -36,8 +36,8 @@ def main() -> None:
     truth = list_raw["true_key"].to_numpy()
     keys = register_raw["key"].to_numpy()
     for label, fitted, thresholds in (
-        ("prior weights (default)", False, Thresholds()),
-        ("fitted weights (opt-in)", True, FITTED_THRESHOLDS),
+        ("fitted weights (default)", True, Thresholds()),
+        ("hand-set prior weights", False, PRIOR_THRESHOLDS),
     ):
         started = time.perf_counter()
         (scored,) = score_lists([people], register, fitted=fitted)

@@ -36,17 +36,17 @@ class ListConfig(_Strict):
 
 
 class MatchingConfig(_Strict):
-    # "prior": the hand-set weights (default); "fitted": weights estimated by EM from the run's
-    # own data, whose scores are log2 odds (then match 7, possible 0 are the defaults)
-    weights: Literal["prior", "fitted"] = "prior"
+    # "fitted" (default): weights learnt from the run's own data, scores are log2 odds (match 7,
+    # possible 0 by default); "prior": the hand-set weights alone (match 10, possible 6)
+    weights: Literal["prior", "fitted"] = "fitted"
     match: float | None = None
     possible: float | None = None
     ambiguity_margin: float = 3.0
 
     def thresholds(self):
-        from reconcile.matching.decision import FITTED_THRESHOLDS, Thresholds
+        from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds
 
-        base = FITTED_THRESHOLDS if self.weights == "fitted" else Thresholds()
+        base = Thresholds() if self.weights == "fitted" else PRIOR_THRESHOLDS
         return Thresholds(
             self.match if self.match is not None else base.match,
             self.possible if self.possible is not None else base.possible,

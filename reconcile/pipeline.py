@@ -103,7 +103,7 @@ def normalize_stage(
 
 
 def match_stage(
-    register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds, fitted: bool = False
+    register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds, fitted: bool = True
 ) -> tuple[list[LinkedList], pd.DataFrame]:
     linked = []
     scored_lists = score_lists([item.people for item in lists], register, fitted)

@@ -233,3 +233,33 @@ def test_namesakes_outside_the_register_get_findings_of_their_own(register):
     missing = found[found["type"] == "not_in_register"]
     assert len(missing) == 2 and missing["finding_id"].is_unique
     assert found["finding_id"].is_unique
+
+
+def _levels(register, row, kind=ListKind.MEMBERSHIP):
+    _, links, scored = _link(kind, [row], register)
+    right = links.at[0, "right"]
+    pair = scored[scored["right"] == right].iloc[0] if pd.notna(right) else None
+    return links.iloc[0], pair
+
+
+def test_one_keystroke_slips_in_the_birth_date_are_told_apart_from_other_dates(register):
+    base = {"full_name": "Trần Văn Lâm", "sex": "Nam", "hamlet": "Thôn Đoài"}
+    cases = {
+        "03/09/1990": "day_typo",  # 02 → 03
+        "02/09/1980": "year_typo",  # 1990 → 1980
+        "02/09/1909": "year_typo",  # last two digits transposed
+        "02/09/1991": "year_typo",  # one year more, same day and month
+        "25/09/1990": "same_month",
+        "09/02/1990": "swapped",
+    }
+    for typed, level in cases.items():
+        _, pair = _levels(register, {**base, "birth_date": typed})
+        assert pair["birth"] == level, typed
+
+
+def test_a_dialect_spelling_with_the_middle_name_dropped_is_phonetic_not_other(register):
+    link_row, pair = _levels(
+        register, {"full_name": "Trần Nâm", "birth_date": "02/09/1990", "sex": "Nam"}
+    )
+    assert pair["name"] == "phonetic"
+    assert register.at[link_row["right"], "person_id"] == "NK2"

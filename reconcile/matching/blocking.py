@@ -15,7 +15,8 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("given_phon", "birth_year", "birth_month", "birth_day"),  # family or middle name errors
     ("family_fold", "birth_year", "birth_month", "birth_day"),  # given-name typos
     ("name_phon", "hamlet_key"),  # dialect spellings with a wrong date
-    ("name_phon", "birth_year"),  # dialect or i/y spellings on lists that give only a year
+    # dialect or i/y spellings, Văn/Thị dropped or not, on lists that give only a year
+    ("name_nomid_phon", "birth_year"),
 )
 
 

@@ -13,35 +13,34 @@ from reconcile.matching.comparison import compare, fit_weights, rescore
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Decision thresholds on a pair's score: the sum of the prior weights by default; with
-    fitted weights, log2 odds that the pair is one person (FITTED_THRESHOLDS: 7 ≈ 99.2%)."""
+    """Decision thresholds on a pair's score. With fitted weights (the default) a score is the
+    log2 odds that the list row is this resident rather than anyone else: 7 ≈ 99.2%.
+    PRIOR_THRESHOLDS go with the hand-set weights, whose scores are sums of prior weights."""
 
-    match: float = 10.0
-    possible: float = 6.0
-    # A second resident within this many points of the best makes the row ambiguous.
+    match: float = 7.0
+    possible: float = 0.0
+    # A second resident within this many points of the best makes the row ambiguous: with
+    # fitted weights, the best is less than 8 times likelier than the second.
     ambiguity_margin: float = 3.0
 
 
-FITTED_THRESHOLDS = Thresholds(match=7.0, possible=0.0)
+PRIOR_THRESHOLDS = Thresholds(match=10.0, possible=6.0)
 
 
 LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
 
 
 def score_lists(
-    lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = False
+    lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = True
 ) -> list[pd.DataFrame]:
-    """Candidate pairs of every list, scored with the prior weights, or (fitted=True, with
-    FITTED_THRESHOLDS) with weights fitted by MAP-EM to all lists together.
-
-    Fitted weights are opt-in for now: on the district benchmark they raise precision and
-    overall recall but lose year-only rows, and on a handful of residents EM has little to
-    learn from (bench/bench_district.py)."""
+    """Candidate pairs of every list, scored with weights fitted to all lists together
+    (comparison.fit_weights; a commune's few pairs lean on the hand-set priors), or with
+    fitted=False the hand-set weights alone (then use PRIOR_THRESHOLDS)."""
     scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
     if not fitted or not lists:
         return scored
     model = fit_weights(lists, register, pd.concat(scored, ignore_index=True))
-    return [rescore(s, model, register) for s in scored]
+    return [rescore(s, model, register, len(p)) for s, p in zip(scored, lists, strict=True)]
 
 
 def link(

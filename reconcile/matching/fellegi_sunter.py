@@ -134,3 +134,65 @@ def random_pair_indexes(
 ) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.integers(0, n_left, count), rng.integers(0, n_right, count)
+
+
+def estimate_m_by_sessions(
+    candidates: np.ndarray,
+    u: list[np.ndarray],
+    m_prior: list[np.ndarray],
+    sessions: list[tuple[int, ...]],
+    prior_strength: float,
+    iterations: int = 25,
+) -> list[np.ndarray]:
+    """m of every field, learnt as Splink trains: one EM per session over the candidate pairs
+    that agree exactly (level 1) on the session's fields.
+
+    EM over all candidates together finds the wrong two classes: blocking gathered pairs that
+    agree on a name and a birth date, so "agrees on the blocked fields" looks like "is a match"
+    and m comes out mixed with namesakes. Within a session the chosen fields say nothing (every
+    pair agrees on them), so their m is not learnt there; the other fields separate matches from
+    the rest. A field's m is the evidence of every session that learnt it plus `prior_strength`
+    pseudo-pairs at `m_prior`, so a commune's handful of pairs leans on the prior.
+    """
+    sizes = [len(x) for x in u]
+    counts = [prior_strength * p for p in m_prior]
+    for session in sessions:
+        chosen = np.ones(len(candidates), dtype=bool)
+        for f in session:
+            chosen &= candidates[:, f] == 1
+        gamma = candidates[chosen]
+        if not len(gamma):
+            continue
+        free = [f for f in range(len(sizes)) if f not in session]
+        m = [x.copy() for x in m_prior]
+        share = 0.5  # of the session's pairs that are matches; learnt
+        for _ in range(iterations):
+            log_odds = np.full(len(gamma), np.log2(share / (1 - share)))
+            for f in free:
+                w = np.log2(np.maximum(m[f], _FLOOR) / np.maximum(u[f], _FLOOR))
+                w[MISSING] = 0.0
+                log_odds += w[gamma[:, f]]
+            odds = np.exp2(np.clip(log_odds, -60, 60))
+            posterior = odds / (1 + odds)
+            new_share = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+            changed = abs(new_share - share) > 1e-6
+            for f in free:
+                level_counts = np.bincount(gamma[:, f], weights=posterior, minlength=sizes[f])
+                level_counts[MISSING] = 0.0
+                new = level_counts + prior_strength * m_prior[f]
+                new = new / new.sum()
+                changed |= not np.allclose(new, m[f], atol=1e-5)
+                m[f] = new
+            share = new_share
+            if not changed:
+                break
+        for f in free:
+            level_counts = np.bincount(gamma[:, f], weights=posterior, minlength=sizes[f])
+            level_counts[MISSING] = 0.0
+            counts[f] = counts[f] + level_counts
+    out = []
+    for c in counts:
+        c = c.astype(float)
+        c[MISSING] = 0.0
+        out.append(c / c.sum() if c.sum() else c)
+    return out

@@ -37,6 +37,7 @@ NAME_FEATURES = (
     "given_fold",
     "given_phon",
     "name_phon",
+    "name_nomid_phon",
     "name_iy",
     "name_has_diacritics",
     "name_obj",
@@ -50,6 +51,7 @@ _KEYS = (
     "family_fold",
     "hamlet_key",
     "name_phon",
+    "name_nomid_phon",
     "name_iy",
 )
 
@@ -59,6 +61,7 @@ def name_features(raw: object) -> tuple:
     name: Name = parse_name(raw)
     folded = fold(name.canonical)
     given_fold = fold(name.given)
+    nomid_fold = fold(name.without_common_middle)
     return (
         clean_text(raw),
         name.display,
@@ -66,11 +69,12 @@ def name_features(raw: object) -> tuple:
         name.canonical,
         folded,
         name.without_common_middle,
-        fold(name.without_common_middle),
+        nomid_fold,
         fold(name.family),
         given_fold,
         phonetic_syllable(given_fold),
         " ".join(phonetic_syllable(w) for w in folded.split()),
+        " ".join(phonetic_syllable(w) for w in nomid_fold.split()),
         iy_key(name.canonical),
         folded != name.canonical,
         name,
