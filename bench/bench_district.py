@@ -54,8 +54,14 @@ def main() -> None:
         resolvable = in_register & ~links["ambiguous"].to_numpy()
         position = pd.Series(np.arange(len(keys)), index=keys)
         true_right = np.where(truth >= 0, position.reindex(truth).to_numpy(), -1)
-        pair_keys = set(zip(scored["left"], scored["right"], strict=True))
-        blocked = np.array([t >= 0 and (i, t) in pair_keys for i, t in enumerate(true_right)])
+        is_true = scored["right"].to_numpy() == true_right[scored["left"].to_numpy()]
+        true_score = pd.Series(np.nan, index=range(len(truth)))
+        true_score[scored.loc[is_true, "left"].to_numpy()] = scored.loc[is_true, "score"].to_numpy()
+        rival = scored[~is_true].groupby("left")["score"].max().reindex(true_score.index)
+        blocked = true_score.notna().to_numpy()
+        # rows where a resident other than the truth fits at least as well: no scorer of these
+        # fields can choose right, so they bound recall from above
+        tied = (rival >= true_score).to_numpy() & (truth >= 0)
         print(
             f"{label}: normalise {normalised:.1f} s; candidates {len(scored):,} (blocking "
             f"recall {blocked[truth >= 0].mean():.4f}); match {matched:.1f} s"
@@ -65,6 +71,11 @@ def main() -> None:
             f"{true_positive / in_register.sum():.4f}  recall over rows not flagged ambiguous "
             f"{true_positive / resolvable.sum():.4f}; flagged possible/ambiguous "
             f"{flagged.mean():.2%}; outsiders matched {(confident & ~in_register).sum()}"
+        )
+        lost = ((~blocked & in_register) | tied).sum()
+        print(
+            f"  not blocked {(~blocked & in_register).sum()}, a rival fits as well as the truth "
+            f"{tied.sum()}: recall ceiling {1 - lost / in_register.sum():.4f}"
         )
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
