@@ -44,16 +44,21 @@ def column_warnings(ingested: IngestedList) -> list[str]:
     return warnings
 
 
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+def _blank_to_none(column: pd.Series) -> pd.Series:
+    """Cells of spaces only become empty (non-text cells give NaN from .str, never blank)."""
+    column = column.astype(object)
+    try:
+        blank = column.str.strip().eq("").fillna(False).astype(bool)
+    except AttributeError:  # no text in the column at all
+        return column
+    return column.where(~blank, None)
 
 
 def validate_list(ingested: IngestedList) -> Validated:
     frame = ingested.frame.copy()
     data_columns = [c for c in frame.columns if c not in SOURCE_COLUMNS]
-    frame[data_columns] = frame[data_columns].map(_blank_to_none).astype(object)
+    for column in data_columns:
+        frame[column] = _blank_to_none(frame[column])
     missing = [f for f in REQUIRED_FIELDS[ingested.kind] if f not in frame.columns]
     if missing:
         labels = ", ".join(FIELD_LABELS[f] for f in missing)
