@@ -21,16 +21,19 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
 
 
 def candidate_pairs(
-    left: pd.DataFrame, right: pd.DataFrame, same_table: bool = False
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    same_table: bool = False,
+    rules: tuple[tuple[str, ...], ...] = BLOCKING_RULES,
 ) -> pd.DataFrame:
-    """Distinct (left index, right index) pairs sharing any blocking key.
+    """Distinct (left index, right index) pairs sharing any blocking key of `rules`.
 
     With same_table, each unordered pair appears once (left < right) and no row pairs itself.
     """
     parts = []
     left_ix = left.reset_index(names="left")
     right_ix = right.reset_index(names="right")
-    for rule in BLOCKING_RULES:
+    for rule in rules:
         cols = list(rule)
         a = left_ix[["left", *cols]].dropna(subset=cols)
         b = right_ix[["right", *cols]].dropna(subset=cols)

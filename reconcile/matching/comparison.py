@@ -7,6 +7,8 @@ spirit of Fellegi–Sunter; every level also has a Vietnamese label for the revi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
@@ -72,8 +74,19 @@ FIELD_TITLES = {
 CLOSE_NAME_SIMILARITY = 85.0
 
 
-def _take(frame: pd.DataFrame, index: pd.Series, column: str) -> np.ndarray:
-    return frame[column].to_numpy()[frame.index.get_indexer(index)]
+@dataclass(frozen=True)
+class _Positions:
+    """Each pair's row positions in the left and right tables, looked up once per compare."""
+
+    left: np.ndarray
+    right: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def _take(frame: pd.DataFrame, positions: np.ndarray, column: str) -> np.ndarray:
+    return frame[column].to_numpy()[positions]
 
 
 def _select(conditions: list[np.ndarray], labels: list[str], default: str) -> np.ndarray:
@@ -143,12 +156,19 @@ def _one_keystroke(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return slip | (transposed & (a != b))
 
 
+def _where(mask: np.ndarray, test, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """test(a, b) evaluated only where mask holds (False elsewhere)."""
+    out = np.zeros(len(mask), dtype=bool)
+    out[mask] = test(a[mask], b[mask])
+    return out
+
+
 def _birth_levels(left, right, pairs) -> tuple[np.ndarray, np.ndarray]:
     """Each pair's birth level, and whether both sides give a full date."""
 
     def parts(frame, index):
         return [
-            frame[c].astype("float64").to_numpy()[frame.index.get_indexer(index)]
+            frame[c].astype("float64").to_numpy()[index]
             for c in ("birth_year", "birth_month", "birth_day")
         ]
 
@@ -165,9 +185,9 @@ def _birth_levels(left, right, pairs) -> tuple[np.ndarray, np.ndarray]:
             same_day_month & same_year,
             ~both_days & same_year & (~both_months | (lm == rm)),
             both_days & same_year & (lm == rd) & (ld == rm),
-            both_days & same_year & (lm == rm) & _one_keystroke(ld, rd),
+            _where(both_days & same_year & (lm == rm), _one_keystroke, ld, rd),
             same_year & (lm == rm),
-            same_day_month & _one_keystroke(ly, ry),
+            _where(same_day_month, _one_keystroke, ly, ry),
             np.abs(ly - ry) == 1,
             np.abs(ly - ry) > 2,
         ],
@@ -211,6 +231,7 @@ def _pid_levels(left, right, pairs) -> np.ndarray:
 def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Pairs with a level column per field and the total score."""
     out = pairs.copy()
+    pairs = _Positions(left.index.get_indexer(pairs.left), right.index.get_indexer(pairs.right))
     out["name"] = _name_levels(left, right, pairs)
     out["birth"], out["birth_precise"] = _birth_levels(left, right, pairs)
     out["sex"] = _simple_levels(left, right, pairs, "sex")

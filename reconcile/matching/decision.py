@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reconcile.matching.blocking import candidate_pairs
+from reconcile.matching.blocking import BLOCKING_RULES, candidate_pairs
 from reconcile.matching.comparison import compare, fit_weights, rescore
 
 
@@ -115,8 +115,23 @@ DUPLICATE_SCORE = 10.0  # in the prior weights' units: the register is not re-fi
 
 def find_register_duplicates(register: pd.DataFrame) -> pd.DataFrame:
     """Pairs of register rows that are one person twice: a match-level score and no ID conflict
-    (two different valid IDs mean two people, however alike they look)."""
-    pairs = candidate_pairs(register, register, same_table=True)
+    (two different IDs mean two people, however alike they look).
+
+    So two rows that both carry an ID are candidates only through that ID; the other keys are
+    joined for rows without one. A district register, nearly all with IDs, then compares a few
+    pairs instead of every pair of namesakes."""
+    by_id = candidate_pairs(register, register, same_table=True, rules=(("pid",),))
+    without_id = register[register["pid"].isna()]
+    other_rules = tuple(rule for rule in BLOCKING_RULES if rule != ("pid",))
+    loose = candidate_pairs(without_id, register, rules=other_rules)
+    loose = pd.DataFrame(
+        {
+            "left": loose[["left", "right"]].min(axis=1),
+            "right": loose[["left", "right"]].max(axis=1),
+        }
+    )
+    pairs = pd.concat([by_id, loose[loose["left"] != loose["right"]]], ignore_index=True)
+    pairs = pairs.drop_duplicates().reset_index(drop=True)
     scored = compare(register, register, pairs)
     duplicates = scored[
         (scored["score"] >= DUPLICATE_SCORE)
