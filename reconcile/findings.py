@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
-from reconcile.matching.comparison import explain
+from reconcile.matching.comparison import explain, explain_pairs
 from reconcile.normalize.dates import dates_agree
 from reconcile.normalize.identifiers import id_contradictions
 from reconcile.normalize.names import names_agree
@@ -174,6 +174,16 @@ def _differences(p: dict, r: dict, matched: np.ndarray, own_id_wrong: np.ndarray
     return out
 
 
+def _explanations(linked: LinkedList, wanted: np.ndarray, right: np.ndarray) -> dict[int, str]:
+    """Explanations of the chosen pair of each wanted row (by position), built in one pass."""
+    rows = np.flatnonzero(wanted)
+    chosen = pd.DataFrame(
+        {"row": rows, "left": linked.links["left"].to_numpy()[rows], "right": right[rows]}
+    )
+    pairs = chosen.merge(linked.scored, on=["left", "right"], how="left")
+    return dict(zip(pairs["row"], explain_pairs(pairs), strict=True))
+
+
 def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) -> list[dict]:
     """Findings of one list. `dead`: register indexes that a death list in this run matched.
 
@@ -225,7 +235,7 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
     flagged = own_id_wrong | (decision == "none") | ambiguous | death_active | benefit_dead
     for mask in diffs.values():
         flagged |= mask
-    explained = linked.scored.set_index(["left", "right"]).index
+    why_of = _explanations(linked, flagged & (decision != "none"), right)
     out = []
     for i in np.flatnonzero(flagged):
         row = {
@@ -258,8 +268,7 @@ def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) ->
             )
             out.append(_finding(missing, kind, label, row, "", subject, source_value=listed))
             continue
-        pair = explained.get_loc((links.at[i, "left"], right[i]))
-        why = explain(linked.scored.iloc[pair])
+        why = why_of[i]
         if ambiguous[i]:
             candidates = [right[i], *links.at[i, "others"]]
             described = "; ".join(

@@ -246,16 +246,32 @@ def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.
     return out
 
 
-def explain(pair: pd.Series) -> str:
-    """Why the tool thinks two rows are the same person, field by field, in Vietnamese: each
-    field's level and its weight (fitted to the data where the pair was rescored)."""
-    parts = []
+def explain_pairs(scored: pd.DataFrame) -> list[str]:
+    """Why the tool thinks each pair is one person, field by field, in Vietnamese: each field's
+    level and its weight (fitted to the data where the pairs were rescored)."""
+    columns = []
     for field, levels in LEVELS.items():
-        prior_weight, label = levels[pair[field]]
-        weight = pair.get(f"w_{field}", prior_weight)
-        if pair[field] != "missing":
-            parts.append(f"{label} ({weight:+.1f})")
-    return "; ".join(parts) + f". Tổng điểm {pair['score']:g}"
+        level = scored[field].to_numpy()
+        if f"w_{field}" in scored:
+            weight = scored[f"w_{field}"].to_numpy(dtype=float)
+        else:
+            weight = scored[field].map({lv: w for lv, (w, _) in levels.items()}).to_numpy(float)
+        columns.append(
+            [
+                f"{levels[lv][1]} ({w:+.1f})" if lv != "missing" else ""
+                for lv, w in zip(level, weight, strict=True)
+            ]
+        )
+    totals = scored["score"].to_numpy(dtype=float)
+    return [
+        "; ".join(part for part in parts if part) + f". Tổng điểm {total:g}"
+        for *parts, total in zip(*columns, totals, strict=True)
+    ]
+
+
+def explain(pair: pd.Series) -> str:
+    """explain_pairs for one pair."""
+    return explain_pairs(pair.to_frame().T)[0]
 
 
 # ---- weights from the data (Fellegi–Sunter), replacing the priors above ----
