@@ -336,12 +336,14 @@ def _is_number(value: object) -> bool:
 
 
 def _row_kind(cells: list[object], row_number_col: int | None) -> str:
-    texts = [t for t in map(_text, cells) if t]
-    if not texts:
-        return "blank"
+    # a numbered row is data: decided before turning every cell into text, which is most of
+    # the cost of reading a long list
     if row_number_col is not None and row_number_col < len(cells):
         if _is_number(cells[row_number_col]):
             return "data"
+    texts = [t for t in map(_text, cells) if t]
+    if not texts:
+        return "blank"
     first = fold(readable(texts[0])).lower()
     if _FOOTER.search(first):
         return "footer"
@@ -441,7 +443,8 @@ def extract_sheet(
         records.append(record)
         excel_rows.append(excel_row)
     _decode_text_columns(records, excel_rows, columns, fonts_of)
-    records = [_combine(r) for r in records]
+    if any("@" in f or f in SPLIT_FIELDS for f in columns.values()):
+        records = [_combine(r) for r in records]
     for record, excel_row in zip(records, excel_rows, strict=True):
         record.update(source_file=source_file, source_sheet=grid.name, source_row=excel_row)
     written = dict(header.written)
