@@ -9,7 +9,10 @@ counts add up live here once, and flows/ only wires.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,18 +212,56 @@ def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> P
         validated = call("validate", ingested)
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
-        progress(f"  ! {spec.path.name}: bỏ qua / skipped")
+        _say_counts(counts, progress)
         return PreparedList(spec, counts)
     counts.valid, counts.rejected = len(validated.valid), len(validated.rejected)
     counts.warnings = validated.warnings
     people = call(
         "normalize", validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
     )
-    progress(
-        f"  {spec.path.name}: {counts.rows_read} dòng / rows, {counts.valid} hợp lệ / valid, "
-        f"{counts.rejected} bị loại / rejected"
-    )
+    _say_counts(counts, progress)
     return PreparedList(spec, counts, people, validated.rejected)
+
+
+def _say_counts(counts: ListCounts, progress: Progress) -> None:
+    if counts.skipped:
+        progress(f"  ! {counts.file}: bỏ qua / skipped")
+    else:
+        progress(
+            f"  {counts.file}: {counts.rows_read} dòng / rows, {counts.valid} hợp lệ / valid, "
+            f"{counts.rejected} bị loại / rejected"
+        )
+
+
+# Below this much input, reading the lists beside the register costs more than it saves:
+# a worker process starts a fresh interpreter and imports pandas (about 2 s).
+PARALLEL_INPUT_BYTES = 8 * 1024 * 1024
+
+
+class PreparationError(Exception):
+    """A list failed unexpectedly in the worker process; named by file and error type only,
+    since the exception's own text may quote a cell."""
+
+
+def _prepare_quietly(spec: ListConfig, config: RunConfig) -> PreparedList:
+    try:
+        return _prepare(spec, config, call_directly, lambda _: None)
+    except Exception as exc:
+        raise PreparationError(f"{spec.path.name}: {type(exc).__name__}") from None
+
+
+def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list[Future]] | None:
+    """Start reading the lists in worker processes while this process reads the register, when
+    there is a spare core and enough input to be worth a process. Plain library code runs
+    there: a Prefect run shows the register's stages as tasks and the lists' counts."""
+    cores = os.cpu_count() or 1
+    sizes = [spec.path.stat().st_size for spec in config.lists if spec.path.is_file()]
+    if cores < 2 or not config.lists or sum(sizes) < PARALLEL_INPUT_BYTES:
+        return None
+    workers = min(len(config.lists), cores - 1)
+    # spawn everywhere: forking a process that runs Prefect's threads can deadlock the child
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return pool, [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
 
 
 def _links_frame(linked: list[LinkedList], register: pd.DataFrame) -> pd.DataFrame:
@@ -260,13 +301,23 @@ def run_reconciliation(
     run_id = started.strftime("%Y%m%d-%H%M%S")
 
     say(f"[1/5] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
-    register = _prepare(config.population_register, config, call, say)
-    if register.people is None:
-        raise RunError(
-            f"Không đọc được dữ liệu dân cư, không thể đối soát / the register could "
-            f"not be read, nothing to reconcile: {register.counts.skipped}"
-        )
-    lists = [_prepare(spec, config, call, say) for spec in config.lists]
+    background = _lists_beside_register(config)
+    try:
+        register = _prepare(config.population_register, config, call, say)
+        if register.people is None:
+            raise RunError(
+                f"Không đọc được dữ liệu dân cư, không thể đối soát / the register could "
+                f"not be read, nothing to reconcile: {register.counts.skipped}"
+            )
+        if background:
+            lists = [future.result() for future in background[1]]
+            for item in lists:
+                _say_counts(item.counts, say)
+        else:
+            lists = [_prepare(spec, config, call, say) for spec in config.lists]
+    finally:
+        if background:
+            background[0].shutdown(cancel_futures=True)
     usable = [item for item in lists if item.people is not None]
 
     say(

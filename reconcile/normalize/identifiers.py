@@ -31,7 +31,8 @@ _CENTURY_SEX = {
     "8": (1800, "M"),
     "9": (1800, "F"),
 }
-_SEPARATORS = re.compile(r"[\s.\-_']")
+# what people type between digit groups
+ID_SEPARATORS = re.compile(r"[\s.\-_']")
 
 
 PROBLEM_PROVINCE = "mã tỉnh không tồn tại / unknown province code"
@@ -90,7 +91,7 @@ def parse_personal_id(raw: object) -> PersonalId | None:
     text = str(raw).strip()
     if text.endswith(".0") and text[:-2].isdigit():  # a number that went through a float
         text, numeric = text[:-2], True
-    text = _SEPARATORS.sub("", text)
+    text = ID_SEPARATORS.sub("", text)
     if not text:
         return None
     if not text.isdigit():
@@ -141,7 +142,7 @@ def personal_id_digits(values: pd.Series) -> np.ndarray:
     from_float = text.str.fullmatch(r"\d+\.0")
     text = text.where(~from_float, text.str[:-2])
     numeric = (numeric | from_float).to_numpy()
-    text = text.str.replace(_SEPARATORS.pattern, "", regex=True)
+    text = text.str.replace(ID_SEPARATORS.pattern, "", regex=True)
     length = text.str.len().to_numpy()
     digits = text.str.fullmatch(r"\d+").to_numpy(dtype=bool)
     twelve = (numeric & (length > 9) & (length < 12)) | (length == 11)
@@ -161,7 +162,7 @@ def parse_insurance_number(raw: object) -> str | None:
         return None
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = _SEPARATORS.sub("", str(raw).strip()).upper()
+    text = ID_SEPARATORS.sub("", str(raw).strip()).upper()
     if not text:
         return None
     if m := _BHYT.match(text):

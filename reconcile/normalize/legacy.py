@@ -227,7 +227,7 @@ def detect_encoding(cells: list[str], fonts: list[str | None] | None = None) -> 
         if votes:
             return max(votes, key=lambda e: votes[e])
     scores = {Encoding.TCVN3: 0.0, Encoding.VNI: 0.0, Encoding.MOJIBAKE: 0.0}
-    for text in {c for c in cells if c and _candidate(c)}:
+    for text in {c for c in set(cells) if c and _candidate(c)}:
         if fix_mojibake(text):
             scores[Encoding.MOJIBAKE] += 1
             continue

@@ -1,0 +1,45 @@
+"""Lists read in a worker process beside the register give exactly what one process gives."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from reconcile import pipeline
+from reconcile.config import load_config
+from reconcile.pipeline import PreparationError, run_reconciliation
+
+from conftest import SAMPLE_DIR
+
+NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+
+def _run(tmp_path, monkeypatch, parallel: bool):
+    monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0 if parallel else 10**12)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path / str(parallel))
+    said: list[str] = []
+    result, _ = run_reconciliation(config, progress=said.append, now=NOW)
+    return result, said
+
+
+def test_lists_read_beside_the_register_give_the_same_run(tmp_path, monkeypatch):
+    alone, said_alone = _run(tmp_path, monkeypatch, parallel=False)
+    beside, said_beside = _run(tmp_path, monkeypatch, parallel=True)
+    pd.testing.assert_frame_equal(alone.findings, beside.findings)
+    pd.testing.assert_frame_equal(alone.links, beside.links)
+    pd.testing.assert_frame_equal(alone.rejected, beside.rejected)
+    assert [item.counts for item in alone.lists] == [item.counts for item in beside.lists]
+    assert sorted(said_alone) == sorted(said_beside)  # every list's counts still reported
+
+
+def _explode(spec, config, call, progress):
+    raise ValueError("Nguyễn Văn A 034090000222")  # a message quoting a citizen's cells
+
+
+def test_a_list_failing_in_the_worker_is_named_without_its_values(tmp_path, monkeypatch):
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path)
+    monkeypatch.setattr(pipeline, "_prepare", _explode)
+    with pytest.raises(PreparationError) as raised:
+        pipeline._prepare_quietly(config.lists[0], config)
+    assert str(raised.value) == f"{config.lists[0].path.name}: ValueError"
