@@ -217,14 +217,11 @@ def _pid_levels(left, right, pairs) -> np.ndarray:
     a, b = _take(left, pairs.left, "pid"), _take(right, pairs.right, "pid")
     levels = _simple_levels(left, right, pairs, "pid")
     differ = np.flatnonzero(levels == "differ")
-    if len(differ):  # one digit off: same length, Hamming distance 1
-        same_length = np.array(
-            [len(x) == len(y) for x, y in zip(a[differ], b[differ], strict=True)]
-        )
+    if len(differ):  # one digit off: Hamming distance 1 (IDs of 9 and 12 digits differ by 3+)
         distance = process.cpdist(
             list(a[differ]), list(b[differ]), scorer=Hamming.distance, workers=1
         )
-        levels[differ[same_length & (distance == 1)]] = "one_digit"
+        levels[differ[distance == 1]] = "one_digit"
     return levels
 
 
