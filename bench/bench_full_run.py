@@ -64,8 +64,7 @@ def main() -> None:
     )
     total = time.perf_counter() - started
     for at, message in marks:
-        if message.startswith("["):
-            print(f"{at:6.1f} s  {message[:60]}")
+        print(f"{at:6.1f} s  {message[:60]}")
     print(
         f"whole run {total:.1f} s; findings {len(result.findings):,}; "
         f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -45,13 +46,12 @@ def column_warnings(ingested: IngestedList) -> list[str]:
 
 
 def _blank_to_none(column: pd.Series) -> pd.Series:
-    """Cells of spaces only become empty (non-text cells give NaN from .str, never blank)."""
+    """Cells of spaces only become empty."""
     column = column.astype(object)
-    try:
-        blank = column.str.strip().eq("").fillna(False).astype(bool)
-    except AttributeError:  # no text in the column at all
-        return column
-    return column.where(~blank, None)
+    blank = np.fromiter(
+        (isinstance(v, str) and not v.strip() for v in column), dtype=bool, count=len(column)
+    )
+    return column.where(~blank, None) if blank.any() else column
 
 
 def validate_list(ingested: IngestedList) -> Validated:

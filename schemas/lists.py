@@ -17,11 +17,10 @@ import pandera.pandas as pa
 from reconcile.kinds import REQUIRED_FIELDS, ListKind
 from reconcile.normalize.dates import DateError, parse_date
 from reconcile.normalize.identifiers import (
-    ID_SEPARATORS,
     IdError,
     parse_insurance_number,
     parse_personal_id,
-    personal_id_digits,
+    personal_id_readable,
 )
 from reconcile.normalize.names import parse_name
 
@@ -75,16 +74,7 @@ _NAME_CHECKS = [
 _DATE_CHECK = _per_value(_parses(parse_date, DateError), "date_readable")
 
 
-def _ids_readable(column: pd.Series) -> pd.Series:
-    """parse_personal_id's verdict over the whole column at once (IDs are nearly all distinct,
-    so testing each distinct value once saves nothing): readable, or empty once spaces and
-    separators are gone."""
-    readable = pd.notna(personal_id_digits(column))
-    text = column.astype(str).str.strip().str.replace(ID_SEPARATORS.pattern, "", regex=True)
-    return pd.Series(readable | (text == "").to_numpy(), index=column.index)
-
-
-_ID_CHECK = pa.Check(_ids_readable, name="id_readable")
+_ID_CHECK = _per_value(personal_id_readable, "id_readable")
 _INSURANCE_CHECK = _per_value(_parses(parse_insurance_number, IdError), "insurance_readable")
 
 

@@ -133,24 +133,31 @@ def id_contradictions(pid: pd.Series, sex: pd.Series, birth_year: pd.Series) -> 
 
 
 def personal_id_digits(values: pd.Series) -> np.ndarray:
-    """parse_personal_id over a whole column at once: the digits, or None where the cell is
-    empty or unreadable (validation has already rejected unreadable ones)."""
-    objects = values.astype(object)
-    present = objects.notna().to_numpy()
-    numeric = objects.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
-    text = objects.astype(str).str.strip()
-    from_float = text.str.fullmatch(r"\d+\.0")
-    text = text.where(~from_float, text.str[:-2])
-    numeric = (numeric | from_float).to_numpy()
-    text = text.str.replace(ID_SEPARATORS.pattern, "", regex=True)
-    length = text.str.len().to_numpy()
-    digits = text.str.fullmatch(r"\d+").to_numpy(dtype=bool)
-    twelve = (numeric & (length > 9) & (length < 12)) | (length == 11)
-    nine = numeric & (length > 6) & (length < 9)
-    text = text.where(~twelve, text.str.zfill(12)).where(~nine, text.str.zfill(9))
-    length = text.str.len().to_numpy()
-    ok = present & digits & ((length == 9) | (length == 12))
-    return np.where(ok, text.to_numpy(dtype=object), None)
+    """parse_personal_id over a whole column: the digits, or None where the cell is empty or
+    unreadable (validation has already rejected unreadable ones)."""
+    return np.array([_id_digits(v) for v in values.astype(object)], dtype=object)
+
+
+def _id_digits(raw: object) -> str | None:
+    if isinstance(raw, str) and len(raw) == 12 and raw.isdigit():
+        return raw  # the usual cell, typed as text: nothing to restore
+    try:
+        parsed = parse_personal_id(raw)
+    except IdError:
+        return None
+    return parsed.digits if parsed else None
+
+
+def personal_id_readable(raw: object) -> bool:
+    """Empty, or an ID parse_personal_id reads."""
+    return _id_digits(raw) is not None or parse_personal_id_is_empty(raw)
+
+
+def parse_personal_id_is_empty(raw: object) -> bool:
+    try:
+        return parse_personal_id(raw) is None
+    except IdError:
+        return False
 
 
 _BHYT = re.compile(r"^[A-Z]{2}[1-5]\d{2}(\d{10})$")

@@ -96,8 +96,9 @@ def clean_text(raw: object) -> str:
     if raw is None or (isinstance(raw, float) and raw != raw):
         return ""
     text = str(raw)
-    if not text.isascii():
-        text = _tone_last(unicodedata.normalize("NFD", text))
+    if text.isascii():  # most cells: codes, numbers, names typed without diacritics
+        return " ".join(text.split())
+    text = _tone_last(unicodedata.normalize("NFD", text))
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = text.replace("Ð", "Đ").replace("ð", "đ")
     return _SPACES.sub(" ", text).strip()
