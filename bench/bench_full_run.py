@@ -67,7 +67,8 @@ def main() -> None:
         print(f"{at:6.1f} s  {message[:60]}")
     print(
         f"whole run {total:.1f} s; findings {len(result.findings):,}; "
-        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
+        f"worker process {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB"
     )
 
 
