@@ -150,12 +150,10 @@ def _id_digits(raw: object) -> str | None:
 
 def personal_id_readable(raw: object) -> bool:
     """Empty, or an ID parse_personal_id reads."""
-    return _id_digits(raw) is not None or parse_personal_id_is_empty(raw)
-
-
-def parse_personal_id_is_empty(raw: object) -> bool:
+    if _id_digits(raw) is not None:
+        return True
     try:
-        return parse_personal_id(raw) is None
+        return parse_personal_id(raw) is None  # empty once spaces and separators are gone
     except IdError:
         return False
 
