@@ -2,7 +2,7 @@ import pandas as pd
 
 from reconcile.findings import LinkedList, build_findings
 from reconcile.kinds import ListKind
-from reconcile.matching.decision import find_register_duplicates, link
+from reconcile.matching.decision import find_register_duplicates, link, score_lists
 
 from conftest import people
 
@@ -263,3 +263,12 @@ def test_a_dialect_spelling_with_the_middle_name_dropped_is_phonetic_not_other(r
     )
     assert pair["name"] == "phonetic"
     assert register.at[link_row["right"], "person_id"] == "NK2"
+
+
+def test_a_list_with_no_valid_rows_or_no_candidates_is_scored_without_error(register):
+    nobody = people(ListKind.MEMBERSHIP, [{"full_name": "Zzz Qqq", "birth_date": "1990"}])
+    for table in (nobody.iloc[0:0], nobody):
+        (scored,) = score_lists([table], register)
+        links, _ = link(table, register, scored=scored)
+        assert len(links) == len(table)
+        assert set(links["decision"]) <= {"none"}
