@@ -17,7 +17,7 @@ import pandas as pd
 from reconcile.kinds import ListKind
 from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds, link, score_lists
 from reconcile.normalize.people import normalize_people
-from reconcile.synthetic.district import district
+from reconcile.synthetic.district import district, recall_by_kind
 
 
 def main() -> None:
@@ -72,6 +72,7 @@ def main() -> None:
             f"{true_positive / resolvable.sum():.4f}; flagged possible/ambiguous "
             f"{flagged.mean():.2%}; outsiders matched {(confident & ~in_register).sum()}"
         )
+        print(f"  recall by row kind: {recall_by_kind(list_raw, confident & (predicted == truth))}")
         lost = ((~blocked & in_register) | tied).sum()
         print(
             f"  not blocked {(~blocked & in_register).sum()}, a rival fits as well as the truth "

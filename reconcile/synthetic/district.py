@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from reconcile.normalize.names import fold
@@ -29,8 +30,8 @@ from reconcile.synthetic.people import (
 def district(
     residents: int = 300_000, rows: int = 200_000, outsiders: float = 0.05, seed: int = 2026
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(register, list): raw cells plus truth columns `key` (register) and `true_key` (list,
-    -1 for someone not in the register)."""
+    """(register, list): raw cells plus truth columns `key` (register), `true_key` (list, -1 for
+    someone not in the register) and `given_noise` (list: "dialect", "misspelled" or "")."""
     rng = random.Random(seed)
     families = [f for f, _ in FAMILIES]
     weights = [w for _, w in FAMILIES]
@@ -74,11 +75,11 @@ def district(
     for key in chosen:
         p = people[key]
         family, middle, given = p["family"], p["middle"], p["given"]
-        roll = rng.random()
+        roll, given_noise = rng.random(), ""
         if roll < 0.03 and (variant := dialect_spelling(given)):
-            given = variant
+            given, given_noise = variant, "dialect"
         elif roll < 0.05:
-            given = misspelled_given(rng, given)
+            given, given_noise = misspelled_given(rng, given), "misspelled"
         if middle in ("Văn", "Thị") and rng.random() < 0.15:
             middle = ""
         name = " ".join(x for x in (family, middle, given) if x)
@@ -113,6 +114,7 @@ def district(
         listed.append(
             {
                 "true_key": key if key < residents else -1,
+                "given_noise": given_noise,
                 "full_name": name,
                 "birth_date": birth,
                 "sex": "Nam" if sex == "M" else "Nữ",
@@ -125,3 +127,23 @@ def district(
         frame["source_file"], frame["source_sheet"] = name, "S"
         frame["source_row"] = range(2, len(frame) + 2)
     return register, lists
+
+
+def row_kinds(listed: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Masks of the list rows where generic matchers lose people (issue 5's reference: dialect
+    given names, a birth year and no ID), to report recall on each beside the whole."""
+    year_only = listed["birth_date"].str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
+    return {
+        "dialect given name": (listed["given_noise"] == "dialect").to_numpy(),
+        "other given-name spelling": (listed["given_noise"] == "misspelled").to_numpy(),
+        "birth year only, no ID": year_only & listed["personal_id"].isna().to_numpy(),
+    }
+
+
+def recall_by_kind(listed: pd.DataFrame, found: np.ndarray) -> str:
+    """'kind recall (rows)' for each row kind, over rows of residents; found: rows linked right."""
+    resident = listed["true_key"].to_numpy() >= 0
+    return "; ".join(
+        f"{kind} {found[mask & resident].mean():.4f} ({(mask & resident).sum():,})"
+        for kind, mask in row_kinds(listed).items()
+    )
