@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reconcile.matching.blocking import BLOCKING_RULES, candidate_pairs
-from reconcile.matching.comparison import compare, fit_weights, rescore
+from reconcile.matching.comparison import compare
+from reconcile.matching.weights import fit_weights, rescore
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,216 @@
+"""Weights learnt from the run's own data (Fellegi–Sunter), replacing comparison.LEVELS' hand-set
+weights: u from random pairs and value frequencies, m by EM in Splink-style training sessions,
+both shrunk towards priors, and names weighted by how common they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.comparison import LEVELS, compare
+
+# How many candidate pairs' worth of evidence the hand-set weights above count for: a commune's
+# few hundred pairs barely move them, a district's hundreds of thousands decide for themselves.
+PRIOR_STRENGTH = 2000.0
+LEVEL_ORDER = {
+    f: ["missing", *(lv for lv in levels if lv != "missing")] for f, levels in LEVELS.items()
+}
+# The estimator sees the birth date as two fields: rows that give a full date on both sides and
+# rows that do not (year only). Whether a list gives only a year says nothing about who the row
+# is, so each kind's weights are learnt among its own rows: an ID-bearing list typed with full
+# dates then cannot teach the model that a year-only row rarely matches.
+ESTIMATOR_FIELDS = ["name", "birth_precise", "birth_coarse", "sex", "pid", "insurance", "hamlet"]
+_BIRTH = list(LEVEL_ORDER).index("birth")
+# Training sessions (the estimator's fields each selects on): pairs with the same ID teach
+# names, dates, sex and hamlets; pairs with the same name and full date teach IDs and the rest.
+SESSIONS = [(ESTIMATOR_FIELDS.index("pid"),), (0, ESTIMATOR_FIELDS.index("birth_precise"))]
+_EXACT_COLUMNS = {
+    "name": "name_canonical",
+    "pid": "pid",
+    "insurance": "insurance",
+    "hamlet": "hamlet_key",
+    "sex": "sex",
+}
+
+
+def gamma_of(scored: pd.DataFrame) -> np.ndarray:
+    """Level names → integer codes (0 = missing), one column per field of LEVEL_ORDER."""
+    columns = []
+    for field, order in LEVEL_ORDER.items():
+        codes = {level: i for i, level in enumerate(order)}
+        columns.append(scored[field].map(codes).to_numpy(dtype=np.int8))
+    return np.column_stack(columns)
+
+
+def estimator_gamma(gamma: np.ndarray, precise: np.ndarray) -> np.ndarray:
+    """gamma with the birth column split into ESTIMATOR_FIELDS' precise and coarse columns."""
+    birth = gamma[:, _BIRTH]
+    return np.column_stack(
+        [
+            gamma[:, :_BIRTH],
+            np.where(precise, birth, 0),
+            np.where(precise, 0, birth),
+            gamma[:, _BIRTH + 1 :],
+        ]
+    ).astype(np.int8)
+
+
+def _exact_chance(left: pd.Series, right: pd.Series) -> float:
+    """Chance that a random filled left value equals a random filled right value."""
+    a = left.dropna().value_counts(normalize=True)
+    b = right.dropna().value_counts(normalize=True)
+    return float((a * b.reindex(a.index).fillna(0)).sum())
+
+
+# How often the same person lands on each level, where both rows give the field: what hand-typed
+# commune lists usually look like. With LEVELS' weights these imply each level's u too; both
+# are the estimator's priors, which a commune's few pairs lean on and a district's outweigh.
+TYPICAL_M: dict[str, dict[str, float]] = {
+    "name": {
+        "exact": 0.80,
+        "dropped_middle": 0.06,
+        "no_diacritics": 0.05,
+        "iy_variant": 0.005,
+        "folded": 0.03,
+        "phonetic": 0.03,
+        "close": 0.02,
+        "other": 0.005,
+    },
+    "birth_precise": {
+        "exact": 0.90,
+        "swapped": 0.02,
+        "day_typo": 0.02,
+        "same_month": 0.02,
+        "year_typo": 0.01,
+        "year_off_by_one": 0.01,
+        "other": 0.015,
+        "far": 0.005,
+    },
+    "birth_coarse": {"partial": 0.96, "year_off_by_one": 0.03, "other": 0.005, "far": 0.005},
+    "sex": {"equal": 0.98, "differ": 0.02},
+    "pid": {"equal": 0.95, "one_digit": 0.02, "differ": 0.03},
+    "insurance": {"equal": 0.95, "differ": 0.05},
+    "hamlet": {"equal": 0.95, "differ": 0.05},
+}
+U_PRIOR_PAIRS = 200.0  # random pairs' worth of belief in the implied u
+
+
+def _priors(field: str) -> tuple[np.ndarray, np.ndarray]:
+    """(m, u) priors of an estimator field over its levels (index 0 missing): u = m / 2^weight,
+    the least alike level taking what is left so that u sums to one."""
+    base = "birth" if field.startswith("birth") else field
+    levels = LEVEL_ORDER[base]
+    m = np.array([TYPICAL_M[field].get(level, 0.0) for level in levels])
+    weight = np.array([LEVELS[base][level][0] for level in levels])
+    u = m / np.exp2(weight)
+    present = m > 0
+    lowest = int(np.flatnonzero(present)[np.argmin(weight[present])])
+    u[lowest] = 0.0
+    u[lowest] = max(1.0 - u.sum(), 0.5)
+    return m / m.sum(), u / u.sum()
+
+
+def _random_pairs(rows: int, residents: int, count: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Every pair when there are few, else `count` drawn at random."""
+    if rows * residents <= count:
+        return np.repeat(np.arange(rows), residents), np.tile(np.arange(residents), rows)
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, rows, count), rng.integers(0, residents, count)
+
+
+def fit_weights(
+    lists: list[pd.DataFrame],
+    register: pd.DataFrame,
+    candidates: pd.DataFrame,
+    random_pairs: int = 200_000,
+    seed: int = 0,
+) -> fs.Model:
+    """u from random list/register pairs (exact agreement from value frequencies), m by EM in
+    Splink-style training sessions over the candidate pairs of all lists together (a 16-row
+    death list alone says too little); both shrunk towards the priors (TYPICAL_M, LEVELS)."""
+    people = pd.concat(lists, ignore_index=True)
+    left, right = _random_pairs(len(people), len(register), random_pairs, seed)
+    sample = pd.DataFrame({"left": left, "right": register.index.to_numpy()[right]})
+    random_scored = compare(people, register, sample)
+    random_gamma = estimator_gamma(
+        gamma_of(random_scored), random_scored["birth_precise"].to_numpy()
+    )
+    priors = [_priors(field) for field in ESTIMATOR_FIELDS]
+    u = []
+    for f, field in enumerate(ESTIMATOR_FIELDS):
+        size = len(priors[f][1])
+        counts = np.bincount(random_gamma[:, f], minlength=size).astype(float)
+        counts[0] = 0.0
+        seen = counts.sum()
+        if field in _EXACT_COLUMNS:
+            # the chance two different people agree exactly, known from value frequencies (rare
+            # values are agreed on too seldom for a sample to see); the sample shares the rest
+            column = _EXACT_COLUMNS[field]
+            chance = _exact_chance(people[column], register[column])
+            rest = counts.copy()
+            rest[1] = 0.0
+            counts = rest / rest.sum() * (1 - chance) * seen if rest.sum() else rest
+            counts[1] = chance * seen
+        u_field = counts + U_PRIOR_PAIRS * priors[f][1]
+        u.append(u_field / u_field.sum())
+    gamma = estimator_gamma(gamma_of(candidates), candidates["birth_precise"].to_numpy())
+    m_prior = [m for m, _ in priors]
+    m = fs.estimate_m_by_sessions(gamma, u, m_prior, SESSIONS, PRIOR_STRENGTH)
+    levels = [LEVEL_ORDER["birth" if f.startswith("birth") else f] for f in ESTIMATOR_FIELDS]
+    return fs.Model(ESTIMATOR_FIELDS, levels, m, u, prior=1.0 / max(2, len(register)))
+
+
+# How many list rows' worth of belief that 90% of a list's rows are residents.
+IN_REGISTER_PRIOR, IN_REGISTER_STRENGTH = 0.9, 20.0
+
+
+def in_register_share(base: np.ndarray, left: np.ndarray, rows: int) -> float:
+    """The share of a list's rows that are residents at all, learnt from the list's own pairs:
+    each row counts with its chance of being one of its candidates rather than nobody's."""
+    share = IN_REGISTER_PRIOR
+    for _ in range(30):
+        odds = np.exp2(np.clip(base + np.log2(share / (1 - share)), -60, 60))
+        per_row = np.bincount(left, weights=odds)
+        found = (per_row / (1 + per_row)).sum()
+        new = (found + IN_REGISTER_STRENGTH * IN_REGISTER_PRIOR) / (rows + IN_REGISTER_STRENGTH)
+        new = float(np.clip(new, 0.5, 0.99))
+        if abs(new - share) < 1e-4:
+            return new
+        share = new
+    return share
+
+
+def rescore(
+    scored: pd.DataFrame, model: fs.Model, register: pd.DataFrame, rows: int
+) -> pd.DataFrame:
+    """Score pairs with the fitted weights, plus the term-frequency bonus on exact names: agreeing
+    on a rare name says more than agreeing on "Nguyễn Văn Nam".
+
+    A pair's score is the log2 odds that the list row is this resident rather than someone
+    outside the register: each of the `rows` list rows is one of the N residents (prior 1/N
+    each) with the list's in-register share, or nobody's."""
+    gamma = estimator_gamma(gamma_of(scored), scored["birth_precise"].to_numpy())
+    names = register["name_canonical"]
+    frequency = names.map(names.value_counts(normalize=True)).to_numpy(dtype=float)
+    position = register.index.get_indexer(scored["right"])
+    u_exact = max(model.u[0][1], 1e-9)
+    exact = gamma[:, 0] == 1
+    bonus = np.where(exact, np.log2(u_exact / np.maximum(frequency[position], 1e-9)), 0.0)
+    out = scored.copy()
+    weights = dict(zip(ESTIMATOR_FIELDS, model.weights(), strict=True))
+    columns = dict(zip(ESTIMATOR_FIELDS, gamma.T, strict=True))
+    for field in LEVEL_ORDER:
+        if field == "birth":
+            out["w_birth"] = (
+                weights["birth_precise"][columns["birth_precise"]]
+                + weights["birth_coarse"][columns["birth_coarse"]]
+            )
+        else:
+            out[f"w_{field}"] = weights[field][columns[field]] + (bonus if field == "name" else 0.0)
+    base = model.scores(gamma, bonus)
+    left = pd.factorize(scored["left"])[0] if len(scored) else np.zeros(0, dtype=np.int64)
+    share = in_register_share(base, left, rows)
+    out["score"] = (base + np.log2(share / (1 - share))).round(2)
+    return out
