@@ -79,3 +79,18 @@ def test_agreeing_on_one_of_many_hamlets_weighs_more_than_on_one_of_a_few(distri
     (few,) = score_lists([normalize_people(list_few, ListKind.MEMBERSHIP)], few_register)
     few_weight = few.loc[few["hamlet"] == "equal", "w_hamlet"].iloc[0]
     assert many > 6 > 2 > few_weight > 0
+
+
+def test_pairs_compared_in_chunks_give_what_one_pass_gives(monkeypatch):
+    from reconcile.matching import comparison
+    from reconcile.matching.blocking import candidate_pairs
+
+    register_raw, list_raw = district(residents=3000, rows=1500, seed=13)
+    register = normalize_people(register_raw, ListKind.REGISTER)
+    people = normalize_people(list_raw, ListKind.MEMBERSHIP)
+    pairs = candidate_pairs(people, register)
+    whole = comparison.compare(people, register, pairs)
+    monkeypatch.setattr(comparison, "CHUNK_PAIRS", 97)
+    chunked = comparison.compare(people, register, pairs)
+    assert len(pairs) > 10 * 97
+    pd.testing.assert_frame_equal(whole, chunked)

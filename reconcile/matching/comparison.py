@@ -224,8 +224,23 @@ def _pid_levels(left, right, pairs) -> np.ndarray:
     return levels
 
 
+# Pairs compared at a time: a compare holds a few dozen temporary arrays per pair, so chunks keep
+# a district's million candidate pairs to a bounded working set.
+CHUNK_PAIRS = 250_000
+
+
 def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """Pairs with a level column per field and the total score."""
+    """Pairs with a level column per field (categorical: one byte a pair) and the total score."""
+    if len(pairs) <= CHUNK_PAIRS:
+        return _compare_chunk(left, right, pairs)
+    chunks = [
+        _compare_chunk(left, right, pairs.iloc[start : start + CHUNK_PAIRS])
+        for start in range(0, len(pairs), CHUNK_PAIRS)
+    ]
+    return pd.concat(chunks, ignore_index=True)
+
+
+def _compare_chunk(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     out = pairs.copy()
     pairs = _Positions(left.index.get_indexer(pairs.left), right.index.get_indexer(pairs.right))
     out["name"] = _name_levels(left, right, pairs)
@@ -238,6 +253,7 @@ def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.
     for field, levels in LEVELS.items():
         weights = {level: weight for level, (weight, _) in levels.items()}
         score += out[field].map(weights).to_numpy(dtype=float)
+        out[field] = pd.Categorical(out[field], categories=list(levels))
     out["score"] = score.round(2)
     return out
 
