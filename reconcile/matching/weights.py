@@ -11,8 +11,8 @@ import pandas as pd
 from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.comparison import LEVELS, compare
 
-# How many candidate pairs' worth of evidence the hand-set weights above count for: a commune's
-# few hundred pairs barely move them, a district's hundreds of thousands decide for themselves.
+# How many candidate pairs' worth of evidence the priors (TYPICAL_M) count for: a commune's few
+# hundred pairs barely move them, a district's hundreds of thousands decide for themselves.
 PRIOR_STRENGTH = 2000.0
 LEVEL_ORDER = {
     f: ["missing", *(lv for lv in levels if lv != "missing")] for f, levels in LEVELS.items()
@@ -33,6 +33,11 @@ _EXACT_COLUMNS = {
     "hamlet": "hamlet_key",
     "sex": "sex",
 }
+
+
+def _base(field: str) -> str:
+    """The comparison field an estimator field comes from (birth_precise → birth)."""
+    return "birth" if field.startswith("birth") else field
 
 
 def gamma_of(scored: pd.DataFrame) -> np.ndarray:
@@ -100,7 +105,7 @@ U_PRIOR_PAIRS = 200.0  # random pairs' worth of belief in the implied u
 def _priors(field: str) -> tuple[np.ndarray, np.ndarray]:
     """(m, u) priors of an estimator field over its levels (index 0 missing): u = m / 2^weight,
     the least alike level taking what is left so that u sums to one."""
-    base = "birth" if field.startswith("birth") else field
+    base = _base(field)
     levels = LEVEL_ORDER[base]
     m = np.array([TYPICAL_M[field].get(level, 0.0) for level in levels])
     weight = np.array([LEVELS[base][level][0] for level in levels])
@@ -158,7 +163,7 @@ def fit_weights(
     gamma = estimator_gamma(gamma_of(candidates), candidates["birth_precise"].to_numpy())
     m_prior = [m for m, _ in priors]
     m = fs.estimate_m_by_sessions(gamma, u, m_prior, SESSIONS, PRIOR_STRENGTH)
-    levels = [LEVEL_ORDER["birth" if f.startswith("birth") else f] for f in ESTIMATOR_FIELDS]
+    levels = [LEVEL_ORDER[_base(f)] for f in ESTIMATOR_FIELDS]
     return fs.Model(ESTIMATOR_FIELDS, levels, m, u, prior=1.0 / max(2, len(register)))
 
 
