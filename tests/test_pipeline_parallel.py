@@ -43,3 +43,16 @@ def test_a_list_failing_in_the_worker_is_named_without_its_values(tmp_path, monk
     with pytest.raises(PreparationError) as raised:
         pipeline._prepare_quietly(config.lists[0], config)
     assert str(raised.value) == f"{config.lists[0].path.name}: ValueError"
+
+
+def test_an_unreadable_register_with_lists_in_a_worker_fails_cleanly(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path / "out")
+    broken = tmp_path / "dan_cu.xlsx"
+    broken.write_bytes(b"not a workbook")
+    register = config.population_register.model_copy(update={"path": broken})
+    config = config.model_copy(update={"population_register": register})
+    with pytest.raises(pipeline.RunError):
+        run_reconciliation(config, now=NOW)
+    assert not (tmp_path / "out").exists()  # nothing half-written
