@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
-from reconcile.matching.comparison import explain, explain_pairs
+from reconcile.matching.comparison import explain_pairs
 from reconcile.normalize.dates import dates_agree
 from reconcile.normalize.identifiers import id_contradictions
 from reconcile.normalize.names import names_agree
@@ -122,7 +122,8 @@ def register_findings(register: pd.DataFrame, duplicates: pd.DataFrame) -> list[
                 explanation=problems[index],
             )
         )
-    for pair in duplicates.itertuples(index=False):
+    why = explain_pairs(duplicates)
+    for pair, explanation in zip(duplicates.itertuples(index=False), why, strict=True):
         first, second = register.loc[pair.left], register.loc[pair.right]
         subject = "|".join(sorted([first["person_id"], second["person_id"]]))
         out.append(
@@ -137,7 +138,7 @@ def register_findings(register: pd.DataFrame, duplicates: pd.DataFrame) -> list[
                 register_value=f"{first['name']}, {first['birth_display']}",
                 score=pair.score,
                 related=first["person_id"],
-                explanation=explain(pd.Series(pair._asdict())),
+                explanation=explanation,
             )
         )
     return out

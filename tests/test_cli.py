@@ -17,6 +17,14 @@ def _run_dir(output: str):
     return Path(line.split(": ", 1)[1])
 
 
+def _one_off(out, register, **lists):
+    """`reconcile run --no-prefect` without a config file: a register and KIND=PATH lists."""
+    args = ["run", "--no-prefect", "--register", str(register), "--out", str(out)]
+    for kind, path in lists.items():
+        args += ["--list", f"{kind}={path}"]
+    return CliRunner().invoke(main, args)
+
+
 def test_help_is_in_vietnamese_with_english_beside_it():
     result = CliRunner().invoke(main, ["run", "--help"])
     assert result.exit_code == 0
@@ -25,20 +33,11 @@ def test_help_is_in_vietnamese_with_english_beside_it():
 
 
 def test_one_off_run_without_a_config_file(tmp_path):
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            "--no-prefect",
-            "--register",
-            str(SAMPLE_DIR / "dan_cu.xlsx"),
-            "--list",
-            f"death={SAMPLE_DIR / 'khai_tu.xlsx'}",
-            "--list",
-            f"welfare={SAMPLE_DIR / 'tro_cap_xa_hoi.xlsx'}",
-            "--out",
-            str(tmp_path),
-        ],
+    result = _one_off(
+        tmp_path,
+        SAMPLE_DIR / "dan_cu.xlsx",
+        death=SAMPLE_DIR / "khai_tu.xlsx",
+        welfare=SAMPLE_DIR / "tro_cap_xa_hoi.xlsx",
     )
     assert result.exit_code == 0, result.output
     run_dir = _run_dir(result.output)
@@ -51,20 +50,11 @@ def test_one_off_run_without_a_config_file(tmp_path):
 def test_an_unreadable_list_is_skipped_and_the_run_goes_on(tmp_path):
     broken = tmp_path / "hong.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            "--no-prefect",
-            "--register",
-            str(SAMPLE_DIR / "dan_cu.xlsx"),
-            "--list",
-            f"membership={broken}",
-            "--list",
-            f"death={SAMPLE_DIR / 'khai_tu.xlsx'}",
-            "--out",
-            str(tmp_path / "out"),
-        ],
+    result = _one_off(
+        tmp_path / "out",
+        SAMPLE_DIR / "dan_cu.xlsx",
+        membership=broken,
+        death=SAMPLE_DIR / "khai_tu.xlsx",
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((_run_dir(result.output) / "summary.json").read_text(encoding="utf-8"))

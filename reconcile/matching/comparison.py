@@ -279,8 +279,3 @@ def explain_pairs(scored: pd.DataFrame) -> list[str]:
         "; ".join(part for part in parts if part) + f". Tổng điểm {total:g}"
         for *parts, total in zip(*columns, totals, strict=True)
     ]
-
-
-def explain(pair: pd.Series) -> str:
-    """explain_pairs for one pair."""
-    return explain_pairs(pair.to_frame().T)[0]

@@ -35,7 +35,7 @@ def score_lists(
     lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = True
 ) -> list[pd.DataFrame]:
     """Candidate pairs of every list, scored with weights fitted to all lists together
-    (comparison.fit_weights; a commune's few pairs lean on the hand-set priors), or with
+    (weights.fit_weights; a commune's few pairs lean on the hand-set priors), or with
     fitted=False the hand-set weights alone (then use PRIOR_THRESHOLDS)."""
     scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
     if not fitted or not lists:

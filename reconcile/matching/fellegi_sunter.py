@@ -25,12 +25,7 @@ class Model:
     prior: float  # probability that a blocked candidate pair is a match
 
     def weights(self) -> list[np.ndarray]:
-        out = []
-        for m, u in zip(self.m, self.u, strict=True):
-            w = np.log2(np.maximum(m, _FLOOR) / np.maximum(u, _FLOOR))
-            w[MISSING] = 0.0
-            out.append(w)
-        return out
+        return [level_weights(m, u) for m, u in zip(self.m, self.u, strict=True)]
 
     def scores(self, gamma: np.ndarray, tf_bonus: np.ndarray | None = None) -> np.ndarray:
         """Match weight of each pair: prior log-odds plus each field's level weight."""
@@ -40,6 +35,13 @@ class Model:
         if tf_bonus is not None:
             total += tf_bonus
         return total
+
+
+def level_weights(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """log2(m/u) of each level of one field; "missing" weighs nothing."""
+    w = np.log2(np.maximum(m, _FLOOR) / np.maximum(u, _FLOOR))
+    w[MISSING] = 0.0
+    return w
 
 
 def level_frequencies(
@@ -130,8 +132,12 @@ def estimate(
 
 
 def random_pair_indexes(
-    n_left: int, n_right: int, count: int, seed: int = 0
+    n_left: int, n_right: int, count: int, seed: int = 0, every_pair_if_fewer: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
+    """`count` random (left, right) position pairs; with every_pair_if_fewer, all of them when
+    the tables have no more pairs than that (a tiny table's u is then exact, not a sample)."""
+    if every_pair_if_fewer and n_left * n_right <= count:
+        return np.repeat(np.arange(n_left), n_right), np.tile(np.arange(n_right), n_left)
     rng = np.random.default_rng(seed)
     return rng.integers(0, n_left, count), rng.integers(0, n_right, count)
 
@@ -169,17 +175,16 @@ def estimate_m_by_sessions(
         for _ in range(iterations):
             log_odds = np.full(len(gamma), np.log2(share / (1 - share)))
             for f in free:
-                w = np.log2(np.maximum(m[f], _FLOOR) / np.maximum(u[f], _FLOOR))
-                w[MISSING] = 0.0
-                log_odds += w[gamma[:, f]]
+                log_odds += level_weights(m[f], u[f])[gamma[:, f]]
             odds = np.exp2(np.clip(log_odds, -60, 60))
             posterior = odds / (1 + odds)
             new_share = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
             changed = abs(new_share - share) > 1e-6
+            evidence = {}
             for f in free:
-                level_counts = np.bincount(gamma[:, f], weights=posterior, minlength=sizes[f])
-                level_counts[MISSING] = 0.0
-                new = level_counts + prior_strength * m_prior[f]
+                evidence[f] = np.bincount(gamma[:, f], weights=posterior, minlength=sizes[f])
+                evidence[f][MISSING] = 0.0
+                new = evidence[f] + prior_strength * m_prior[f]
                 new = new / new.sum()
                 changed |= not np.allclose(new, m[f], atol=1e-5)
                 m[f] = new
@@ -187,9 +192,7 @@ def estimate_m_by_sessions(
             if not changed:
                 break
         for f in free:
-            level_counts = np.bincount(gamma[:, f], weights=posterior, minlength=sizes[f])
-            level_counts[MISSING] = 0.0
-            counts[f] = counts[f] + level_counts
+            counts[f] = counts[f] + evidence[f]
     out = []
     for c in counts:
         c = c.astype(float)

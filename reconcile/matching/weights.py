@@ -117,14 +117,6 @@ def _priors(field: str) -> tuple[np.ndarray, np.ndarray]:
     return m / m.sum(), u / u.sum()
 
 
-def _random_pairs(rows: int, residents: int, count: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Every pair when there are few, else `count` drawn at random."""
-    if rows * residents <= count:
-        return np.repeat(np.arange(rows), residents), np.tile(np.arange(residents), rows)
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, rows, count), rng.integers(0, residents, count)
-
-
 def fit_weights(
     lists: list[pd.DataFrame],
     register: pd.DataFrame,
@@ -136,7 +128,9 @@ def fit_weights(
     Splink-style training sessions over the candidate pairs of all lists together (a 16-row
     death list alone says too little); both shrunk towards the priors (TYPICAL_M, LEVELS)."""
     people = pd.concat(lists, ignore_index=True)
-    left, right = _random_pairs(len(people), len(register), random_pairs, seed)
+    left, right = fs.random_pair_indexes(
+        len(people), len(register), random_pairs, seed, every_pair_if_fewer=True
+    )
     sample = pd.DataFrame({"left": left, "right": register.index.to_numpy()[right]})
     random_scored = compare(people, register, sample)
     random_gamma = estimator_gamma(
