@@ -10,25 +10,37 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from reconcile import xlsx_parts
-from reconcile.kinds import HEADER_ALIASES, ListKind
+from reconcile.headers import ALIASES, classify_header, header_key, keyed_overrides
+from reconcile.kinds import ListKind
+from reconcile.layout import (
+    BLANK,
+    DATA,
+    FOOTER,
+    GROUP,
+    LABEL,
+    REASONS,
+    RowRoles,
+    _text,
+    classify_rows,
+    is_number,
+    readable,
+)
 from reconcile.normalize.dates import list_date
-from reconcile.normalize.legacy import decode_column, decode_tcvn3, decode_vni
-from reconcile.normalize.names import clean_text, fold
-from reconcile.normalize.syllables import vietnamese_share
+from reconcile.normalize.legacy import decode_column
+from reconcile.normalize.names import clean_text
 
 HEADER_SEARCH_ROWS = 40
 SOURCE_COLUMNS = ["source_file", "source_sheet", "source_row"]
+LAYOUT_COLUMNS = [*SOURCE_COLUMNS, "role", "reason"]
 # Columns that may hold legacy-font text ("Nöõ", "ngµy 5 th¸ng 3"); IDs and numbers never do.
 TEXT_FIELDS = (
     "full_name",
@@ -40,10 +52,14 @@ TEXT_FIELDS = (
     "sex",
     "birth_date",
     "death_date",
+    "relation",
 )
 # Helper columns that two-row headers produce; folded into real fields before leaving ingest.
 SPLIT_FIELDS = ("family_name", "middle_name", "given_name")
 _SEX_MARKS = {"nam": "M", "nu": "F"}
+# Sub-header words under "Họ và tên" that mean the person the list is about ("Trẻ" beside "Mẹ").
+_SELF_WORDS = {"tre", "tre em", "con", "ban than", "nguoi chet", "nguoi huong", "doi tuong"}
+_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 
 
 class UnreadableListError(Exception):
@@ -52,11 +68,25 @@ class UnreadableListError(Exception):
 
 @dataclass
 class SheetGrid:
-    """A sheet's rows of raw cell values; the first row given is Excel row `first_row`."""
+    """A sheet's rows of raw cell values; the first row given is Excel row `first_row`.
+    `merged`: merged ranges as ((first row, first col), (last row, last col)), 0-based."""
 
     name: str
     rows: Iterable[list[object]]
     first_row: int = 1
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    hidden: bool = False
+
+
+@dataclass
+class SheetReport:
+    """What became of one sheet's rows: counts by role, and why a sheet held no table."""
+
+    sheet: str
+    rows: int = 0  # physical rows, from row 1 to the last used one
+    data: int = 0
+    layout: dict[str, int] = field(default_factory=dict)
+    skipped: str | None = None  # why the sheet was not read (no header, hidden…)
 
 
 @dataclass
@@ -72,6 +102,13 @@ class IngestedList:
     sheets_without_table: list[str] = field(default_factory=list)
     # the list's own date, from its "…, ngày … tháng … năm …" line: the pivot for d/m/yy
     list_date: dt.date | None = None
+    # every non-data row with its role and reason (title, header, group, total, footer…)
+    layout: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LAYOUT_COLUMNS))
+    sheets: list[SheetReport] = field(default_factory=list)
+    # bilingual doubts about the header: columns that look like ours but were not understood
+    warnings: list[str] = field(default_factory=list)
+    # text of the title block above the first table (evidence of what kind of list this is)
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,53 +117,7 @@ class Header:
     data_start: int  # position of the first row below the header block
     columns: dict[int, str]  # column → field (or helper field)
     written: dict[str, str]  # field → header text as written
-
-
-@lru_cache(maxsize=65536)
-def header_key(text: object) -> str:
-    """Fold a header cell for lookup: no diacritics, lower case, no notes in brackets."""
-    folded = fold(clean_text(text)).lower()
-    folded = re.sub(r"\([^)]*\)", " ", folded)
-    folded = re.sub(r"[:*]+", " ", folded)
-    return " ".join(folded.split()).strip(" .")
-
-
-def _text(cell: object) -> str:
-    """A cell as text for layout decisions. Unlike clean_text it keeps U+00AD, which is the
-    letter ư in TCVN3 and must survive until the text is decoded."""
-    if cell is None or (isinstance(cell, float) and cell != cell):
-        return ""
-    return " ".join(str(cell).split())
-
-
-@lru_cache(maxsize=65536)
-def readable(text: str) -> str:
-    """The most Vietnamese-looking reading of a cell (raw, TCVN3 or VNI), for classifying layout
-    rows only; data cells are decoded per column, on evidence."""
-    if text.isascii():
-        return text
-    options = [text, decode_tcvn3(text), decode_vni(text)]
-    return max((o for o in options if o), key=vietnamese_share)
-
-
-_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
-_ALIAS_TO_FIELD.update(
-    {
-        "ho": "family_name",
-        "ho dem": "family_name",
-        "chu dem": "middle_name",
-        "dem": "middle_name",
-        "ten dem": "middle_name",
-        "ten lot": "middle_name",
-    }
-)
-_TOTAL = re.compile(r"^(tong cong|tong so|cong\b|cong thon|cong xom)")
-_FOOTER = re.compile(
-    r"^(nguoi lap|tm\b|t/m\b|xac nhan|chu tich|thu truong|ke toan|can bo|ky ten|truong cong an)"
-    r"|,?\s*ngay\s*\S*\s*thang\s*\S*\s*nam\b"
-)
-_GROUP = re.compile(r"^(thon|xom|ap|to dan pho|khu pho|ban|doi)\b")
-_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
+    unread: tuple[str, ...] = ()  # headers that look like an ID/date/name column yet map to none
 
 
 # ---- reading files into rows ----
@@ -174,6 +165,7 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
+        visible = {m.name: str(m.visible).endswith("Visible") for m in workbook.sheets_metadata}
         sheets = [workbook.get_sheet_by_name(name) for name in workbook.sheet_names]
     except Exception as exc:  # calamine raises its own types; the text may quote the file only
         raise UnreadableListError(
@@ -185,7 +177,9 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
     for sheet in sheets:
         # iter_rows streams from the first used row: a million formatted empty rows cost nothing
         first = (sheet.start[0] + 1) if sheet.start else 1
-        grids.append(SheetGrid(sheet.name, _calamine_rows(sheet), first_row=first))
+        merged = list(sheet.merged_cell_ranges or [])
+        hidden = not visible.get(sheet.name, True)
+        grids.append(SheetGrid(sheet.name, _calamine_rows(sheet), first, merged, hidden))
     return grids
 
 
@@ -213,35 +207,34 @@ def read_grids(path: Path) -> list[SheetGrid]:
 # ---- finding the header ----
 
 
-def _field_of(cell: object, overrides: Mapping[str, str]) -> str | None:
-    text = _text(cell)
-    if not text:
-        return None
-    for reading in dict.fromkeys([text, readable(text)]):
-        key = header_key(reading)
-        name = overrides.get(key) or _ALIAS_TO_FIELD.get(key)
-        if name:
-            return name
-    return None
-
-
-def _map_row(row: list[object], overrides: Mapping[str, str]) -> tuple[dict[int, str], dict]:
+def _map_row(
+    row: list[object], overrides: Mapping[str, str]
+) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    """Columns → fields of one candidate header row, the headers as written, and the headers
+    that look like one of ours but could not be mapped."""
     columns: dict[int, str] = {}
     written: dict[str, str] = {}
+    unread: list[str] = []
     for col, cell in enumerate(row):
-        name = _field_of(cell, overrides)
+        header = classify_header(cell, overrides)
+        name = header.field
         if name and name not in written:
-            columns[col], written[name] = name, clean_text(readable(_text(cell)))
+            columns[col], written[name] = name, header.text
+        elif header.wanted:
+            unread.append(header.text)
     if (
         "family_name" in written
         and "full_name" in written
-        and header_key(readable(written["full_name"])) == "ten"
+        and header_key(written["full_name"]) == "ten"
     ):
         # "Họ" | "Đệm" | "Tên": here "Tên" is the given name, not the whole name
         col = next(c for c, f in columns.items() if f == "full_name")
         columns[col] = "given_name"
         written["given_name"] = written.pop("full_name")
-    return columns, written
+    sexed = [written.pop(f) for f in ("birth_date@M", "birth_date@F") if f in written]
+    if sexed:  # "Năm sinh (Nam)" | "Năm sinh (Nữ)"
+        written["birth_date"] = " / ".join(sexed)
+    return columns, written, unread
 
 
 def _names_a_person(written: Mapping[str, str]) -> bool:
@@ -257,34 +250,50 @@ def _sub_header(
 ) -> bool:
     """Fold a second header row (Nam/Nữ under Ngày sinh or Giới tính; Họ/Tên under Họ và tên)
     into the mapping. False when `sub` is not a sub-header row."""
-    labels = [_text(c) for c in sub if _text(c)]
-    if not labels or any(
-        header_key(readable(c)) not in _SEX_MARKS
-        and not _field_of(c, overrides)
-        and not _COLUMN_NUMBER.match(c)
-        for c in labels
-    ):
-        return False  # a data row: it holds values, not labels
+    labels = {col: _text(c) for col, c in enumerate(sub) if _text(c)}
+
+    def is_label(text: str) -> bool:
+        key = header_key(readable(text))
+        return (
+            key in _SEX_MARKS
+            or key in _SELF_WORDS
+            or key in ALIASES
+            or key in overrides
+            or classify_header(text, overrides).other_person
+            or bool(_COLUMN_NUMBER.match(text))
+        )
+
+    under_merge = any(col >= len(top) or not _text(top[col]) for col in labels)
+    if not labels or not under_merge or not all(map(is_label, labels.values())):
+        return False  # a data or group row: it holds values, not labels under a merged header
     found = False
     carried = None  # the header of a cell merged across several columns sits in its first cell
     updates: dict[int, str] = {}
     for col in range(max(len(top), len(sub))):
         above = _text(top[col]) if col < len(top) else ""
         if above:
-            carried = _field_of(above, overrides) or above
+            carried = classify_header(above, overrides).field or above
         below = _text(sub[col]) if col < len(sub) else ""
         if not below:
             continue
         key = header_key(readable(below))
-        if key in _SEX_MARKS:
+        header = classify_header(below, overrides)
+        if key in _SELF_WORDS and carried in ("full_name", "birth_date", "personal_id"):
+            updates[col] = carried  # "Họ và tên" over "Trẻ" | "Mẹ": the child's column
+            found = True
+        elif key in _SEX_MARKS:
             sex = _SEX_MARKS[key]
             updates[col] = f"birth_date@{sex}" if carried == "birth_date" else f"sex_mark@{sex}"
             found = True
-        elif (name := _field_of(below, overrides)) and not _COLUMN_NUMBER.match(below):
+        elif header.other_person:
+            if columns.get(col) and col not in updates:
+                del columns[col]  # "Họ tên" over "Mẹ": someone else's column
+            found = True
+        elif (name := header.field) and not _COLUMN_NUMBER.match(below):
             if name == "full_name" and key == "ten" and carried in ("full_name", "family_name"):
                 name = "given_name"
             updates[col] = name
-            written.setdefault(name, clean_text(readable(below)))
+            written.setdefault(name, header.text)
             found = True
     if not found:
         return False
@@ -309,10 +318,10 @@ def find_header(
     rows: list[list[object]], overrides: Mapping[str, str] | None = None
 ) -> Header | None:
     """The first row naming a person's name and another known field, with its sub-header row
-    and column-number row if any."""
-    keyed = {header_key(k): v for k, v in (overrides or {}).items()}
+    and column-number row if any. `overrides` are keyed like header_key."""
+    keyed = dict(overrides or {})
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns, written = _map_row(row, keyed)
+        columns, written, unread = _map_row(row, keyed)
         if len(written) < 2 and not (len(written) == 1 and index + 1 < len(rows)):
             continue
         start = index + 1
@@ -322,36 +331,28 @@ def find_header(
             continue
         if start < len(rows) and _is_column_number_row(rows[start]):
             start += 1
-        return Header(index, start, columns, written)
+        return Header(index, start, columns, written, tuple(unread))
     return None
 
 
+def closest_header(rows: list[list[object]], overrides: Mapping[str, str] | None = None) -> str:
+    """For a sheet without a table: the row that came nearest to a header, as the header words
+    we recognised in it (never other cells, which may be a person's data)."""
+    best, best_row = [], None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        known = []
+        for cell in row:
+            header = classify_header(cell, overrides)
+            if header.field or header.other_person or header.wanted:
+                known.append(header.text)
+        if len(known) > len(best):
+            best, best_row = known, index
+    if best_row is None:
+        return "không có ô tiêu đề nào quen thuộc / no familiar header cell"
+    return f"gần nhất: dòng {best_row + 1} / closest: row {best_row + 1}: " + " | ".join(best)
+
+
 # ---- rows below the header ----
-
-
-def _is_number(value: object) -> bool:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return True
-    return isinstance(value, str) and value.strip().rstrip(".").isdigit()
-
-
-def _row_kind(cells: list[object], row_number_col: int | None) -> str:
-    # a numbered row is data: decided before turning every cell into text, which is most of
-    # the cost of reading a long list
-    if row_number_col is not None and row_number_col < len(cells):
-        if _is_number(cells[row_number_col]):
-            return "data"
-    texts = [t for t in map(_text, cells) if t]
-    if not texts:
-        return "blank"
-    first = fold(readable(texts[0])).lower()
-    if _FOOTER.search(first):
-        return "footer"
-    if _TOTAL.match(first):
-        return "total"
-    if len(texts) <= 2 and _GROUP.match(first):
-        return "group"
-    return "data"
 
 
 def _combine(record: dict[str, object]) -> dict[str, object]:
@@ -373,15 +374,50 @@ def _combine(record: dict[str, object]) -> dict[str, object]:
     return record
 
 
-def _padded_rows(grid: SheetGrid, formulas: Mapping[tuple[int, int], str]) -> Iterator[list]:
+def _padded_rows(grid: SheetGrid, formulas: Mapping[tuple[int, int], str]) -> list[list]:
     """The sheet's rows, continued with empty rows down to the last uncomputed formula (which
     the fast reader does not see), so a row holding only such a formula is not lost."""
-    next_row = grid.first_row
-    for row in grid.rows:
-        next_row += 1
-        yield row
-    for _ in range(next_row, max((r for r, _ in formulas), default=0) + 1):
-        yield []
+    rows = grid.rows if isinstance(grid.rows, list) else [list(row) for row in grid.rows]
+    last = max((r for r, _ in formulas), default=0)
+    rows += [[] for _ in range(grid.first_row + len(rows), last + 1)]
+    return rows
+
+
+def _fill_merged_down(
+    rows: list[list],
+    merged: list[tuple[tuple[int, int], tuple[int, int]]],
+    first_excel_row: int,
+    columns: Mapping[int, str],
+) -> None:
+    """A cell merged down over several rows (a hamlet or household over its members) holds its
+    value in the top cell only: every row of the merge is given it. Merges across columns only
+    (a group label over the table) are left alone. `first_excel_row`: the Excel row of rows[0];
+    merges are 0-based."""
+    for (top, left), (bottom, right) in merged:
+        if bottom <= top:
+            continue
+        first = top + 1 - first_excel_row
+        last = min(bottom + 1 - first_excel_row, len(rows) - 1)
+        if not 0 <= first < len(rows):
+            continue
+        for col in range(left, right + 1):
+            if columns.get(col) in (None, "row_number") or col >= len(rows[first]):
+                continue
+            value = rows[first][col]
+            for row in rows[first + 1 : last + 1]:
+                if len(row) <= col:
+                    row.extend([""] * (col + 1 - len(row)))
+                if not clean_text(row[col]):
+                    row[col] = value
+
+
+def _is_numbered(body: list[list], row_number_col: int | None) -> bool:
+    """Does the sheet number its people? Most non-blank rows carry a number in STT."""
+    if row_number_col is None:
+        return False
+    filled = [r for r in body if any(_text(c) for c in r)]
+    numbered = sum(1 for r in filled if row_number_col < len(r) and is_number(r[row_number_col]))
+    return bool(filled) and numbered * 2 >= len(filled)
 
 
 @dataclass
@@ -389,6 +425,19 @@ class SheetTable:
     frame: pd.DataFrame
     headers: dict[str, str]
     list_date: dt.date | None
+    layout: list[tuple[int, str, str]]  # (Excel row, role, reason)
+    report: SheetReport
+    unread: tuple[str, ...] = ()
+    title: str = ""
+
+
+def _layout_reason(role, hamlet_set: bool) -> str:
+    reason = REASONS[role.kind]
+    if role.kind in (GROUP, LABEL) and role.label:
+        reason = f"{reason}: {role.label}"
+        if hamlet_set:
+            reason += " (thôn của các dòng dưới / hamlet of the rows below)"
+    return reason
 
 
 def extract_sheet(
@@ -400,48 +449,60 @@ def extract_sheet(
 ) -> SheetTable | None:
     """The sheet's data rows as raw values, or None when the sheet holds no table.
 
-    `fonts_of(first_row, last_row, columns)` gives cell fonts as encoding evidence, if known."""
+    `overrides` are keyed like header_key. `fonts_of(first_row, last_row, columns)` gives cell
+    fonts as encoding evidence, if known."""
     formulas = formulas or {}
     rows = _padded_rows(grid, formulas)
-    buffered = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
-    header = find_header(buffered, overrides)
+    header = find_header(rows[:HEADER_SEARCH_ROWS], overrides)
     if header is None:
         return None
     columns = header.columns
+    first = grid.first_row
+    layout: list[tuple[int, str, str]] = []
+    title = " ".join(readable(t) for r in rows[: header.row] for t in map(_text, r) if t)
+    blanks = first - 1  # rows above the first used row
+    for offset in range(header.data_start):
+        kind = "title" if offset < header.row else "header"
+        if offset >= header.row + 1 and _is_column_number_row(rows[offset]):
+            kind = "column_numbers"
+        if any(_text(c) for c in rows[offset]):
+            layout.append((first + offset, kind, REASONS[kind]))
+        else:
+            blanks += 1
+    body = rows[header.data_start :]
+    for (f_row, f_col), formula in formulas.items():
+        position = f_row - first - header.data_start
+        if f_col in columns and 0 <= position < len(body):
+            cells = body[position]
+            cells.extend([""] * (f_col + 1 - len(cells)))
+            if not clean_text(cells[f_col]):
+                cells[f_col] = formula
+    _fill_merged_down(body, grid.merged, first + header.data_start, columns)
     row_number_col = next((c for c, f in columns.items() if f == "row_number"), None)
+    roles = classify_rows(body, RowRoles(columns, _is_numbered(body, row_number_col)))
     records: list[dict[str, object]] = []
     excel_rows: list[int] = []
     group_hamlet = None
-    found_date = None
-    formulas_by_row: dict[int, dict[int, str]] = {}
-    for (f_row, f_col), formula in formulas.items():
-        if f_col in columns:
-            formulas_by_row.setdefault(f_row, {})[f_col] = formula
-    body = itertools.chain(buffered[header.data_start :], rows)
-    for excel_row, cells in enumerate(body, start=grid.first_row + header.data_start):
-        for f_col, formula in formulas_by_row.get(excel_row, {}).items():
-            cells = [*cells, *[""] * (f_col + 1 - len(cells))]
-            if not clean_text(cells[f_col]):
-                cells[f_col] = formula
-        kind = _row_kind(cells, row_number_col)
-        if kind == "footer":
-            # signatures below the footer are officials, not people on the list; the date line
-            # is among the first footer rows
-            footer_text = " ".join(
-                readable(t) for r in [cells, *itertools.islice(body, 8)] for t in map(_text, r) if t
-            )
-            found_date = list_date(footer_text)
-            break
-        if kind in ("blank", "total"):
+    footer_lines: list[str] = []
+    for excel_row, cells, role in zip(
+        range(first + header.data_start, first + len(rows)), body, roles, strict=True
+    ):
+        if role.kind == DATA:
+            record = {f: (cells[c] if c < len(cells) else None) for c, f in columns.items()}
+            if group_hamlet and not clean_text(record.get("hamlet")):
+                record["hamlet"] = group_hamlet
+            records.append(record)
+            excel_rows.append(excel_row)
             continue
-        if kind == "group":
-            group_hamlet = next(t for t in map(_text, cells) if t)
+        if role.kind == BLANK:
+            blanks += 1
             continue
-        record = {f: (cells[c] if c < len(cells) else None) for c, f in columns.items()}
-        if group_hamlet and not clean_text(record.get("hamlet")):
-            record["hamlet"] = group_hamlet
-        records.append(record)
-        excel_rows.append(excel_row)
+        if role.kind in (GROUP, LABEL):
+            group_hamlet = role.hamlet
+        if role.kind == FOOTER and len(footer_lines) < 10:
+            footer_lines += [readable(t) for t in map(_text, cells) if t]
+        layout.append((excel_row, role.kind, _layout_reason(role, bool(role.hamlet))))
+    found_date = list_date(" ".join(footer_lines))
     _decode_text_columns(records, excel_rows, columns, fonts_of)
     if any("@" in f or f in SPLIT_FIELDS for f in columns.values()):
         records = [_combine(r) for r in records]
@@ -454,13 +515,26 @@ def extract_sheet(
         written["full_name"] = " + ".join(
             header.written[f] for f in SPLIT_FIELDS if f in header.written
         )
-    if group_hamlet and "hamlet" not in written:
+    if any(role.kind == GROUP for role in roles) and "hamlet" not in written:
         written["hamlet"] = "Thôn/xóm (dòng nhóm / group row)"
     fields = [f for f in dict.fromkeys(k for r in records for k in r) if f not in SOURCE_COLUMNS]
     if not records:
         fields = [f for f in dict.fromkeys(_combine(dict.fromkeys(columns.values())))]
     frame = pd.DataFrame.from_records(records, columns=[*fields, *SOURCE_COLUMNS])
-    return SheetTable(frame.astype({"source_row": "int64"}), written, found_date)
+    report = SheetReport(grid.name, first - 1 + len(rows), len(records))
+    for _, kind, _ in layout:
+        report.layout[kind] = report.layout.get(kind, 0) + 1
+    if blanks:
+        report.layout[BLANK] = blanks
+    return SheetTable(
+        frame.astype({"source_row": "int64"}),
+        written,
+        found_date,
+        layout,
+        report,
+        header.unread,
+        title,
+    )
 
 
 def _decode_text_columns(records, excel_rows, columns, fonts_of) -> None:
@@ -481,34 +555,75 @@ def _decode_text_columns(records, excel_rows, columns, fonts_of) -> None:
                 record["hamlet"] = value
 
 
+def _unread_warning(path: Path, sheet: str, unread: tuple[str, ...]) -> str:
+    columns = ", ".join(f"'{h}'" for h in unread)
+    return (
+        f"{path.name}, trang '{sheet}': cột {columns} có vẻ là số định danh, BHYT, ngày sinh hoặc "
+        f"họ tên nhưng không được hiểu, nên không được dùng; hãy khai báo cột trong tệp cấu hình / "
+        f"{path.name}, sheet '{sheet}': column(s) {columns} look like an ID, insurance, date or "
+        f"name column but were not understood and were not used: map them in the run config"
+    )
+
+
 def ingest_list(
     path: Path, kind: ListKind, label: str | None = None, overrides: Mapping[str, str] | None = None
 ) -> IngestedList:
-    """Read every sheet that holds a table. Raises UnreadableListError when none does."""
+    """Read every visible sheet that holds a table. A sheet without one costs only itself (the
+    report says which header row came closest); UnreadableListError when no sheet holds one."""
     grids = read_grids(path)
+    keyed = keyed_overrides(overrides)
     formulas = xlsx_parts.uncomputed_formulas(path) if path.suffix.lower() != ".csv" else {}
     legacy_fonts = path.suffix.lower() != ".csv" and xlsx_parts.has_legacy_fonts(path)
-    frames, headers, without, dates = [], {}, [], []
+    frames, headers, without, dates, layout, reports, warnings = [], {}, [], [], [], [], []
+    titles = []
     for grid in grids:
+        if grid.hidden:
+            reports.append(SheetReport(grid.name, skipped="trang ẩn, không đọc / hidden sheet"))
+            without.append(grid.name)
+            continue
         fonts_of = None
         if legacy_fonts:
 
             def fonts_of(first, last, cols, sheet=grid.name):
                 return xlsx_parts.cell_fonts(path, sheet, first, last, cols)
 
-        table = extract_sheet(grid, path.name, overrides, formulas.get(grid.name), fonts_of)
+        rows = _padded_rows(grid, formulas.get(grid.name, {}))
+        grid = SheetGrid(grid.name, rows, grid.first_row, grid.merged)
+        table = extract_sheet(grid, path.name, keyed, formulas.get(grid.name), fonts_of)
         if table is None:
+            reason = "không tìm thấy dòng tiêu đề / no header row"
+            closest = closest_header(rows[:HEADER_SEARCH_ROWS], keyed)
+            reports.append(SheetReport(grid.name, skipped=f"{reason} ({closest})"))
             without.append(grid.name)
             continue
         frames.append(table.frame)
         headers = {**table.headers, **headers}
         dates.append(table.list_date)
+        titles.append(table.title)
+        reports.append(table.report)
+        layout += [(path.name, grid.name, *entry) for entry in table.layout]
+        if table.unread:
+            warnings.append(_unread_warning(path, grid.name, table.unread))
     if not frames:
+        details = "; ".join(f"'{r.sheet}': {r.skipped}" for r in reports)
         raise UnreadableListError(
             f"Không tìm thấy dòng tiêu đề (Họ và tên, Ngày sinh…) trong {path.name}. Hãy kiểm tra "
             f"tên cột hoặc khai báo cột trong tệp cấu hình / No header row (Họ và tên, Ngày sinh…) "
-            f"found in {path.name}: check the column names or map them in the run config"
+            f"found in {path.name}: check the column names or map them in the run config. "
+            f"{details}"
         )
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     found = next((d for d in dates if d), None)
-    return IngestedList(label or path.stem, kind, path, frame, headers, without, found)
+    return IngestedList(
+        label or path.stem,
+        kind,
+        path,
+        frame,
+        headers,
+        without,
+        found,
+        pd.DataFrame(layout, columns=LAYOUT_COLUMNS),
+        reports,
+        warnings,
+        " ".join(titles),
+    )

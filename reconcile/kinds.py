@@ -45,6 +45,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "ho ten hoi vien",
         "ho va ten doan vien",
         "ho ten doan vien",
+        "ho chu dem ten",
+        "ho chu dem va ten",
+        "ho va chu dem ten",
         "ten",
     ),
     "birth_date": (
@@ -54,6 +57,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "nam sinh",
         "sinh ngay",
         "ngay/thang/nam sinh",
+        "ngay sinh thang sinh nam sinh",
         "ns",
     ),
     "sex": ("gioi tinh", "gt", "nam/nu", "phai"),
@@ -72,8 +76,22 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "so can cuoc",
         "so can cuoc cong dan",
         "so cccd/dinh danh",
+        "so ddcn",
+        "ma so dinh danh",
+        "can cuoc",
     ),
-    "insurance_number": ("so the bhyt", "ma the bhyt", "bhyt", "so bhxh", "ma so bhxh", "so bhyt"),
+    "insurance_number": (
+        "so the bhyt",
+        "ma the bhyt",
+        "bhyt",
+        "so bhxh",
+        "ma so bhxh",
+        "so bhyt",
+        "so so bhxh",
+        "ma bhxh",
+        "bhxh",
+        "the bhyt",
+    ),
     "hamlet": (
         "thon",
         "xom",
@@ -89,9 +107,36 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "chi doan",
         "chi hoi",
         "dia chi thuong tru",
+        "cho o hien nay",
+        "cho o",
+        "tdp",
+        "khu pho",
+        "ban",
+        "to",
     ),
     "status": ("tinh trang", "trang thai", "tinh trang cu tru"),
-    "death_date": ("ngay chet", "ngay mat", "ngay tu", "ngay thang nam chet", "ngay tu vong"),
+    "death_date": (
+        "ngay chet",
+        "ngay mat",
+        "ngay tu",
+        "ngay thang nam chet",
+        "ngay tu vong",
+        "ngay thang nam mat",
+        "ngay thang nam tu vong",
+        "thoi diem chet",
+        "thoi gian chet",
+        "ngay chet/mat",
+    ),
+    # Register columns: evidence that a file is the register, and the household for duplicates.
+    "household": (
+        "ma ho",
+        "so ho khau",
+        "ma so ho",
+        "ma ho gia dinh",
+        "so ho",
+        "ma so ho gia dinh",
+    ),
+    "relation": ("quan he voi chu ho", "quan he chu ho", "quan he"),
 }
 
 # Fields each kind must carry to be reconciled at all.
@@ -115,6 +160,8 @@ FIELD_LABELS = {
     "hamlet": "Thôn/xóm",
     "status": "Tình trạng",
     "death_date": "Ngày chết",
+    "household": "Mã hộ",
+    "relation": "Quan hệ với chủ hộ",
 }
 
 # Register status values (folded) that mean the resident is dead.

@@ -29,7 +29,16 @@ def parse_sex(raw: object) -> str | None:
 
 
 _HAMLET_PREFIX = re.compile(
-    r"^(?:(?:thon|xom|ap|ban|to dan pho|to|khu pho|khu|doi|lang)\.?\s+|t\.?\s*(?=\d))"
+    r"^(?:(?:thon|xom|ap|ban|buon|lang|soc|to dan pho|tdp|to|khu pho|kp|khu dan cu|khu|doi|"
+    r"cum)\.?\s+(?:so\s+)?|t\.?\s*(?=\d))"
+)
+# An association's branch before the place it serves: "Chi hội thôn Đông", "Chi đoàn Xóm 3".
+_BRANCH_PREFIX = re.compile(
+    r"^(?:chi hoi|chi doan|chi bo|phan hoi|to hoi|hoi vien|doan vien|hoi|doan)\b\s*"
+)
+# Where a place starts inside a longer label ("CHI HỘI PHỤ NỮ THÔN ĐÔNG").
+_PLACE_WORD = re.compile(
+    r"\b(thon|xom|ap|ban|buon|lang|soc|to dan pho|tdp|khu pho|khu dan cu|doi|cum)\b"
 )
 # "năm" (five) is left out: folded it is "nam", which is also the hamlet name Nam (south).
 _NUMBER_WORDS = {
@@ -46,9 +55,26 @@ _NUMBER_WORDS = {
 }
 
 
+def place_of(label: object) -> str:
+    """The place a label names, as written: "I. CHI HỘI THÔN ĐÔNG" → "THÔN ĐÔNG", "Chi đoàn
+    Xóm 3" → "Xóm 3", "Chi hội Đông" → "Đông"; "" when it names no place ("Danh sách bổ sung")."""
+    text = clean_text(label)
+    folded = fold(text).lower()
+    if len(folded) != len(text):  # a letter that folds to two (rare): no position mapping
+        return ""
+    found = _PLACE_WORD.search(folded)
+    if found:
+        return text[found.start() :].strip(" .:-")
+    branch = _BRANCH_PREFIX.match(folded)
+    if branch:
+        return text[branch.end() :].strip(" .:-")
+    return ""
+
+
 def hamlet_key(raw: object, aliases: dict[str, str] | None = None) -> str:
-    """'Thôn 3', 'thôn Ba', 'T3' → '3'; 'Xóm Đông' → 'dong'. Aliases map keys to one key."""
-    text = fold(clean_text(raw)).lower()
+    """'Thôn 3', 'thôn Ba', 'T3', 'Tổ dân phố số 3' → '3'; 'Xóm Đông', 'Chi hội thôn Đông' →
+    'dong'. Aliases map keys to one key."""
+    text = fold(place_of(raw) or clean_text(raw)).lower()
     text = text.split(",")[0].strip()  # "Thôn Đông, xã …": the hamlet comes first
     text = _HAMLET_PREFIX.sub("", text).strip()
     text = _NUMBER_WORDS.get(text, text)
