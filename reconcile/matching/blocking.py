@@ -1,17 +1,29 @@
-"""Candidate pairs from several cheap keys taken together, so one error in any single field
-(a typo in the given name, a wrong birth year, a missing ID) never hides a true match."""
+"""Candidate pairs from several cheap keys taken together, so that one error in any field, and
+most pairs of errors (a mistyped ID digit and a wrong year, a dropped middle name and no hamlet,
+a typo in the given name of a row that gives only a year), never hide a true match.
+
+Three tiers:
+- exact keys (ID, name + year, …): every pair that shares one;
+- loose keys (family + given name + year, ID halves, …): only where the block is small enough,
+  so a "Nguyễn … Anh" block of a province does not flood the comparison;
+- a fuzzy fallback for the rows no key found: the names of residents born within a year of the
+  row, compared with rapidfuzz, the closest few kept.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 # Each rule: the columns that must all be present and equal on both sides.
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("pid",),
     ("insurance",),
+    ("pid_tail",),  # the random half of the ID: a mistyped province, sex or year digit
     ("name_fold", "birth_year"),
     ("name_nomid_fold", "birth_year"),
+    ("name_nospace_fold", "birth_year"),  # glued or split syllables
     ("family_fold", "given_fold", "hamlet_key"),  # a wrong birth year, a dropped middle name
     ("given_phon", "birth_year", "birth_month", "birth_day"),  # family or middle name errors
     ("family_fold", "birth_year", "birth_month", "birth_day"),  # given-name typos
@@ -19,6 +31,23 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     # dialect or i/y spellings, Văn/Thị dropped or not, on lists that give only a year
     ("name_nomid_phon", "birth_year"),
 )
+# Keys that tolerate what the others do not, used only where a block is small.
+LOOSE_RULES: tuple[tuple[str, ...], ...] = (
+    ("family_fold", "given_fold", "birth_year"),  # any middle name dropped or changed
+    ("name_fold", "birth_month", "birth_day"),  # a wrong year on a full date
+    ("pid_head", "given_fold"),  # a mistyped digit in the ID's random half
+    ("name_sorted_fold", "birth_year"),  # syllables in another order
+    ("family_fold", "given_fold", "sex"),  # a wrong year and no hamlet column
+    ("name_fold",),  # no date at all
+)
+# A loose key's block is skipped when it would pair more rows than this.
+MAX_LOOSE_BLOCK = 400
+# Fuzzy fallback: residents born within this many years of the row, names at least this alike
+# (rapidfuzz's token-set ratio: a dropped middle name, "tran phuong" in "tran thanh phuong",
+# scores 100).
+FUZZY_YEARS = 2
+FUZZY_MIN_RATIO = 85.0
+FUZZY_KEEP = 5
 
 
 def _rule_keys(
@@ -41,29 +70,104 @@ def _rule_keys(
     return key[: len(left)], key[len(left) :]
 
 
+def _join(left_index, right_index, left_key, right_key, max_block: int | None) -> pd.DataFrame:
+    a = pd.DataFrame({"left": left_index[left_key >= 0], "key": left_key[left_key >= 0]})
+    b = pd.DataFrame({"right": right_index[right_key >= 0], "key": right_key[right_key >= 0]})
+    if a.empty or b.empty:
+        return pd.DataFrame(columns=["left", "right"])
+    if max_block is not None:
+        sizes = a["key"].value_counts().mul(b["key"].value_counts(), fill_value=0)
+        small = sizes.index[sizes <= max_block]
+        a, b = a[a["key"].isin(small)], b[b["key"].isin(small)]
+    return a.merge(b, on="key")[["left", "right"]]
+
+
+def _usable(rules, left: pd.DataFrame, right: pd.DataFrame):
+    return [r for r in rules if all(c in left.columns and c in right.columns for c in r)]
+
+
 def candidate_pairs(
     left: pd.DataFrame,
     right: pd.DataFrame,
     same_table: bool = False,
     rules: tuple[tuple[str, ...], ...] = BLOCKING_RULES,
+    loose_rules: tuple[tuple[str, ...], ...] = LOOSE_RULES,
+    fuzzy: bool = True,
 ) -> pd.DataFrame:
-    """Distinct (left index, right index) pairs sharing any blocking key of `rules`.
+    """Distinct (left index, right index) pairs sharing any blocking key, plus the fuzzy
+    fallback's pairs for left rows no key found.
 
     With same_table, each unordered pair appears once (left < right) and no row pairs itself.
     """
     parts = []
     codes: dict[str, np.ndarray] = {}
     left_index, right_index = left.index.to_numpy(), right.index.to_numpy()
-    for rule in rules:
-        left_key, right_key = _rule_keys(left, right, rule, codes)
-        a = pd.DataFrame({"left": left_index[left_key >= 0], "key": left_key[left_key >= 0]})
-        b = pd.DataFrame({"right": right_index[right_key >= 0], "key": right_key[right_key >= 0]})
-        if a.empty or b.empty:
-            continue
-        parts.append(a.merge(b, on="key")[["left", "right"]])
-    if not parts:
-        return pd.DataFrame({"left": pd.Series(dtype="int64"), "right": pd.Series(dtype="int64")})
-    pairs = pd.concat(parts, ignore_index=True).drop_duplicates()
+    for tier, max_block in ((rules, None), (loose_rules, MAX_LOOSE_BLOCK)):
+        for rule in _usable(tier, left, right):
+            left_key, right_key = _rule_keys(left, right, rule, codes)
+            parts.append(_join(left_index, right_index, left_key, right_key, max_block))
+    parts = [p for p in parts if len(p)]
+    pairs = (
+        pd.concat(parts, ignore_index=True).drop_duplicates()
+        if parts
+        else pd.DataFrame({"left": pd.Series(dtype="int64"), "right": pd.Series(dtype="int64")})
+    )
     if same_table:
         pairs = pairs[pairs["left"] < pairs["right"]]
-    return pairs.reset_index(drop=True)
+    elif fuzzy:
+        found = left.index.isin(pairs["left"].to_numpy())
+        extra = fuzzy_pairs(left[~found], right)
+        if len(extra):
+            pairs = pd.concat([pairs, extra], ignore_index=True)
+    return pairs.astype({"left": "int64", "right": "int64"}).reset_index(drop=True)
+
+
+def fuzzy_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """For rows no key found: residents born within FUZZY_YEARS of the row (of the same family
+    name when the row gives no year) whose folded names are at least FUZZY_MIN_RATIO alike, the
+    FUZZY_KEEP closest. Bounded: each row meets only its years' or its family's residents."""
+    out = []
+    needed = ["name_fold", "birth_year", "family_fold"]
+    if left.empty or right.empty or not all(c in left and c in right for c in needed):
+        return pd.DataFrame(columns=["left", "right"])
+    names = left["name_fold"].to_numpy(dtype=object)
+    has_name = pd.notna(names) & (names != "")
+    left = left[has_name]
+    right = right[pd.notna(right["name_fold"].to_numpy(dtype=object))]
+    right_years = right["birth_year"].astype("float64").to_numpy()
+    years = left["birth_year"].astype("float64").to_numpy()
+    dated = ~np.isnan(years)
+    for year in np.unique(years[dated]):
+        rows = left[dated & (years == year)]
+        pool = right[np.abs(right_years - year) <= FUZZY_YEARS]
+        out.append(_closest(rows, pool))
+    undated = left[~dated]
+    if len(undated):
+        for family, rows in undated.groupby("family_fold", sort=False):
+            out.append(_closest(rows, right[right["family_fold"] == family]))
+    out = [o for o in out if len(o)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["left", "right"])
+
+
+def _closest(rows: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    if rows.empty or pool.empty:
+        return pd.DataFrame(columns=["left", "right"])
+    scores = process.cdist(
+        rows["name_fold"].tolist(),
+        pool["name_fold"].tolist(),
+        scorer=fuzz.token_set_ratio,
+        score_cutoff=FUZZY_MIN_RATIO,
+        dtype=np.uint8,
+        workers=1,
+    )
+    keep = min(FUZZY_KEEP, scores.shape[1])
+    best = np.argsort(-scores.astype(np.int16), axis=1, kind="stable")[:, :keep]
+    row_pos = np.repeat(np.arange(len(rows)), keep)
+    col_pos = best.ravel()
+    good = scores[row_pos, col_pos] >= FUZZY_MIN_RATIO
+    return pd.DataFrame(
+        {
+            "left": rows.index.to_numpy()[row_pos[good]],
+            "right": pool.index.to_numpy()[col_pos[good]],
+        }
+    )

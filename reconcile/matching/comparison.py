@@ -23,6 +23,7 @@ LEVELS: dict[str, dict[str, tuple[float, str]]] = {
         "no_diacritics": (7.0, "họ tên trùng khi bỏ dấu (danh sách gõ không dấu)"),
         "iy_variant": (6.0, "họ tên khác cách viết i/y (Lý/Lí)"),
         "folded": (5.0, "họ tên chỉ khác dấu"),
+        "middle_differs": (5.0, "cùng họ và tên chính, tên đệm khác hoặc thiếu"),
         "phonetic": (4.0, "họ tên đọc giống nhau (lỗi phương ngữ)"),
         "close": (3.0, "họ tên gần giống"),
         "other": (-8.0, "họ tên khác"),
@@ -31,18 +32,25 @@ LEVELS: dict[str, dict[str, tuple[float, str]]] = {
     "birth": {
         "exact": (8.0, "ngày sinh trùng khớp"),
         "partial": (3.0, "năm sinh trùng (chỉ có năm)"),
+        "placeholder": (3.0, "năm sinh trùng (ngày 01/01 ghi thay khi chỉ biết năm)"),
         "swapped": (3.0, "ngày sinh đảo ngày/tháng"),
         "day_typo": (3.0, "ngày sinh gõ nhầm ngày (cùng tháng, năm)"),
         "same_month": (1.0, "cùng tháng, năm sinh"),
         "year_typo": (3.0, "năm sinh gõ nhầm một chữ số (cùng ngày, tháng)"),
         "year_off_by_one": (-1.0, "năm sinh lệch 1 năm"),
+        "same_day_month": (1.0, "cùng ngày, tháng sinh; năm sinh khác"),
         "other": (-5.0, "ngày sinh khác"),
-        "far": (-15.0, "năm sinh cách xa nhau"),
+        "far": (-10.0, "năm sinh cách nhau 3–10 năm"),
+        # a generation apart: a father and son, a child named after a grandparent
+        "very_far": (-15.0, "năm sinh cách nhau trên 10 năm"),
         "missing": (0.0, "thiếu ngày sinh"),
     },
     "sex": {
         "equal": (0.5, "giới tính trùng"),
         "differ": (-4.0, "giới tính khác"),
+        # one side's sex is not the one its own name says (Thị, Văn, a given name nearly all
+        # residents of one sex bear): likely a slip in that cell, weak evidence either way
+        "differ_slip": (-0.5, "giới tính khác, nhưng tên cho thấy một bên ghi nhầm"),
         "missing": (0.0, "thiếu giới tính"),
     },
     "pid": {
@@ -62,6 +70,24 @@ LEVELS: dict[str, dict[str, tuple[float, str]]] = {
         "missing": (0.0, "thiếu thôn/xóm"),
     },
 }
+# Levels at which the two records say the same thing: formatting, a dropped Văn/Thị, a list
+# without diacritics, a date at a coarser precision. Every other level but "missing" is a real
+# difference to report (findings read it from here, so they never disagree with the matcher).
+AGREEING = {
+    "name": ("exact", "dropped_middle", "no_diacritics"),
+    "birth": ("exact", "partial", "placeholder"),
+    "sex": ("equal",),
+    "pid": ("equal",),
+    "insurance": ("equal",),
+    "hamlet": ("equal",),
+}
+
+
+def differs(field: str, levels: np.ndarray) -> np.ndarray:
+    """Pairs whose `field` level is a real difference."""
+    return ~np.isin(levels, (*AGREEING[field], "missing", ""))
+
+
 FIELD_TITLES = {
     "name": "Họ tên",
     "birth": "Ngày sinh",
@@ -98,35 +124,39 @@ def _eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _name_levels(left, right, pairs) -> np.ndarray:
-    lc, rc = _take(left, pairs.left, "name_canonical"), _take(right, pairs.right, "name_canonical")
-    lf, rf = _take(left, pairs.left, "name_fold"), _take(right, pairs.right, "name_fold")
-    ln, rn = _take(left, pairs.left, "name_nomid"), _take(right, pairs.right, "name_nomid")
-    lnf, rnf = (
-        _take(left, pairs.left, "name_nomid_fold"),
-        _take(right, pairs.right, "name_nomid_fold"),
-    )
-    lp, rp = _take(left, pairs.left, "name_phon"), _take(right, pairs.right, "name_phon")
+    def both(column):
+        return _take(left, pairs.left, column), _take(right, pairs.right, column)
+
+    lc, rc = both("name_canonical")
+    lf, rf = both("name_fold")
+    ln, rn = both("name_nomid")
+    lnf, rnf = both("name_nomid_fold")
+    lp, rp = both("name_phon")
+    lsp, rsp = both("name_nospace")
+    lfam, rfam = both("family_canonical")
+    lgiv, rgiv = both("given_canonical")
     # a dialect spelling and a dropped Văn/Thị together
-    phonetic_equal = _eq(lp, rp) | _eq(
-        _take(left, pairs.left, "name_nomid_phon"), _take(right, pairs.right, "name_nomid_phon")
-    )
-    ldia = _take(left, pairs.left, "name_has_diacritics").astype(bool)
-    rdia = _take(right, pairs.right, "name_has_diacritics").astype(bool)
+    phonetic_equal = _eq(lp, rp) | _eq(*both("name_nomid_phon"))
+    ldia, rdia = (x.astype(bool) for x in both("name_has_diacritics"))
     similarity = (
         process.cpdist([s or "" for s in lf], [s or "" for s in rf], scorer=fuzz.ratio, workers=1)
         if len(pairs)
         else np.array([])
     )
-    folded_equal = _eq(lf, rf) | _eq(lnf, rnf)
-    iy_equal = _eq(_take(left, pairs.left, "name_iy"), _take(right, pairs.right, "name_iy"))
+    folded_equal = _eq(lf, rf) | _eq(lnf, rnf) | _eq(*both("name_nospace_fold"))
+    iy_equal = _eq(*both("name_iy"))
+    # family and given name the same, the middle changed or dropped ("Nguyễn Minh" for
+    # "Nguyễn Duy Minh"): a real difference to report, not another person
+    middle_differs = (lfam != "") & _eq(lfam, rfam) & _eq(lgiv, rgiv)
     return _select(
         [
             (lc == "") | (rc == ""),
-            lc == rc,
+            (lc == rc) | _eq(lsp, rsp),  # spacing alone ("Trần VănToán") is formatting
             ln == rn,
             folded_equal & (~ldia | ~rdia),
             iy_equal,
             folded_equal,
+            middle_differs,
             phonetic_equal,
             similarity >= CLOSE_NAME_SIMILARITY,
         ],
@@ -137,6 +167,7 @@ def _name_levels(left, right, pairs) -> np.ndarray:
             "no_diacritics",
             "iy_variant",
             "folded",
+            "middle_differs",
             "phonetic",
             "close",
         ],
@@ -175,6 +206,8 @@ def _birth_levels(left, right, pairs) -> tuple[np.ndarray, np.ndarray]:
     ry, rm, rd = parts(right, pairs.right)
     missing = np.isnan(ly) | np.isnan(ry)
     both_days = ~np.isnan(ld) & ~np.isnan(rd)
+    # 01/01/yyyy is typed when only the year is known (practice)
+    placeholder = ((ld == 1) & (lm == 1)) | ((rd == 1) & (rm == 1))
     both_months = ~np.isnan(lm) & ~np.isnan(rm)
     same_year = ly == ry
     same_day_month = both_days & (lm == rm) & (ld == rd)
@@ -183,22 +216,28 @@ def _birth_levels(left, right, pairs) -> tuple[np.ndarray, np.ndarray]:
             missing,
             same_day_month & same_year,
             ~both_days & same_year & (~both_months | (lm == rm)),
+            both_days & same_year & placeholder,
             both_days & same_year & (lm == rd) & (ld == rm),
             _where(both_days & same_year & (lm == rm), _one_keystroke, ld, rd),
             same_year & (lm == rm),
             _where(same_day_month, _one_keystroke, ly, ry),
             np.abs(ly - ry) == 1,
+            same_day_month,
+            np.abs(ly - ry) > 10,
             np.abs(ly - ry) > 2,
         ],
         [
             "missing",
             "exact",
             "partial",
+            "placeholder",
             "swapped",
             "day_typo",
             "same_month",
             "year_typo",
             "year_off_by_one",
+            "same_day_month",
+            "very_far",
             "far",
         ],
         "other",
@@ -229,23 +268,53 @@ def _pid_levels(left, right, pairs) -> np.ndarray:
 CHUNK_PAIRS = 250_000
 
 
+# A given name is a sex's when at least this share of the residents who bear it (and this many)
+# are of that sex.
+SEX_OF_NAME_SHARE, SEX_OF_NAME_COUNT = 0.95, 5
+
+
+def sex_slips(people: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
+    """Rows whose sex is not the one their own name says: Thị is a woman's middle name, Văn a
+    man's (domain.md §1), and a given name that nearly every resident bearing it in `reference`
+    (the register) has of one sex."""
+    sex = people["sex"].to_numpy(dtype=object)
+    words = people["name_canonical"].fillna("").str.split()
+    middles = words.map(lambda w: w[1:-1] if len(w) > 2 else [])
+    says_f = middles.map(lambda m: "thị" in m).to_numpy(dtype=bool)
+    says_m = middles.map(lambda m: "văn" in m).to_numpy(dtype=bool)
+    known = reference[reference["sex"].isin(["M", "F"])]
+    counts = known.groupby("given_canonical")["sex"].agg(["size", lambda s: (s == "F").mean()])
+    counts.columns = ["n", "share_f"]
+    stats = counts.reindex(people["given_canonical"])
+    share_f = stats["share_f"].to_numpy(dtype=float)
+    enough = stats["n"].fillna(0).to_numpy() >= SEX_OF_NAME_COUNT
+    says_f |= enough & (share_f >= SEX_OF_NAME_SHARE)
+    says_m |= enough & (share_f <= 1 - SEX_OF_NAME_SHARE)
+    return ((sex == "M") & says_f & ~says_m) | ((sex == "F") & says_m & ~says_f)
+
+
 def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Pairs with a level column per field (categorical: one byte a pair) and the total score."""
+    slips = (sex_slips(left, right), sex_slips(right, right))
     if len(pairs) <= CHUNK_PAIRS:
-        return _compare_chunk(left, right, pairs)
+        return _compare_chunk(left, right, pairs, slips)
     chunks = [
-        _compare_chunk(left, right, pairs.iloc[start : start + CHUNK_PAIRS])
+        _compare_chunk(left, right, pairs.iloc[start : start + CHUNK_PAIRS], slips)
         for start in range(0, len(pairs), CHUNK_PAIRS)
     ]
     return pd.concat(chunks, ignore_index=True)
 
 
-def _compare_chunk(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+def _compare_chunk(
+    left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame, slips: tuple
+) -> pd.DataFrame:
     out = pairs.copy()
     pairs = _Positions(left.index.get_indexer(pairs.left), right.index.get_indexer(pairs.right))
     out["name"] = _name_levels(left, right, pairs)
     out["birth"], out["birth_precise"] = _birth_levels(left, right, pairs)
-    out["sex"] = _simple_levels(left, right, pairs, "sex")
+    sex = _simple_levels(left, right, pairs, "sex")
+    slip = slips[0][pairs.left] | slips[1][pairs.right]
+    out["sex"] = np.where((sex == "differ") & slip, "differ_slip", sex)
     out["pid"] = _pid_levels(left, right, pairs)
     out["insurance"] = _simple_levels(left, right, pairs, "insurance")
     out["hamlet"] = _simple_levels(left, right, pairs, "hamlet_key")

@@ -79,22 +79,32 @@ TYPICAL_M: dict[str, dict[str, float]] = {
         "no_diacritics": 0.05,
         "iy_variant": 0.005,
         "folded": 0.03,
+        "middle_differs": 0.02,
         "phonetic": 0.03,
         "close": 0.02,
         "other": 0.005,
     },
     "birth_precise": {
         "exact": 0.90,
+        "placeholder": 0.01,
         "swapped": 0.02,
         "day_typo": 0.02,
         "same_month": 0.02,
         "year_typo": 0.01,
         "year_off_by_one": 0.01,
-        "other": 0.015,
-        "far": 0.005,
+        "same_day_month": 0.01,
+        "other": 0.01,
+        "far": 0.003,
+        "very_far": 0.0005,
     },
-    "birth_coarse": {"partial": 0.96, "year_off_by_one": 0.03, "other": 0.005, "far": 0.005},
-    "sex": {"equal": 0.98, "differ": 0.02},
+    "birth_coarse": {
+        "partial": 0.96,
+        "year_off_by_one": 0.03,
+        "other": 0.005,
+        "far": 0.004,
+        "very_far": 0.001,
+    },
+    "sex": {"equal": 0.97, "differ": 0.01, "differ_slip": 0.02},
     "pid": {"equal": 0.95, "one_digit": 0.02, "differ": 0.03},
     "insurance": {"equal": 0.95, "differ": 0.05},
     "hamlet": {"equal": 0.95, "differ": 0.05},
@@ -181,22 +191,52 @@ def in_register_share(base: np.ndarray, left: np.ndarray, rows: int) -> float:
     return share
 
 
+# Name levels whose weight is adjusted by how common the agreed value is (Splink's term
+# frequency adjustment), and the register columns that hold that value: the whole name, the
+# name without Văn/Thị, and family + given name when only the middle name differs.
+TF_LEVELS = {
+    "exact": ("name_canonical",),
+    "dropped_middle": ("name_nomid",),
+    "middle_differs": ("family_canonical", "given_canonical"),
+}
+
+
+def name_frequency_bonus(
+    name_level: np.ndarray, u_name: np.ndarray, register: pd.DataFrame, right: pd.Series
+) -> np.ndarray:
+    """log2(how often two residents share the agreed value on average / how often they share
+    this one) for the TF_LEVELS: agreeing on a rare name says more than agreeing on "Nguyễn Văn
+    Nam", a rare family and given name more than "Nguyễn … Anh". Averages zero over residents,
+    so the level's fitted weight keeps its meaning. (`u_name` is kept for the exact level, whose
+    u the model computed from the same frequencies.)"""
+    bonus = np.zeros(len(name_level))
+    position = register.index.get_indexer(right)
+    order = LEVEL_ORDER["name"]
+    for level, columns in TF_LEVELS.items():
+        rows = name_level == order.index(level)
+        if not rows.any() or not all(c in register for c in columns):
+            continue
+        values = register[list(columns)].astype(str).agg("|".join, axis=1)
+        shares = values.value_counts(normalize=True)
+        share = values.map(shares).to_numpy(dtype=float)
+        average = (
+            float(u_name[order.index(level)]) if level == "exact" else float((shares**2).sum())
+        )
+        bonus[rows] = np.log2(max(average, 1e-9) / np.maximum(share[position[rows]], 1e-9))
+    return bonus
+
+
 def rescore(
     scored: pd.DataFrame, model: fs.Model, register: pd.DataFrame, rows: int
 ) -> pd.DataFrame:
-    """Score pairs with the fitted weights, plus the term-frequency bonus on exact names: agreeing
-    on a rare name says more than agreeing on "Nguyễn Văn Nam".
+    """Score pairs with the fitted weights, plus the names' term-frequency bonus
+    (name_frequency_bonus).
 
     A pair's score is the log2 odds that the list row is this resident rather than someone
     outside the register: each of the `rows` list rows is one of the N residents (prior 1/N
     each) with the list's in-register share, or nobody's."""
     gamma = estimator_gamma(gamma_of(scored), scored["birth_precise"].to_numpy())
-    names = register["name_canonical"]
-    frequency = names.map(names.value_counts(normalize=True)).to_numpy(dtype=float)
-    position = register.index.get_indexer(scored["right"])
-    u_exact = max(model.u[0][1], 1e-9)
-    exact = gamma[:, 0] == 1
-    bonus = np.where(exact, np.log2(u_exact / np.maximum(frequency[position], 1e-9)), 0.0)
+    bonus = name_frequency_bonus(gamma[:, 0], model.u[0], register, scored["right"])
     out = scored.copy()
     weights = dict(zip(ESTIMATOR_FIELDS, model.weights(), strict=True))
     columns = dict(zip(ESTIMATOR_FIELDS, gamma.T, strict=True))

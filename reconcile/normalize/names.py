@@ -23,7 +23,26 @@ DROPPABLE_MIDDLE = {"văn", "thị"}
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _BRACKETED = re.compile(r"[\(\[][^\)\]]*[\)\]]")
-_NAME_CHARS = re.compile(r"[^\w\s'-]")
+# Anything but letters, digits, spaces and the apostrophe of ethnic names (H'Hen) separates
+# words: "Thị-Hoa", "Văn_Nam", "Nguyễn.Văn" are formatting.
+_NAME_CHARS = re.compile(r"[^\w\s']|_")
+
+
+def _unglue(text: str) -> str:
+    """A space before a title-case syllable glued to the letters before it: a capital followed
+    by a lower-case letter, after a lower-case letter ("VănToán", "ThuHạnh") or after a capital
+    when a plain letter follows ("VĂNThuỷ"). A TCVN3 name typed in capitals keeps only its
+    toned vowels lower case ("HUỳNH", "HOàNG", "NGUYễN"): those are never split."""
+    if text.isupper() or text.islower():
+        return text
+    out = [text[:1]]
+    for i in range(1, len(text)):
+        ch, before, after = text[i], text[i - 1], text[i + 1 : i + 2]
+        if ch.isupper() and after.islower():
+            if before.islower() or (before.isupper() and after.isascii()):
+                out.append(" ")
+        out.append(ch)
+    return "".join(out)
 
 
 def _strip_tone(syllable: str) -> tuple[str, str | None]:
@@ -71,6 +90,8 @@ def canonical_syllable(syllable: str) -> str:
     bare, tone = _strip_tone(syllable)
     if tone is None:
         return syllable
+    if sum(ch in TONE_MARKS for ch in unicodedata.normalize("NFD", syllable)) > 1:
+        return syllable  # syllables glued together ("NGUYỄNTHỊ"): each keeps its own tone
     pos = _tone_position(bare)
     if pos is None:
         return syllable
@@ -147,9 +168,15 @@ _PHONETIC_ONSETS = (
 _PHONETIC_FINALS = (("nh", "n"), ("ng", "n"), ("ch", "t"), ("c", "t"))
 
 
+# Regional forms of one family name (domain.md §1): one key, so a candidate is never missed;
+# the spelling difference is still shown to a human.
+_REGIONAL = {"huynh": "hoang", "vo": "vu"}
+
+
 @lru_cache(maxsize=65536)
 def phonetic_syllable(folded: str) -> str:
     word = folded.lower()
+    word = _REGIONAL.get(word, word)
     for old, new in _PHONETIC_ONSETS:
         if word.startswith(old):
             word = new + word[len(old) :]
@@ -193,6 +220,7 @@ def parse_name(raw: object) -> Name:
     damaged = "\ufffd" in text
     notes = [m.strip("()[] ") for m in _BRACKETED.findall(text)]
     text = _BRACKETED.sub(" ", text)
+    text = _unglue(text)
     text = _SPACES.sub(" ", _NAME_CHARS.sub(" ", text)).strip()
     words = [canonical_syllable(w) for w in text.lower().split()]
     canonical = " ".join(words)

@@ -14,8 +14,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from reconcile.identity import resident_ids
 from reconcile.kinds import DECEASED_STATUSES, ListKind
-from reconcile.normalize.dates import parse_date
+from reconcile.normalize.dates import DateError, parse_date
 from reconcile.normalize.identifiers import (
     parse_insurance_number,
     parse_phone,
@@ -41,6 +42,11 @@ NAME_FEATURES = (
     "name_iy",
     "name_has_diacritics",
     "name_obj",
+    "family_canonical",
+    "given_canonical",
+    "name_nospace",
+    "name_nospace_fold",
+    "name_sorted_fold",
 )
 # Blocking keys are None, never "", so an empty field never joins two rows.
 _KEYS = (
@@ -53,6 +59,10 @@ _KEYS = (
     "name_phon",
     "name_nomid_phon",
     "name_iy",
+    "name_nospace_fold",
+    "name_sorted_fold",
+    "pid_head",
+    "pid_tail",
 )
 
 
@@ -78,6 +88,11 @@ def name_features(raw: object) -> tuple:
         iy_key(name.canonical),
         folded != name.canonical,
         name,
+        name.family,
+        name.given,
+        name.canonical.replace(" ", ""),
+        folded.replace(" ", ""),
+        " ".join(sorted(folded.split())),
     )
 
 
@@ -113,6 +128,14 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
+def _death_date(value, today, pivot):
+    """Validation has rejected unreadable death dates; parse what is left."""
+    try:
+        return parse_date(value, today, pivot)
+    except DateError:
+        return None
+
+
 def _date_parts(date) -> tuple:
     if date is None:
         return (None, None, None, "")
@@ -142,16 +165,24 @@ def normalize_people(
 
     out["sex"] = _by_value(_column(frame, "sex"), parse_sex)
     out["pid"] = personal_id_digits(_column(frame, "personal_id"))
+    # halves of a 12-digit ID as blocking keys: one mistyped digit leaves the other half intact
+    pid = pd.Series(out["pid"], index=out.index, dtype=object)
+    twelve = pid.str.len().eq(12).fillna(False).to_numpy(dtype=bool)
+    out["pid_head"] = np.where(twelve, pid.str[:6], None)
+    out["pid_tail"] = np.where(twelve, pid.str[6:], None)
     out["insurance"] = _by_value(_column(frame, "insurance_number"), parse_insurance_number)
     out["phone"] = _by_value(_column(frame, "phone"), parse_phone)
     aliases = {hamlet_key(k): hamlet_key(v) for k, v in (hamlet_aliases or {}).items()}
     out["hamlet"] = _by_value(_column(frame, "hamlet"), clean_text)
     out["hamlet_key"] = _by_value(_column(frame, "hamlet"), lambda v: hamlet_key(v, aliases))
 
+    out["household"] = _by_value(_column(frame, "household"), lambda v: clean_text(v) or None)
+    death = _codes(_column(frame, "death_date"), lambda v: _death_date(v, today, list_date))
+    out["death_display"] = _spread(death[0], [d.display() if d else "" for d in death[1]])
     if kind is ListKind.REGISTER:
-        codes = _by_value(_column(frame, "resident_code"), clean_text)
-        fallback = ("R" + frame["source_row"].astype(str)).to_numpy(dtype=object)
-        out["person_id"] = np.where(codes != "", codes, fallback)
+        codes = pd.Series(_by_value(_column(frame, "resident_code"), clean_text), index=out.index)
+        out["resident_code"] = codes
+        out["person_id"] = resident_ids(out, codes)
         status = _by_value(_column(frame, "status"), lambda v: fold(clean_text(v)).lower())
         out["deceased"] = np.isin(status, DECEASED_STATUSES)
     else:
