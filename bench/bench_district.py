@@ -19,12 +19,14 @@ from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds, link, scor
 from reconcile.normalize.people import normalize_people
 from reconcile.synthetic.district import district, recall_by_kind
 
+SEVERAL_ERRORS = 0.05  # share of residents' rows with two or three real errors at once
+
 
 def main() -> None:
     residents = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
     started = time.perf_counter()
-    register_raw, list_raw = district(residents, rows)
+    register_raw, list_raw = district(residents, rows, several_errors=SEVERAL_ERRORS)
     print(
         f"generated {residents:,} residents and {rows:,} list rows in "
         f"{time.perf_counter() - started:.1f} s"
@@ -73,6 +75,16 @@ def main() -> None:
             f"{flagged.mean():.2%}; outsiders matched {(confident & ~in_register).sum()}"
         )
         print(f"  recall by row kind: {recall_by_kind(list_raw, confident & (predicted == truth))}")
+        errors = list_raw["errors"].to_numpy()
+        right_link = (links["decision"] != "none").to_numpy() & (predicted == truth)
+        for n in sorted(set(errors)):
+            rows_n = (errors == n) & (truth >= 0)
+            print(
+                f"  {n} simultaneous errors ({rows_n.sum():,} rows): blocking recall "
+                f"{blocked[rows_n].mean():.4f}, match recall "
+                f"{(confident & (predicted == truth))[rows_n].mean():.4f}, "
+                f"match or possible {right_link[rows_n].mean():.4f}"
+            )
         lost = ((~blocked & in_register) | tied).sum()
         print(
             f"  not blocked {(~blocked & in_register).sum()}, a rival fits as well as the truth "

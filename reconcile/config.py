@@ -6,6 +6,7 @@ paths and options, never personal data: the nightly flow stores these as its par
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -29,10 +30,20 @@ class ListConfig(_Strict):
     name: str | None = None
     # header text as written in the file → our field name, for unusual headers
     columns: dict[str, str] = Field(default_factory=dict)
+    # the list's identity across runs, which finding ids and decisions are keyed to; default:
+    # the kind and the file name without its numbers (tro_cap_thang_11 → welfare/tro_cap_thang)
+    series: str | None = None
 
     @property
     def label(self) -> str:
         return self.name or self.path.stem
+
+    @property
+    def list_series(self) -> str:
+        if self.series:
+            return self.series
+        stem = re.sub(r"[\s._-]*\d+", "", self.path.stem).strip(" ._-") or self.path.stem
+        return f"{self.kind.value}/{stem.lower()}"
 
 
 class MatchingConfig(_Strict):

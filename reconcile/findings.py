@@ -1,23 +1,25 @@
 """The rules of each list kind, turning links into typed discrepancies the police act on.
 
-Only real differences become findings: names are compared canonically (case, spacing, NFD, tone
-placement, a dropped Văn/Thị and a list typed without diacritics are not differences) and dates at
-the precision both sides share.
+What differs is read from the comparison levels the matcher scored the chosen pair with, so a
+finding never disagrees with the match about what agrees: formatting (case, spacing, glued
+syllables, NFD, tone placement), a dropped Văn/Thị, a list typed without diacritics and a date
+given at a coarser precision are never differences; an i/y spelling, another middle name, a
+different digit are. Rules run on whole columns; each finding row carries the person as the list
+and as the register give him, for a workbook the police can act on without another file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
-from reconcile.matching.comparison import explain_pairs
-from reconcile.normalize.dates import dates_agree
+from reconcile.matching.comparison import LEVELS, differs, explain_pairs
 from reconcile.normalize.identifiers import id_contradictions
-from reconcile.normalize.names import names_agree
 from reconcile.normalize.people import SEX_LABELS
 
 FINDING_COLUMNS = [
@@ -28,15 +30,23 @@ FINDING_COLUMNS = [
     "source_sheet",
     "source_row",
     "person_id",
+    "register_row",
     "related_person_id",
+    "related_register_row",
     "field",
     "source_value",
     "register_value",
     "score",
+    "probability",
+    "decision",
     "status",
 ]
-# Kept for the workbook only, never in findings.csv.
-EXTRA_COLUMNS = ["list_label", "explanation"]
+# The person on both sides, for the workbook (findings.csv carries them too).
+PERSON_FIELDS = ("name", "birth", "sex", "id", "hamlet")
+SIDE_COLUMNS = [f"{side}_{f}" for side in ("list", "register") for f in PERSON_FIELDS]
+# Kept for the workbook: the list's label and the explanation in Vietnamese.
+EXTRA_COLUMNS = ["list_label", "list_series", "explanation", "death_date", *SIDE_COLUMNS]
+ALL_COLUMNS = FINDING_COLUMNS + EXTRA_COLUMNS
 
 FINDING_LABELS = {
     "not_in_register": "Không có trong dữ liệu dân cư",
@@ -53,6 +63,7 @@ FINDING_LABELS = {
     "missing_in_register": "Dữ liệu dân cư thiếu thông tin danh sách có",
 }
 ID_FIELDS = ("personal_id", "insurance_number")
+LEVEL_COLUMNS = list(LEVELS)
 
 
 @dataclass
@@ -64,328 +75,406 @@ class LinkedList:
     people: pd.DataFrame
     links: pd.DataFrame  # decision.LINK_COLUMNS
     scored: pd.DataFrame  # every compared pair, for explanations
+    series: str = ""  # the list's identity across monthly file names (default: label)
 
 
-def finding_id(kind: str, list_label: str, subject: str, field: str) -> str:
-    """Stable across runs for the same person, list and fact."""
-    return hashlib.sha1(f"{kind}|{list_label}|{subject}|{field}".encode()).hexdigest()[:16]
+def finding_id(kind: str, series: str, subject: str, field: str, secret: bytes = b"") -> str:
+    """Stable across runs for the same person, list and fact. Keyed with the installation's
+    secret where there is one, so ids cannot be predicted from public data."""
+    message = f"{kind}|{series}|{subject}|{field}".encode()
+    if secret:
+        return hmac.new(secret, message, hashlib.sha256).hexdigest()[:20]
+    return hashlib.sha1(message).hexdigest()[:16]
 
 
-def _finding(
-    kind: str,
-    list_kind: str,
-    list_label: str,
-    row: pd.Series,
-    person_id: str,
-    subject: str,
-    field: str = "",
-    source_value: str = "",
-    register_value: str = "",
-    score: float | None = None,
-    related: str = "",
-    explanation: str = "",
-) -> dict:
+def probability(score: pd.Series | np.ndarray) -> np.ndarray:
+    """The model's match probability of a log2-odds score."""
+    values = np.asarray(pd.to_numeric(score, errors="coerce"), dtype=float)
+    return 1.0 / (1.0 + np.exp2(-np.clip(values, -60, 60)))
+
+
+def _text(values) -> np.ndarray:
+    """Object array with '' for empty cells."""
+    series = pd.Series(values, dtype=object)
+    return series.where(series.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def _side(frame: pd.DataFrame, positions: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
+    """The person as one table gives him, at the given row positions (-1: nobody)."""
+    ok = positions >= 0
+    safe = np.maximum(positions, 0)
+
+    def take(column: str) -> np.ndarray:
+        if column not in frame:
+            return np.full(len(positions), "", dtype=object)
+        values = _text(frame[column].to_numpy(dtype=object)[safe])
+        return np.where(ok, values, "")
+
+    sex = np.array([SEX_LABELS.get(s, "") for s in take("sex")], dtype=object)
     return {
-        "finding_id": finding_id(kind, list_label, subject, field),
-        "type": kind,
-        "list_kind": list_kind,
-        "source_file": row["source_file"],
-        "source_sheet": row["source_sheet"],
-        "source_row": int(row["source_row"]),
-        "person_id": person_id,
-        "related_person_id": related,
-        "field": field,
-        "source_value": source_value,
-        "register_value": register_value,
-        "score": "" if score is None else score,
-        "status": "new",
-        "list_label": list_label,
-        "explanation": explanation,
+        f"{prefix}_name": take("name_raw"),
+        f"{prefix}_birth": take("birth_display"),
+        f"{prefix}_sex": sex,
+        f"{prefix}_id": take("pid"),
+        f"{prefix}_hamlet": take("hamlet"),
     }
 
 
-def register_findings(register: pd.DataFrame, duplicates: pd.DataFrame) -> list[dict]:
+def _frame(rows: dict[str, object], index: np.ndarray) -> pd.DataFrame:
+    """A findings frame from column arrays restricted to `index` (positions)."""
+    return pd.DataFrame(
+        {k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in rows.items()}
+    )
+
+
+def register_findings(
+    register: pd.DataFrame, duplicates: pd.DataFrame, secret: bytes = b""
+) -> list[pd.DataFrame]:
     out = []
-    problems = id_contradictions(register["pid"], register["sex"], register["birth_year"])
-    for index in problems.index[problems != ""]:
-        row = register.loc[index]
-        out.append(
-            _finding(
-                "id_invalid",
-                "register",
-                "register",
-                row,
-                row["person_id"],
-                row["person_id"],
-                "personal_id",
-                register_value=row["pid"],
-                explanation=problems[index],
-            )
-        )
-    why = explain_pairs(duplicates)
-    for pair, explanation in zip(duplicates.itertuples(index=False), why, strict=True):
-        first, second = register.loc[pair.left], register.loc[pair.right]
-        subject = "|".join(sorted([first["person_id"], second["person_id"]]))
-        out.append(
-            _finding(
-                "register_duplicate",
-                "register",
-                "register",
-                second,
-                second["person_id"],
-                subject,
-                source_value=f"{second['name']}, {second['birth_display']}",
-                register_value=f"{first['name']}, {first['birth_display']}",
-                score=pair.score,
-                related=first["person_id"],
-                explanation=explanation,
-            )
-        )
-    return out
-
-
-def _take(frame: pd.DataFrame, labels, column: str) -> np.ndarray:
-    """frame[column] at the given index labels (-1 positions, i.e. no label, give None)."""
-    position = frame.index.get_indexer(labels)
-    values = frame[column].to_numpy(dtype=object)
-    return np.where(position >= 0, values[np.maximum(position, 0)], None)
-
-
-def _differences(p: dict, r: dict, matched: np.ndarray, own_id_wrong: np.ndarray) -> dict:
-    """Per matched row, which fields really differ (arrays over the list's links)."""
-    rows = np.flatnonzero(matched)
-    name = np.zeros(len(matched), dtype=bool)
-    name[rows] = [not names_agree(p["name_obj"][i], r["name_obj"][i]) for i in rows]
-    birth = np.zeros(len(matched), dtype=bool)
-    birth[rows] = [
-        p["birth"][i] is not None
-        and not p["birth"][i].possible_placeholder
-        and not dates_agree(p["birth"][i], r["birth"][i])
-        for i in rows
-    ]
-    sex = matched & pd.notna(p["sex"]) & pd.notna(r["sex"]) & (p["sex"] != r["sex"])
-    out = {"name_differs": name, "birth_date_differs": birth, "sex_differs": sex}
-    for field, column in (("personal_id", "pid"), ("insurance_number", "insurance")):
-        mine, theirs = pd.notna(p[column]), pd.notna(r[column])
-        out[f"missing:{field}"] = matched & mine & ~theirs
-        differ = matched & mine & theirs & (p[column] != r[column])
-        if field == "personal_id":
-            differ &= ~own_id_wrong  # the list's own number is wrong: id_invalid says so
-        out[f"differ:{field}"] = differ
-    return out
-
-
-def _explanations(linked: LinkedList, wanted: np.ndarray, right: np.ndarray) -> dict[int, str]:
-    """Explanations of the chosen pair of each wanted row (by position), built in one pass."""
-    rows = np.flatnonzero(wanted)
-    chosen = pd.DataFrame(
-        {"row": rows, "left": linked.links["left"].to_numpy()[rows], "right": right[rows]}
-    )
-    pairs = chosen.merge(linked.scored, on=["left", "right"], how="left")
-    return dict(zip(pairs["row"], explain_pairs(pairs), strict=True))
-
-
-def list_findings(linked: LinkedList, register: pd.DataFrame, dead: set[int]) -> list[dict]:
-    """Findings of one list. `dead`: register indexes that a death list in this run matched.
-
-    The rules run on whole columns; Python only builds the rows that are findings."""
-    kind, label = linked.kind.value, linked.label
-    links = linked.links
-    people_columns = (
-        "source_file",
-        "source_sheet",
-        "source_row",
-        "name_raw",
-        "name_fold",
-        "birth_display",
-        "name_obj",
-        "birth",
-        "sex",
-        "pid",
-        "insurance",
-    )
-    p = {c: _take(linked.people, links["left"], c) for c in people_columns}
-    right = links["right"].astype("float").fillna(-1).astype(int).to_numpy()
-    r = {
-        c: _take(register, right, c)
-        for c in (
-            "person_id",
-            "name_raw",
-            "name_obj",
-            "birth",
-            "sex",
-            "pid",
-            "insurance",
-            "deceased",
-        )
+    positions = np.arange(len(register))
+    base = {
+        "list_kind": "register",
+        "list_label": "register",
+        "list_series": "register",
+        "source_file": register["source_file"].to_numpy(dtype=object),
+        "source_sheet": register["source_sheet"].to_numpy(dtype=object),
+        "source_row": register["source_row"].to_numpy(),
+        "person_id": register["person_id"].to_numpy(dtype=object),
+        "register_row": register["source_row"].to_numpy(),
+        **_side(register, positions, "register"),
     }
-    problems = (
-        id_contradictions(linked.people["pid"], linked.people["sex"], linked.people["birth_year"])
+    problems = id_contradictions(register["pid"], register["sex"], register["birth_year"])
+    bad = np.flatnonzero((problems != "").to_numpy())
+    if len(bad):
+        part = _frame(base, bad)
+        part["type"], part["field"] = "id_invalid", "personal_id"
+        part["register_value"] = part["register_id"]
+        part["explanation"] = problems.to_numpy()[bad]
+        part["subject"] = part["person_id"]
+        out.append(part)
+    if len(duplicates):
+        first = register.index.get_indexer(duplicates["left"])
+        second = register.index.get_indexer(duplicates["right"])
+        part = _frame(base, second)
+        other = _frame(_side(register, first, "list"), np.arange(len(first)))
+        for column in other:
+            part[column] = other[column].to_numpy()
+        part["type"], part["field"] = "register_duplicate", ""
+        part["related_person_id"] = register["person_id"].to_numpy(dtype=object)[first]
+        part["related_register_row"] = register["source_row"].to_numpy()[first]
+        part["source_value"] = part["list_name"] + ", " + part["list_birth"]
+        part["register_value"] = part["register_name"] + ", " + part["register_birth"]
+        part["score"] = duplicates["score"].to_numpy()
+        part["explanation"] = [
+            f"{why}. {note}"
+            for why, note in zip(explain_pairs(duplicates), duplicates["id_note"], strict=True)
+        ]
+        part["subject"] = [
+            "|".join(sorted(pair))
+            for pair in zip(part["person_id"], part["related_person_id"], strict=True)
+        ]
+        out.append(part)
+    return out
+
+
+def _chosen_levels(linked: LinkedList) -> pd.DataFrame:
+    """The level columns and score of each link's chosen pair (empty where there is none)."""
+    columns = ["left", "right", *LEVEL_COLUMNS, *[c for c in linked.scored if c.startswith("w_")]]
+    pairs = linked.scored[[c for c in columns if c in linked.scored]]
+    links = linked.links[["left", "right"]].astype({"right": "float64"})
+    merged = links.merge(pairs.astype({"right": "float64"}), on=["left", "right"], how="left")
+    return merged
+
+
+def _nearest(linked: LinkedList, register: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """For rows linked to nobody: the closest residents the matcher considered, and why not."""
+    lefts = linked.links["left"].to_numpy()[rows]
+    scored = linked.scored[linked.scored["left"].isin(lefts)]
+    if scored.empty:
+        return ["Không có cư dân nào gần giống / no resident came close"] * len(rows)
+    top = scored.sort_values(["left", "score"], ascending=[True, False]).groupby("left").head(3)
+    why = explain_pairs(top)
+    position = register.index.get_indexer(top["right"])
+    people = register.iloc[position]
+    lines = [
+        f"{pid}: {name}, {birth} (xác suất {p:.1%}): {reason}"
+        for pid, name, birth, p, reason in zip(
+            people["person_id"],
+            people["name"],
+            people["birth_display"],
+            probability(top["score"]),
+            why,
+            strict=True,
+        )
+    ]
+    by_left: dict[object, list[str]] = {}
+    for left, line in zip(top["left"], lines, strict=True):
+        by_left.setdefault(left, []).append(line)
+    empty = ["Không có cư dân nào gần giống / no resident came close"]
+    return ["Gần nhất / nearest: " + " | ".join(by_left.get(left, empty)) for left in lefts]
+
+
+def list_findings(
+    linked: LinkedList,
+    register: pd.DataFrame,
+    dead: dict[int, str],
+    secret: bytes = b"",
+) -> list[pd.DataFrame]:
+    """Findings of one list. `dead`: register index → where a death list of this run says the
+    resident died ("khai_tu.xlsx, dòng 12, ngày chết 03/04/2026")."""
+    kind, label = linked.kind.value, linked.label
+    series = linked.series or label
+    links = linked.links.reset_index(drop=True)
+    people = linked.people
+    left = people.index.get_indexer(links["left"])
+    right = register.index.get_indexer(links["right"].astype("float64").fillna(-1))
+    levels = _chosen_levels(linked)
+    decision = links["decision"].to_numpy(dtype=object)
+    ambiguous = links["ambiguous"].to_numpy(dtype=bool)
+    matched = (decision != "none") & ~ambiguous & (right >= 0)
+    base = {
+        "list_kind": kind,
+        "list_label": label,
+        "list_series": series,
+        "source_file": people["source_file"].to_numpy(dtype=object)[left],
+        "source_sheet": people["source_sheet"].to_numpy(dtype=object)[left],
+        "source_row": people["source_row"].to_numpy()[left],
+        "person_id": np.where(
+            right >= 0, register["person_id"].to_numpy(dtype=object)[np.maximum(right, 0)], ""
+        ),
+        "register_row": np.where(
+            right >= 0, register["source_row"].to_numpy()[np.maximum(right, 0)], None
+        ),
+        "score": links["score"].to_numpy(),
+        "decision": decision,
+        "death_date": _text(people["death_display"].to_numpy(dtype=object)[left])
+        if "death_display" in people
+        else "",
+        **_side(people, left, "list"),
+        **_side(register, np.where(matched | ambiguous, right, -1), "register"),
+    }
+    level = {c: levels[c].astype(object).fillna("").to_numpy() for c in LEVEL_COLUMNS}
+    unmatched_subject = (
+        _text(people["name_fold"].to_numpy(dtype=object)[left]) + "|" + base["list_birth"]
+    )
+    subject = np.where(matched, base["person_id"], unmatched_subject)
+    own = (
+        id_contradictions(people["pid"], people["sex"], people["birth_year"])
         .reindex(links["left"])
         .to_numpy()
     )
-    decision, ambiguous = links["decision"].to_numpy(), links["ambiguous"].to_numpy()
-    matched = (decision != "none") & ~ambiguous
-    own_id_wrong = problems != ""
-    diffs = _differences(p, r, matched, own_id_wrong)
-    deceased = np.array([bool(x) for x in r["deceased"]])
-    death_active = matched & (linked.kind is ListKind.DEATH) & ~deceased
-    benefit_dead = (
-        matched & (linked.kind is ListKind.WELFARE) & (deceased | np.isin(right, list(dead)))
+    register_pid = np.array([bool(x) for x in base["register_id"]])
+    list_pid = np.array([bool(x) for x in base["list_id"]])
+    deceased = register["deceased"].to_numpy(dtype=bool)[np.maximum(right, 0)] & (right >= 0)
+    death_elsewhere = np.array([r in dead for r in links["right"].astype("float64").fillna(-1)])
+
+    explain_rows = np.flatnonzero(matched | ambiguous)
+    explanation = np.full(len(links), "", dtype=object)
+    if len(explain_rows):
+        pairs = levels.iloc[explain_rows].assign(score=links["score"].to_numpy()[explain_rows])
+        explanation[explain_rows] = explain_pairs(pairs)
+    base["explanation"] = explanation
+    list_insurance = _text(people["insurance"].to_numpy(dtype=object)[left])
+    register_insurance = np.where(
+        matched, _text(register["insurance"].to_numpy(dtype=object)[np.maximum(right, 0)]), ""
     )
-    flagged = own_id_wrong | (decision == "none") | ambiguous | death_active | benefit_dead
-    for mask in diffs.values():
-        flagged |= mask
-    why_of = _explanations(linked, flagged & (decision != "none"), right)
+
     out = []
-    for i in np.flatnonzero(flagged):
-        row = {
-            "source_file": p["source_file"][i],
-            "source_sheet": p["source_sheet"][i],
-            "source_row": p["source_row"][i],
-        }
-        person = r["person_id"][i] or ""
-        subject = person or f"{p['name_fold'][i]}|{p['birth_display'][i]}"
-        listed = f"{p['name_raw'][i]}, {p['birth_display'][i]}"
-        score = links.at[i, "score"]
-        if own_id_wrong[i]:
-            out.append(
-                _finding(
-                    "id_invalid",
-                    kind,
-                    label,
-                    row,
-                    person,
-                    subject,
-                    "personal_id",
-                    p["pid"][i],
-                    r["pid"][i] or "",
-                    explanation=problems[i],
+
+    def add(mask, finding_type, field="", source=None, registered=None, note=None, subj=None):
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
+        part = _frame(base, rows)
+        part["type"], part["field"] = finding_type, field
+        part["source_value"] = source[rows] if isinstance(source, np.ndarray) else (source or "")
+        part["register_value"] = (
+            registered[rows] if isinstance(registered, np.ndarray) else (registered or "")
+        )
+        if note is not None:
+            part["explanation"] = note[rows] if isinstance(note, np.ndarray) else note
+        part["subject"] = (subj if subj is not None else subject)[rows]
+        out.append(part)
+
+    none = decision == "none"
+    missing_type = "birth_not_in_register" if linked.kind is ListKind.BIRTH else "not_in_register"
+    listed = base["list_name"] + ", " + base["list_birth"]
+    nearest = np.full(len(links), "", dtype=object)
+    if none.any():
+        nearest[np.flatnonzero(none)] = _nearest(linked, register, np.flatnonzero(none))
+    add(none, missing_type, source=listed, note=nearest, subj=unmatched_subject)
+    # the list's own number contradicts its own row, and no register number answers it
+    add(
+        (own != "") & (none | (matched & ~register_pid)),
+        "id_invalid",
+        "personal_id",
+        base["list_id"],
+        base["register_id"],
+        note=own,
+    )
+    if ambiguous.any():
+        others = links["others"]
+        described = []
+        related = []
+        for i in np.flatnonzero(ambiguous):
+            candidates = [links.at[i, "right"], *others.iat[i]]
+            described.append(
+                "; ".join(
+                    f"{register.at[c, 'person_id']}: {register.at[c, 'name']}, "
+                    f"{register.at[c, 'birth_display']}, {register.at[c, 'hamlet']}"
+                    for c in candidates
                 )
             )
-        if decision[i] == "none":
-            missing = (
-                "birth_not_in_register" if linked.kind is ListKind.BIRTH else ("not_in_register")
-            )
-            out.append(_finding(missing, kind, label, row, "", subject, source_value=listed))
-            continue
-        why = why_of[i]
-        if ambiguous[i]:
-            candidates = [right[i], *links.at[i, "others"]]
-            described = "; ".join(
-                f"{register.at[c, 'person_id']}: {register.at[c, 'name']}, "
-                f"{register.at[c, 'birth_display']}, {register.at[c, 'hamlet']}"
-                for c in candidates
-            )
-            out.append(
-                _finding(
-                    "ambiguous_match",
-                    kind,
-                    label,
-                    row,
-                    person,
-                    f"{p['name_fold'][i]}|{p['birth_display'][i]}",
-                    source_value=listed,
-                    register_value=described,
-                    score=score,
-                    related=";".join(register.at[c, "person_id"] for c in links.at[i, "others"]),
-                    explanation=why,
-                )
-            )
-            continue
-        values = {
-            "name_differs": ("full_name", p["name_raw"][i], r["name_raw"][i]),
-            "birth_date_differs": (
-                "birth_date",
-                p["birth"][i] and p["birth"][i].display(),
-                r["birth"][i].display() if r["birth"][i] else "",
-            ),
-            "sex_differs": ("sex", SEX_LABELS.get(p["sex"][i]), SEX_LABELS.get(r["sex"][i])),
-        }
-        for key, mask in diffs.items():
-            if not mask[i]:
-                continue
-            if key in values:
-                field, mine, theirs = values[key]
-                finding_type = key
-            else:
-                rule, field = key.split(":")
-                column = "pid" if field == "personal_id" else "insurance"
-                mine, theirs = p[column][i], r[column][i] or ""
-                finding_type = "missing_in_register" if rule == "missing" else "id_differs"
-            out.append(
-                _finding(
-                    finding_type,
-                    kind,
-                    label,
-                    row,
-                    person,
-                    person,
-                    field,
-                    mine,
-                    theirs,
-                    score,
-                    explanation=why,
-                )
-            )
-        if death_active[i]:
-            out.append(
-                _finding(
-                    "deceased_still_active",
-                    kind,
-                    label,
-                    row,
-                    person,
-                    person,
-                    "status",
-                    "Đã khai tử",
-                    "Đang cư trú",
-                    score,
-                    explanation=why,
-                )
-            )
-        if benefit_dead[i]:
-            where = "dữ liệu dân cư" if deceased[i] else "sổ khai tử"
-            out.append(
-                _finding(
-                    "benefit_to_deceased",
-                    kind,
-                    label,
-                    row,
-                    person,
-                    person,
-                    "status",
-                    "Đang hưởng chế độ",
-                    f"Đã chết (theo {where})",
-                    score,
-                    explanation=why,
-                )
-            )
+            related.append(";".join(register.at[c, "person_id"] for c in others.iat[i]))
+        described_all = np.full(len(links), "", dtype=object)
+        related_all = np.full(len(links), "", dtype=object)
+        described_all[ambiguous] = described
+        related_all[ambiguous] = related
+        add(
+            ambiguous,
+            "ambiguous_match",
+            source=listed,
+            registered=described_all,
+            subj=unmatched_subject,
+        )
+        out[-1]["related_person_id"] = related_all[ambiguous]
+
+    name_note = np.where(
+        level["name"] == "middle_differs",
+        "Tên đệm khác hoặc thiếu / the middle name differs or is missing. ",
+        "",
+    )
+    add(
+        matched & differs("name", level["name"]),
+        "name_differs",
+        "full_name",
+        base["list_name"],
+        base["register_name"],
+        note=name_note + explanation,
+    )
+    add(
+        matched & differs("birth", level["birth"]),
+        "birth_date_differs",
+        "birth_date",
+        base["list_birth"],
+        base["register_birth"],
+    )
+    add(
+        matched & differs("sex", level["sex"]),
+        "sex_differs",
+        "sex",
+        base["list_sex"],
+        base["register_sex"],
+    )
+    own_note = np.where(
+        own != "",
+        "Số trong danh sách cũng mâu thuẫn với chính dòng đó: " + own.astype(str) + ". ",
+        "",
+    )
+    add(
+        matched & differs("pid", level["pid"]),
+        "id_differs",
+        "personal_id",
+        base["list_id"],
+        base["register_id"],
+        note=own_note + explanation,
+    )
+    add(
+        matched & differs("insurance", level["insurance"]),
+        "id_differs",
+        "insurance_number",
+        list_insurance,
+        register_insurance,
+    )
+    add(
+        matched & list_pid & ~register_pid,
+        "missing_in_register",
+        "personal_id",
+        base["list_id"],
+        "",
+    )
+    add(
+        matched & (list_insurance != "") & (register_insurance == ""),
+        "missing_in_register",
+        "insurance_number",
+        list_insurance,
+        "",
+    )
+    if linked.kind is ListKind.DEATH:
+        died = np.where(
+            base["death_date"] != "", "Đã khai tử, ngày chết " + base["death_date"], "Đã khai tử"
+        )
+        add(matched & ~deceased, "deceased_still_active", "status", died, "Đang cư trú")
+    if linked.kind is ListKind.WELFARE:
+        where = np.array(
+            [
+                "Đã chết (theo dữ liệu dân cư)"
+                if d
+                else f"Đã chết (theo sổ khai tử: {dead.get(r, '')})"
+                for d, r in zip(deceased, links["right"].astype("float64").fillna(-1), strict=True)
+            ],
+            dtype=object,
+        )
+        add(
+            matched & (deceased | death_elsewhere),
+            "benefit_to_deceased",
+            "status",
+            "Đang hưởng chế độ",
+            where,
+        )
     return out
 
 
-def deaths_known(linked_lists: list[LinkedList]) -> set[int]:
-    """Register indexes confidently matched by a death list in this run."""
-    dead: set[int] = set()
+def deaths_known(linked_lists: list[LinkedList]) -> dict[int, str]:
+    """Register index → where a death list of this run confidently says the resident died."""
+    dead: dict[int, str] = {}
     for linked in linked_lists:
-        if linked.kind is ListKind.DEATH:
-            sure = linked.links[(linked.links["decision"] != "none") & ~linked.links["ambiguous"]]
-            dead.update(int(i) for i in sure["right"].dropna())
+        if linked.kind is not ListKind.DEATH:
+            continue
+        sure = linked.links[(linked.links["decision"] != "none") & ~linked.links["ambiguous"]]
+        rows = linked.people.loc[sure["left"]]
+        dates = (
+            rows["death_display"] if "death_display" in rows else pd.Series("", index=rows.index)
+        )
+        for right, file, row, date in zip(
+            sure["right"], rows["source_file"], rows["source_row"], dates, strict=True
+        ):
+            if pd.notna(right):
+                when = f", ngày chết {date}" if date else ""
+                dead.setdefault(int(right), f"{file}, dòng {row}{when}")
     return dead
 
 
 def build_findings(
-    register: pd.DataFrame, duplicates: pd.DataFrame, linked_lists: list[LinkedList]
+    register: pd.DataFrame,
+    duplicates: pd.DataFrame,
+    linked_lists: list[LinkedList],
+    secret: bytes = b"",
 ) -> pd.DataFrame:
     dead = deaths_known(linked_lists)
-    rows = register_findings(register, duplicates)
+    parts = register_findings(register, duplicates, secret)
     for linked in linked_lists:
-        rows += list_findings(linked, register, dead)
-    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS + EXTRA_COLUMNS)
+        parts += list_findings(linked, register, dead, secret)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=ALL_COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["finding_id"] = [
+        finding_id(t, s, subj, f, secret)
+        for t, s, subj, f in zip(
+            frame["type"], frame["list_series"], frame["subject"], frame["field"], strict=True
+        )
+    ]
+    frame["status"] = "new"
+    frame["probability"] = probability(frame["score"]) if "score" in frame else np.nan
+    for column in ALL_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    frame = frame[ALL_COLUMNS].astype(object).fillna("")
     frame = frame.sort_values(
         ["type", "source_file", "source_row", "field"], kind="stable", ignore_index=True
     )
-    # Two rows with no resident can share name and birth year (a district has many namesakes):
+    # Two rows with no resident can share name and birth date (a district has many namesakes):
     # number the repeats in row order, so every finding keeps an id of its own.
     repeat = frame.groupby("finding_id").cumcount()
     frame.loc[repeat > 0, "finding_id"] += "-" + repeat[repeat > 0].astype(str)

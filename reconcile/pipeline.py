@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from reconcile.config import ListConfig, RunConfig
-from reconcile.findings import LinkedList, build_findings
-from reconcile.ingest import IngestedList, UnreadableListError, ingest_list
+from reconcile.findings import LinkedList, build_findings, probability
+from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
 from reconcile.kinds import ListKind
-from reconcile.matching.decision import Thresholds, find_register_duplicates, link, score_lists
+from reconcile.matching.decision import Thresholds, fit_and_score, link
+from reconcile.matching.duplicates import find_register_duplicates
 from reconcile.normalize.people import normalize_people
 from reconcile.review.rules import ReviewOutcome, apply_review
 from reconcile.review.store import DecisionStore, default_url
@@ -49,7 +50,11 @@ class ListCounts:
     possible: int = 0
     none: int = 0
     skipped: str | None = None
-    sheets_without_table: list[str] = field(default_factory=list)
+    # physical rows of the file's sheets = rows_read + layout rows (titles, groups, footers…)
+    sheet_rows: int = 0
+    layout: dict[str, int] = field(default_factory=dict)
+    # sheets not read, each with why ("no header row (closest: row 5: …)", "hidden sheet")
+    sheets_skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -59,6 +64,7 @@ class PreparedList:
     counts: ListCounts
     people: pd.DataFrame | None = None
     rejected: pd.DataFrame | None = None
+    layout: pd.DataFrame | None = None  # every non-data row with its role and reason
 
 
 @dataclass
@@ -83,6 +89,7 @@ class RunResult:
     rejected: pd.DataFrame
     duplicates: int
     review: ReviewReport = field(default_factory=lambda: ReviewReport())
+    layout: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LAYOUT_COLUMNS))
 
 
 # ---- the stages: plain functions of data ----
@@ -109,11 +116,15 @@ def match_stage(
     register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds, fitted: bool = True
 ) -> tuple[list[LinkedList], pd.DataFrame]:
     linked = []
-    scored_lists = score_lists([item.people for item in lists], register, fitted)
+    scored_lists, model = fit_and_score([item.people for item in lists], register, fitted)
     for item, scored in zip(lists, scored_lists, strict=True):
         links, scored = link(item.people, register, thresholds, scored)
-        linked.append(LinkedList(item.spec.label, item.spec.kind, item.people, links, scored))
-    return linked, find_register_duplicates(register)
+        linked.append(
+            LinkedList(
+                item.spec.label, item.spec.kind, item.people, links, scored, item.spec.list_series
+            )
+        )
+    return linked, find_register_duplicates(register, model)
 
 
 def findings_stage(
@@ -208,19 +219,29 @@ def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> P
     try:
         ingested = call("ingest", spec)
         counts.rows_read = len(ingested.frame)
-        counts.sheets_without_table = ingested.sheets_without_table
+        _count_sheets(counts, ingested)
         validated = call("validate", ingested)
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
         _say_counts(counts, progress)
         return PreparedList(spec, counts)
     counts.valid, counts.rejected = len(validated.valid), len(validated.rejected)
-    counts.warnings = validated.warnings
+    counts.warnings = [*ingested.warnings, *validated.warnings]
     people = call(
         "normalize", validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
     )
     _say_counts(counts, progress)
-    return PreparedList(spec, counts, people, validated.rejected)
+    return PreparedList(spec, counts, people, validated.rejected, ingested.layout)
+
+
+def _count_sheets(counts: ListCounts, ingested: IngestedList) -> None:
+    for report in ingested.sheets:
+        if report.skipped:
+            counts.sheets_skipped[report.sheet] = report.skipped
+            continue
+        counts.sheet_rows += report.rows
+        for role, n in report.layout.items():
+            counts.layout[role] = counts.layout.get(role, 0) + n
 
 
 def _say_counts(counts: ListCounts, progress: Progress) -> None:
@@ -264,29 +285,48 @@ def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list
     return pool, [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
 
 
+LINK_FILE_COLUMNS = [
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "person_id",
+    "register_row",
+    "decision",
+    "score",
+    "probability",
+]
+
+
 def _links_frame(linked: list[LinkedList], register: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for item in linked:
         people = item.people.loc[item.links["left"]]
         position = register.index.get_indexer(item.links["right"].astype("float").fillna(-1))
-        codes = register["person_id"].to_numpy(dtype=object)
-        person = pd.Series(np.where(position >= 0, codes[np.maximum(position, 0)], ""))
+        linked_to = (position >= 0) & (item.links["decision"].to_numpy() != "none")
+        safe = np.maximum(position, 0)
         frames.append(
             pd.DataFrame(
                 {
                     "source_file": people["source_file"].to_numpy(),
                     "source_sheet": people["source_sheet"].to_numpy(),
                     "source_row": people["source_row"].to_numpy(),
-                    "person_id": person.where(
-                        item.links["decision"].to_numpy() != "none", ""
-                    ).to_numpy(),
+                    "person_id": np.where(
+                        linked_to, register["person_id"].to_numpy(dtype=object)[safe], ""
+                    ),
+                    "register_row": pd.array(
+                        np.where(linked_to, register["source_row"].to_numpy()[safe], -1)
+                    ).astype("Int64"),
                     "decision": item.links["decision"].to_numpy(),
                     "score": item.links["score"].to_numpy(),
+                    "probability": probability(item.links["score"]).round(4),
                 }
             )
         )
-    columns = ["source_file", "source_sheet", "source_row", "person_id", "decision", "score"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    if not frames:
+        return pd.DataFrame(columns=LINK_FILE_COLUMNS)
+    links = pd.concat(frames, ignore_index=True)
+    links.loc[links["register_row"] < 0, "register_row"] = pd.NA
+    return links
 
 
 def run_reconciliation(
@@ -344,6 +384,7 @@ def run_reconciliation(
         if rejected_parts
         else (pd.DataFrame(columns=REJECTED_COLUMNS))
     )
+    layout_parts = [i.layout for i in [register, *lists] if i.layout is not None and len(i.layout)]
     result = RunResult(
         run_id,
         started,
@@ -354,6 +395,9 @@ def run_reconciliation(
         rejected,
         len(duplicates),
         review,
+        pd.concat(layout_parts, ignore_index=True)
+        if layout_parts
+        else pd.DataFrame(columns=LAYOUT_COLUMNS),
     )
 
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")

@@ -92,15 +92,19 @@ def test_the_sample_commune_end_to_end_through_the_prefect_flow(tmp_path):
     truth = pd.read_csv(SAMPLE_DIR / "truth" / "findings.csv", dtype=str)
     scores = score_findings(found, truth).set_index("type")
     assert len(scores) == 12  # every finding type is planted and found
-    assert (scores["precision"] >= 0.95).all(), scores
-    assert (scores["recall"] >= 0.95).all(), scores
+    # each type at most one miss and one false alarm (a row with two or three planted errors
+    # can rightly come out ambiguous); over all types, 97% or better
+    assert (scores["planted"] - scores["true_positive"] <= 1).all(), scores
+    assert (scores["found"] - scores["true_positive"] <= 1).all(), scores
+    assert scores["true_positive"].sum() >= 0.97 * scores["planted"].sum(), scores
+    assert scores["true_positive"].sum() >= 0.97 * scores["found"].sum(), scores
 
     links = pd.read_csv(run_dir / "links.csv", dtype=str, encoding="utf-8-sig").fillna("")
     true_links = pd.read_csv(SAMPLE_DIR / "truth" / "links.csv", dtype=str).fillna("")
     merged = links.merge(true_links, on=["source_file", "source_row"], suffixes=("", "_true"))
     assert len(merged) == len(links) == len(true_links)
     certain = merged[merged["ambiguous"] == "0"]
-    assert (certain["person_id"] == certain["person_id_true"]).mean() >= 0.99
+    assert (certain["register_row"] == certain["register_row_true"]).mean() >= 0.99
 
     rejected = pd.read_csv(run_dir / "rejected.csv", dtype=str, encoding="utf-8-sig")
     true_rejected = pd.read_csv(SAMPLE_DIR / "truth" / "rejected.csv", dtype=str)

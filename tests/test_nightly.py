@@ -169,6 +169,7 @@ def test_a_run_killed_at_any_moment_leaves_earlier_outputs_and_no_partial_folder
         for folder in (p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
             assert sorted(f.name for f in folder.iterdir()) == [
                 "findings.csv",
+                "layout.csv",
                 "links.csv",
                 "rejected.csv",
                 "review.xlsx",

@@ -5,7 +5,7 @@ import pytest
 from openpyxl import load_workbook
 
 from reconcile.config import load_config
-from reconcile.findings import FINDING_COLUMNS
+from reconcile.findings import FINDING_COLUMNS, SIDE_COLUMNS
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
 from reconcile.report.workbook import DECISIONS, SHEET_NAMES
@@ -31,21 +31,24 @@ def test_run_folder_has_exactly_the_contract_files(small_run):
     _, run_dir = small_run
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "findings.csv",
+        "layout.csv",
         "links.csv",
         "rejected.csv",
         "review.xlsx",
         "summary.json",
     ]
     findings = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
-    assert list(findings.columns) == FINDING_COLUMNS
+    assert list(findings.columns) == FINDING_COLUMNS + SIDE_COLUMNS
     links = pd.read_csv(run_dir / "links.csv", dtype=str, encoding="utf-8-sig")
     assert list(links.columns) == [
         "source_file",
         "source_sheet",
         "source_row",
         "person_id",
+        "register_row",
         "decision",
         "score",
+        "probability",
     ]
     assert (run_dir / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert run_dir.stat().st_mode & 0o077 == 0  # owner only
@@ -67,15 +70,18 @@ def test_counts_add_up_per_file(small_run):
     assert summary["findings_total"] == len(result.findings)
 
 
-def test_no_personal_data_in_summary_and_ids_masked_outside_the_workbook(small_run):
+def test_no_personal_data_in_summary_and_full_ids_in_the_run_folders_files(small_run):
     result, run_dir = small_run
     text = (run_dir / "summary.json").read_text(encoding="utf-8")
-    findings_csv = (run_dir / "findings.csv").read_text(encoding="utf-8-sig")
+    findings = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
     register = result.register.people
     for name in register["name_raw"].head(200):
         assert name not in text
     for pid in register["pid"].dropna():
-        assert pid not in text and pid not in findings_csv
+        assert pid not in text
+    # findings.csv stays in the owner-only run folder and is what the register is corrected from
+    ids = findings.loc[findings["type"] == "id_differs", ["source_value", "register_value"]]
+    assert ids.map(lambda v: isinstance(v, str) and v.isdigit()).all().all()
 
 
 def test_formula_like_text_is_rejected_or_stored_as_text(small_run):
@@ -85,7 +91,7 @@ def test_formula_like_text_is_rejected_or_stored_as_text(small_run):
         (rejected["source_file"] == "tiem_chung.xlsx") & (rejected["source_row"] == 9)
     ]
     # calamine reads an uncached formula as empty: the row is rejected, on the name column
-    assert formula_row["column"].item() == "Họ và tên trẻ"
+    assert formula_row["column"].item() == "Họ và tên trẻ được tiêm chủng"
     wb = load_workbook(run_dir / "review.xlsx")
     cells = [
         c

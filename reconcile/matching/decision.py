@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reconcile.matching.blocking import BLOCKING_RULES, candidate_pairs
+from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.blocking import candidate_pairs
 from reconcile.matching.comparison import compare
 from reconcile.matching.weights import fit_weights, rescore
 
@@ -19,7 +20,9 @@ class Thresholds:
     PRIOR_THRESHOLDS go with the hand-set weights, whose scores are sums of prior weights."""
 
     match: float = 7.0
-    possible: float = 0.0
+    # A resident at least 20% likely is shown as a possible match to verify, never reported
+    # "not in the register": an officer who trusts that registers a person twice.
+    possible: float = -2.0
     # A second resident within this many points of the best makes the row ambiguous: with
     # fitted weights, the best is less than 8 times likelier than the second.
     ambiguity_margin: float = 3.0
@@ -31,17 +34,25 @@ PRIOR_THRESHOLDS = Thresholds(match=10.0, possible=6.0)
 LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
 
 
+def fit_and_score(
+    lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = True
+) -> tuple[list[pd.DataFrame], fs.Model | None]:
+    """Candidate pairs of every list, scored with weights fitted to all lists together
+    (weights.fit_weights; a commune's few pairs lean on the hand-set priors), or with
+    fitted=False the hand-set weights alone (then use PRIOR_THRESHOLDS); and the model."""
+    scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
+    if not fitted or not lists:
+        return scored, None
+    model = fit_weights(lists, register, pd.concat(scored, ignore_index=True))
+    rescored = [rescore(s, model, register, len(p)) for s, p in zip(scored, lists, strict=True)]
+    return rescored, model
+
+
 def score_lists(
     lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = True
 ) -> list[pd.DataFrame]:
-    """Candidate pairs of every list, scored with weights fitted to all lists together
-    (weights.fit_weights; a commune's few pairs lean on the hand-set priors), or with
-    fitted=False the hand-set weights alone (then use PRIOR_THRESHOLDS)."""
-    scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
-    if not fitted or not lists:
-        return scored
-    model = fit_weights(lists, register, pd.concat(scored, ignore_index=True))
-    return [rescore(s, model, register, len(p)) for s, p in zip(scored, lists, strict=True)]
+    """fit_and_score's scored pairs alone."""
+    return fit_and_score(lists, register, fitted)[0]
 
 
 def link(
@@ -109,34 +120,3 @@ def _one_to_one(chosen: pd.DataFrame, plausible: pd.DataFrame, rounds: int = 3) 
         settled = pd.concat([settled[~settled["left"].isin(losers["left"])], retry])
         settled = settled.sort_values("score", ascending=False, kind="stable")
     return settled
-
-
-DUPLICATE_SCORE = 10.0  # in the prior weights' units: the register is not re-fitted to itself
-
-
-def find_register_duplicates(register: pd.DataFrame) -> pd.DataFrame:
-    """Pairs of register rows that are one person twice: a match-level score and no ID conflict
-    (two different IDs mean two people, however alike they look).
-
-    So two rows that both carry an ID are candidates only through that ID; the other keys are
-    joined for rows without one. A district register, nearly all with IDs, then compares a few
-    pairs instead of every pair of namesakes."""
-    by_id = candidate_pairs(register, register, same_table=True, rules=(("pid",),))
-    without_id = register[register["pid"].isna()]
-    other_rules = tuple(rule for rule in BLOCKING_RULES if rule != ("pid",))
-    loose = candidate_pairs(without_id, register, rules=other_rules)
-    loose = pd.DataFrame(
-        {
-            "left": loose[["left", "right"]].min(axis=1),
-            "right": loose[["left", "right"]].max(axis=1),
-        }
-    )
-    pairs = pd.concat([by_id, loose[loose["left"] != loose["right"]]], ignore_index=True)
-    pairs = pairs.drop_duplicates().reset_index(drop=True)
-    scored = compare(register, register, pairs)
-    duplicates = scored[
-        (scored["score"] >= DUPLICATE_SCORE)
-        & (scored["pid"] != "differ")
-        & (scored["pid"] != "one_digit")
-    ]
-    return duplicates.reset_index(drop=True)

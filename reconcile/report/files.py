@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, ID_FIELDS
+from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, ID_FIELDS, SIDE_COLUMNS
 from reconcile.normalize.identifiers import PersonalId
 
 
@@ -41,13 +41,16 @@ def summary(result) -> dict:
     valid = match + possible + none per list."""
     inputs = [asdict(result.register.counts)] + [asdict(item.counts) for item in result.lists]
     warnings = [{"file": e["file"], "warning": w} for e in inputs for w in e.pop("warnings")]
-    for entry in inputs:
-        entry.pop("sheets_without_table", None)
     by_type = Counter(result.findings["type"])
     by_list = Counter(result.findings["list_label"])
     checks = {
         "rows_read_equals_valid_plus_rejected": all(
             e["rows_read"] == e["valid"] + e["rejected"] for e in inputs if not e["skipped"]
+        ),
+        "sheet_rows_equal_data_plus_layout": all(
+            e["sheet_rows"] == e["rows_read"] + sum(e["layout"].values())
+            for e in inputs
+            if not e["skipped"]
         ),
         "valid_equals_match_possible_none": all(
             e["valid"] == e["match"] + e["possible"] + e["none"]
@@ -74,9 +77,11 @@ def summary(result) -> dict:
 
 
 def write_machine_files(result, folder: Path) -> dict:
-    write_csv(masked_findings(result.findings), folder / "findings.csv")
+    # the run folder is the police's own, owner-only: full values, to correct the register from
+    write_csv(result.findings[FINDING_COLUMNS + SIDE_COLUMNS], folder / "findings.csv")
     write_csv(result.links, folder / "links.csv")
     write_csv(result.rejected, folder / "rejected.csv")
+    write_csv(result.layout, folder / "layout.csv")
     data = summary(result)
     (folder / "summary.json").write_text(
         json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8"

@@ -36,9 +36,21 @@ TRUTH_FINDING_COLUMNS = [
     "source_row",
     "person_id",
     "related_person_id",
+    "related_register_row",
     "field",
 ]
-TRUTH_LINK_COLUMNS = ["source_file", "source_row", "person_id", "ambiguous"]
+# register_row: the resident's row in dan_cu.xlsx; errors: real differences planted in the row
+TRUTH_LINK_COLUMNS = [
+    "source_file",
+    "source_row",
+    "person_id",
+    "register_row",
+    "ambiguous",
+    "errors",
+]
+# Rows of residents given two or three real errors at once (a mistyped ID digit and a wrong
+# year, a dropped middle name and no hamlet, …): the share of each list's faithful rows.
+MULTI_ERROR_RATE = 0.04
 TRUTH_REJECTED_COLUMNS = ["source_file", "source_row", "column"]
 # The police register export's columns, as the sample commune and the benchmarks write them.
 REGISTER_HEADERS = [
@@ -67,6 +79,7 @@ class Row:
     related: str = ""
     ambiguous: bool = False
     rejected_column: str = ""  # header of the cell that makes validation reject this row
+    errors: int = 0  # real differences planted (formatting noise not counted)
 
 
 @dataclass
@@ -79,8 +92,9 @@ class ListPlan:
 
 
 class Commune:
-    def __init__(self, seed: int, size: int):
+    def __init__(self, seed: int, size: int, multi_error_rate: float = MULTI_ERROR_RATE):
         self.rng = random.Random(seed)
+        self.multi_error_rate = multi_error_rate
         self.population = Population(self.rng)
         self.residents = build_households(self.rng, self.population, size)
         self.by_id = {r.person_id: r for r in self.residents}
@@ -123,13 +137,27 @@ class Commune:
     # ---- register-level plants ----
     def plant_register(self) -> None:
         rng = self.rng
-        for original in self.pick(self.alive(), 4):
+        # One person twice: the same number, no number, a second number, and a number
+        # re-established after a corrected birth year or a redetermined sex (domain.md §3).
+        ways = ["same_id", "no_id", "same_id", "no_id", "second_number", "year", "sex"]
+        for original, way in zip(self.pick(self.alive(18, 80), len(ways)), ways, strict=True):
+            birth, sex = original.birth, original.sex
+            if way == "year":
+                birth = birth.replace(year=birth.year + rng.choice([-2, -1, 1, 2]))
+            if way == "sex":
+                sex = "F" if sex == "M" else "M"
+            pid = original.personal_id
+            if way in ("second_number", "year", "sex"):
+                pid = self.population.personal_id(sex, birth)
+                pid = original.personal_id[:3] + pid[3:]
             copy = replace(
                 original,
                 person_id=f"NK{len(self.residents) + len(self.register_extra) + 1:06d}",
                 household=f"HO9{len(self.register_extra):04d}",
                 relation="Chủ hộ",
-                personal_id=original.personal_id if rng.random() < 0.5 else "",
+                birth=birth,
+                sex=sex,
+                personal_id="" if way == "no_id" else pid,
             )
             self.register_extra.append(copy)
             self.reserved.add(copy.person_id)
@@ -172,6 +200,26 @@ class Commune:
             self.reserved.add(twin.person_id)
             self.by_id[twin.person_id] = twin
             self.namesakes.append((original, twin))
+
+    def parents(self) -> dict[str, tuple[str, str]]:
+        """Each child's father's and mother's names, from the household's couple."""
+        couples: dict[str, dict[str, str]] = {}
+        for r in self.residents:
+            if r.relation in ("Chủ hộ", "Vợ", "Chồng"):
+                couples.setdefault(r.household, {})[r.sex] = r.name
+        self.mother_ids = {
+            r.name: r.personal_id
+            for r in self.residents
+            if r.relation in ("Chủ hộ", "Vợ") and r.sex == "F"
+        }
+        return {
+            r.person_id: (
+                couples.get(r.household, {}).get("M", ""),
+                couples.get(r.household, {}).get("F", ""),
+            )
+            for r in self.residents
+            if r.relation == "Con"
+        }
 
     # ---- the lists ----
     def person_row(
@@ -218,11 +266,72 @@ class Commune:
                 f"{pid[:6]}{(int(pid[6:]) + rng.randint(1, 9999)) % 10**6:06d}"
             )
             row.findings.append((kind, "personal_id"))
-        elif kind == "id_invalid":
+        elif kind == "id_sex_digit":
+            # the other sex's digit: a number one digit off the resident's, which also
+            # contradicts the row's own sex; the difference from the register is what to report
             pid = r.personal_id
-            flipped = str(int(pid[3]) ^ 1)  # the other sex in the same century
+            flipped = str(int(pid[3]) ^ 1)
             row.values[headers["id"]] = pid[:3] + flipped + pid[4:]
-            row.findings.append((kind, "personal_id"))
+            row.findings.append(("id_differs", "personal_id"))
+        row.errors += 1
+
+    def several_errors(self, row: Row, r: Resident, headers: dict[str, str]) -> None:
+        """Two or three real errors in one row, as informal lists have them: a mistyped ID
+        digit and a wrong year, a dropped middle name and no hamlet, a typo in the given name
+        of a row that gives only a year, a wrong sex; glued syllables on top (formatting)."""
+        rng = self.rng
+        name_cell = headers["name"]
+        options = []
+        if "id" in headers and headers["id"] in row.values:
+            options.append("id_digit")
+        if "birth" in headers:
+            options.append("wrong_year")
+        if "sex" in headers:
+            options.append("sex")
+        name_error = "drop_middle" if r.middle not in ("Văn", "Thị", "") else "given_typo"
+        options.append(name_error)
+        chosen = rng.sample(options, min(len(options), rng.choice([2, 2, 3])))
+        for error in chosen:
+            if error == "id_digit":
+                pid = r.personal_id
+                i = rng.randrange(6, 12)
+                row.values[headers["id"]] = pid[:i] + str((int(pid[i]) + 1) % 10) + pid[i + 1 :]
+                row.findings.append(("id_differs", "personal_id"))
+            elif error == "wrong_year":
+                current = row.values[headers["birth"]]
+                shift = rng.choice([-2, -1, 1, 2])
+                if isinstance(current, int):
+                    row.values[headers["birth"]] = current + shift
+                else:
+                    moved = r.birth.replace(year=min(r.birth.year + shift, AS_OF.year - 1))
+                    if moved == r.birth:
+                        moved = r.birth.replace(year=r.birth.year - 1)
+                    row.values[headers["birth"]] = self.date_cell(moved)
+                row.findings.append(("birth_date_differs", "birth_date"))
+            elif error == "sex":
+                row.values[headers["sex"]] = self.sex_word("F" if r.sex == "M" else "M")
+                row.findings.append(("sex_differs", "sex"))
+            elif error == "drop_middle":
+                row.values[name_cell] = f"{r.family} {r.given}"
+                row.findings.append(("name_differs", "full_name"))
+            else:
+                given = misspelled_given(rng, r.given)
+                row.values[name_cell] = f"{r.family} {r.middle} {given}"
+                row.findings.append(("name_differs", "full_name"))
+            row.errors += 1
+        if "hamlet" in headers and rng.random() < 0.5:
+            row.values.pop(headers["hamlet"], None)  # no hamlet: not a difference
+        if rng.random() < 0.3:  # two syllables typed without a space: formatting
+            words = str(row.values[name_cell]).split()
+            if len(words) >= 3:
+                row.values[name_cell] = " ".join([words[0], words[1] + words[2], *words[3:]])
+
+    def add_several_errors(self, rows: list[Row], headers: dict[str, str]) -> None:
+        """several_errors on a share (multi_error_rate) of the faithful resident rows."""
+        faithful = [row for row in rows if row.person_id and not row.findings]
+        count = round(len(faithful) * self.multi_error_rate)
+        for row in self.rng.sample(faithful, min(count, len(faithful))):
+            self.several_errors(row, self.by_id[row.person_id], headers)
 
     def outsider_row(
         self, headers: dict[str, str], lo: int, hi: int, finding: str, *, year_only=False
@@ -251,7 +360,7 @@ class Commune:
 
         # Births: every child born since 2025 (in the register), and some who never reached it.
         h = {
-            "name": "Họ và tên",
+            "name": "Họ, chữ đệm, tên người được đăng ký khai sinh",
             "birth": "Ngày, tháng, năm sinh",
             "sex": "Giới tính",
             "id": "Số định danh cá nhân",
@@ -265,10 +374,14 @@ class Commune:
         self.reserved.update(r.person_id for r in babies)
         rows = [self.person_row(r, h) for r in babies]
         for row, r in zip(rows[:2], babies[:2], strict=False):
+            # its number, the resident's own, now contradicts the wrong sex: that is the sex
+            # difference to report, never an invalid number
             self.mutate(row, r, "sex_differs", h)
-            row.findings.append(("id_invalid", "personal_id"))  # its ID now contradicts its sex
         rows += [self.outsider_row(h, 0, 1, "birth_not_in_register") for _ in range(5)]
+        parents = self.parents()
         for row in rows:
+            father, mother = parents.get(row.person_id, ("", ""))
+            row.values["Họ tên cha"], row.values["Họ tên mẹ"] = father, mother
             row.values["Dân tộc"] = "Kinh"
             row.values["Ngày đăng ký"] = (AS_OF - dt.timedelta(days=rng.randint(1, 300))).strftime(
                 "%d/%m/%Y"
@@ -290,6 +403,8 @@ class Commune:
                         "Dân tộc",
                         h["id"],
                         h["hamlet"],
+                        "Họ tên cha",
+                        "Họ tên mẹ",
                         "Ngày đăng ký",
                     ],
                     extra_title_rows=1,
@@ -317,6 +432,9 @@ class Commune:
             row.values["Ngày chết"] = (AS_OF - dt.timedelta(days=rng.randint(5, 600))).strftime(
                 "%d/%m/%Y"
             )
+            declarant = self.population.outsider(rng.choice("MF"), random_birth(rng, 1975))
+            row.values["Họ tên người đi khai"] = declarant.name
+            row.values["Quan hệ với người chết"] = rng.choice(["Con", "Vợ", "Chồng", "Cháu"])
         rng.shuffle(rows)
         plans.append(
             ListPlan(
@@ -326,30 +444,41 @@ class Commune:
                     "UBND XÃ AN BÌNH",
                     "SỔ ĐĂNG KÝ KHAI TỬ",
                     "Năm 2025 - 2026",
-                    ["STT", h["name"], h["birth"], h["sex"], h["id"], "Ngày chết", h["hamlet"]],
+                    [
+                        "STT",
+                        h["name"],
+                        h["birth"],
+                        h["sex"],
+                        h["id"],
+                        "Ngày chết",
+                        h["hamlet"],
+                        "Họ tên người đi khai",
+                        "Quan hệ với người chết",
+                    ],
                 ),
                 rows,
             )
         )
 
         # Vaccination: young children, no ID column; field differences planted.
-        h = {"name": "Họ và tên trẻ", "birth": "Ngày sinh", "sex": "Giới tính", "hamlet": "Thôn"}
+        h = {
+            "name": "Họ và tên trẻ được tiêm chủng",
+            "birth": "Ngày sinh (ngày/tháng/năm)",
+            "sex": "Giới tính",
+            "hamlet": "Thôn",
+        }
         kids = self.pick(self.alive(0, 6), 110)
         rows = [self.person_row(r, h) for r in kids]
         plants = ["name_differs"] * 4 + ["birth_date_differs"] * 4 + ["sex_differs"] * 3
         for row, r, kind in zip(rows, kids, plants, strict=False):
             self.mutate(row, r, kind, h)
+        self.add_several_errors(rows, h)
         rows += [self.outsider_row(h, 0, 5, "not_in_register") for _ in range(4)]
         rows.append(self.invalid_row(h, 1, 5, "birth", "30/02/2023"))
-        mothers = {
-            r.household: r.name
-            for r in self.residents
-            if r.sex == "F" and r.relation in ("Vợ", "Chủ hộ")
-        }
         for row in rows:
-            row.values["Họ tên mẹ"] = (
-                mothers.get(self.by_id[row.person_id].household, "") if (row.person_id) else ""
-            )
+            mother = parents.get(row.person_id, ("", ""))[1]
+            row.values["Họ tên mẹ"] = mother
+            row.values["Số CCCD của mẹ"] = self.mother_ids.get(mother, "")
             row.values["Vắc xin"] = rng.choice(["Sởi - Rubella", "DPT-VGB-Hib", "Bại liệt (IPV)"])
         rng.shuffle(rows)
         plans.append(
@@ -360,7 +489,16 @@ class Commune:
                     "TRẠM Y TẾ XÃ AN BÌNH",
                     "DANH SÁCH TRẺ TIÊM CHỦNG",
                     "Tháng 10 năm 2026",
-                    ["STT", h["name"], h["birth"], h["sex"], "Họ tên mẹ", h["hamlet"], "Vắc xin"],
+                    [
+                        "STT",
+                        h["name"],
+                        h["birth"],
+                        h["sex"],
+                        "Họ tên mẹ",
+                        "Số CCCD của mẹ",
+                        h["hamlet"],
+                        "Vắc xin",
+                    ],
                 ),
                 rows,
             )
@@ -373,14 +511,15 @@ class Commune:
             "name": "Họ và tên",
             "birth": "Ngày sinh",
             "sex": "Giới tính",
-            "id": "Số định danh",
+            "id": "Số CMND/CCCD",
             "hamlet": "Chi đoàn",
         }
         youth = self.pick(self.alive(16, 30), 130)
         rows = [self.person_row(r, h) for r in youth]
-        plants = ["name_differs"] * 3 + ["id_differs"] * 3 + ["id_invalid"] * 3
+        plants = ["name_differs"] * 3 + ["id_differs"] * 3 + ["id_sex_digit"] * 3
         for row, r, kind in zip(rows, youth, plants, strict=False):
             self.mutate(row, r, kind, h)
+        self.add_several_errors(rows[11:], h)
         for row, r in zip(rows[9:11], youth[9:11], strict=False):  # register lacks their ID
             self.register_blank.setdefault(r.person_id, set()).add("personal_id")
             row.findings.append(("missing_in_register", "personal_id"))
@@ -414,6 +553,7 @@ class Commune:
             self.mutate(row, r, kind, h)
         for row, r in zip(rows[4:20], elders[4:20], strict=False):  # typed without diacritics
             row.values[h["name"]] = fold(r.name)
+        self.add_several_errors(rows[20:], h)
         outsiders = [
             self.outsider_row(h, 60, 90, "not_in_register", year_only=True) for _ in range(3)
         ]
@@ -434,6 +574,7 @@ class Commune:
                     signer_right="TM. BAN CHẤP HÀNH\nCHỦ TỊCH HỘI",
                     legacy="tcvn3",
                     split_by_sex=h["birth"],
+                    group_style="numbered",
                 ),
                 rows,
                 group_by_hamlet=True,
@@ -445,10 +586,10 @@ class Commune:
     def welfare_plan(self, dead_in_death_list: list[Resident]) -> ListPlan:
         rng = self.rng
         h = {
-            "name": "Họ và tên",
+            "name": "Họ tên người hưởng trợ cấp",
             "birth": "Năm sinh",
             "sex": "Giới tính",
-            "id": "Số CCCD",
+            "id": "Số CCCD/Số định danh",
             "hamlet": "Thôn",
         }
         beneficiaries = self.pick(self.alive(80), 70) + self.pick(self.alive(20, 79), 20)
@@ -463,6 +604,7 @@ class Commune:
         for row, r in zip(rows[3:7], beneficiaries[3:7], strict=False):
             self.register_blank.setdefault(r.person_id, set()).add("insurance_number")
             row.findings.append(("missing_in_register", "insurance_number"))
+        self.add_several_errors(rows[7:], h)
         dead = [r for r in self.residents if r.deceased][:3] + dead_in_death_list[:2]
         for r in dead:
             row = self.person_row(r, h, year_only=True)
@@ -479,6 +621,8 @@ class Commune:
         rows += [self.outsider_row(h, 20, 90, "not_in_register", year_only=True) for _ in range(2)]
         rows.append(self.invalid_row(h, 20, 90, "name", "   "))
         for row in rows:
+            guardian = self.population.outsider(rng.choice("MF"), random_birth(rng, 1970))
+            row.values["Người giám hộ"] = guardian.name if rng.random() < 0.3 else ""
             row.values["Đối tượng"] = rng.choice(["NCT từ đủ 80 tuổi", "Người khuyết tật nặng"])
             row.values["Mức hưởng"] = rng.choice([500000, 750000, 1000000])
         rng.shuffle(rows)
@@ -497,6 +641,7 @@ class Commune:
                     h["id"],
                     "Số thẻ BHYT",
                     h["hamlet"],
+                    "Người giám hộ",
                     "Đối tượng",
                     "Mức hưởng",
                 ],
@@ -539,9 +684,14 @@ class Commune:
         return doc, dict(enumerate(order))
 
 
-def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> Path:
+def generate_commune(
+    out_dir: Path,
+    seed: int = DEFAULT_SEED,
+    size: int = DEFAULT_SIZE,
+    multi_error_rate: float = MULTI_ERROR_RATE,
+) -> Path:
     """Write the register, the lists, truth/ and reconcile.toml into out_dir; return the config."""
-    commune = Commune(seed, size)
+    commune = Commune(seed, size, multi_error_rate)
     commune.plant_register()
     plans = commune.lists()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -558,6 +708,7 @@ def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAUL
                 "list_kind": "register",
                 "source_file": "dan_cu.xlsx",
                 "source_row": row_of[item["person_id"]],
+                "related_register_row": row_of.get(item["related_person_id"], ""),
                 **item,
             }
         )
@@ -589,7 +740,9 @@ def generate_commune(out_dir: Path, seed: int = DEFAULT_SEED, size: int = DEFAUL
                     "source_file": plan.file,
                     "source_row": excel_row,
                     "person_id": row.person_id,
+                    "register_row": row_of.get(row.person_id, ""),
                     "ambiguous": int(row.ambiguous),
+                    "errors": row.errors,
                 }
             )
             for kind, field_name in row.findings:

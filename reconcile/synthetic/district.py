@@ -27,11 +27,45 @@ from reconcile.synthetic.people import (
 )
 
 
+def _several_errors(rng: random.Random, listed: dict, p: dict) -> int:
+    """Two or three real errors at once in one list row (a mistyped ID digit and a wrong year,
+    a dropped middle name and no hamlet, a typo in the given name of a year-only row, a wrong
+    sex), plus glued syllables now and then (formatting). Returns how many errors were made."""
+    options = ["year", "sex", "name"] + (["id"] if listed["personal_id"] else [])
+    chosen = rng.sample(options, min(len(options), rng.choice([2, 2, 3])))
+    for error in chosen:
+        if error == "id":
+            pid, i = listed["personal_id"], rng.randrange(0, 12)
+            listed["personal_id"] = pid[:i] + str((int(pid[i]) + 1) % 10) + pid[i + 1 :]
+        elif error == "year":
+            birth = listed["birth_date"]
+            year = int(birth[-4:]) + rng.choice([-2, -1, 1, 2])
+            listed["birth_date"] = birth[:-4] + str(min(year, 2025))
+        elif error == "sex":
+            listed["sex"] = "Nữ" if listed["sex"] == "Nam" else "Nam"
+        elif p["middle"] not in ("Văn", "Thị"):
+            listed["full_name"] = f"{p['family']} {p['given']}"  # the middle name dropped
+        else:
+            listed["full_name"] = f"{p['family']} {p['middle']} {misspelled_given(rng, p['given'])}"
+    if rng.random() < 0.5:
+        listed["hamlet"] = None
+    words = listed["full_name"].split()
+    if len(words) >= 3 and rng.random() < 0.3:
+        listed["full_name"] = " ".join([words[0], words[1] + words[2], *words[3:]])
+    return len(chosen)
+
+
 def district(
-    residents: int = 300_000, rows: int = 200_000, outsiders: float = 0.05, seed: int = 2026
+    residents: int = 300_000,
+    rows: int = 200_000,
+    outsiders: float = 0.05,
+    seed: int = 2026,
+    several_errors: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(register, list): raw cells plus truth columns `key` (register), `true_key` (list, -1 for
-    someone not in the register) and `given_noise` (list: "dialect", "misspelled" or "")."""
+    someone not in the register), `given_noise` (list: "dialect", "misspelled" or "") and
+    `errors` (list: how many of _several_errors' errors the row carries, on a share
+    `several_errors` of the residents' rows)."""
     rng = random.Random(seed)
     families = [f for f, _ in FAMILIES]
     weights = [w for _, w in FAMILIES]
@@ -111,17 +145,21 @@ def district(
                 i = rng.randrange(6, 12)
                 pid = pid[:i] + str((int(pid[i]) + 1) % 10) + pid[i + 1 :]
         sex = p["sex"] if rng.random() > 0.01 else ("F" if p["sex"] == "M" else "M")
-        listed.append(
-            {
-                "true_key": key if key < residents else -1,
-                "given_noise": given_noise,
-                "full_name": name,
-                "birth_date": birth,
-                "sex": "Nam" if sex == "M" else "Nữ",
-                "personal_id": pid,
-                "hamlet": p["hamlet"] if rng.random() < 0.9 else None,
-            }
-        )
+        row = {
+            "true_key": key if key < residents else -1,
+            "given_noise": given_noise,
+            "errors": 0,
+            "full_name": name,
+            "birth_date": birth,
+            "sex": "Nam" if sex == "M" else "Nữ",
+            "personal_id": pid,
+            "hamlet": p["hamlet"] if rng.random() < 0.9 else None,
+        }
+        if key < residents and rng.random() < several_errors:
+            faithful = dict(row, full_name=f"{family} {middle} {given}".replace("  ", " "))
+            row = faithful
+            row["errors"] = _several_errors(rng, row, p)
+        listed.append(row)
     lists = pd.DataFrame(listed).sample(frac=1.0, random_state=seed).reset_index(drop=True)
     for frame, name in ((register, "register.xlsx"), (lists, "list.xlsx")):
         frame["source_file"], frame["source_sheet"] = name, "S"

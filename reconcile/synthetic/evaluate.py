@@ -10,8 +10,9 @@ from reconcile.findings import FINDING_LABELS
 def _keys(frame: pd.DataFrame) -> set[tuple]:
     keys = set()
     for row in frame.fillna("").astype(str).to_dict("records"):
-        if row["type"] == "register_duplicate":
-            keys.add((row["type"], frozenset((row["person_id"], row["related_person_id"]))))
+        if row["type"] == "register_duplicate":  # the pair of register rows, however named
+            rows = (row["source_row"], row["related_register_row"])
+            keys.add((row["type"], frozenset(str(int(float(r))) for r in rows)))
         else:
             keys.add(
                 (row["type"], row["source_file"], str(int(float(row["source_row"]))), row["field"])

@@ -39,9 +39,13 @@ class Paperwork:
     # a header whose values sit under "Nam" / "Nữ" sub-columns by the person's sex
     # (the entry's "Giới tính" value chooses the column; there is then no sex column)
     split_by_sex: str | None = None
+    # group rows: "merged" (the label merged across the table) or "numbered" (a Roman numeral
+    # in STT and "CHI HỘI THÔN ĐÔNG" in the name column, as associations write them)
+    group_style: str = "merged"
 
 
 _LEGACY = {"tcvn3": (encode_tcvn3, ".VnTime"), "vni": (encode_vni, "VNI-Times")}
+_ROMAN = "I II III IV V VI VII VIII IX X XI XII".split()
 
 
 def _columns(doc: Paperwork) -> list[tuple[str, str | None]]:
@@ -102,9 +106,16 @@ def write_paperwork(doc: Paperwork, path: Path) -> list[int]:
     rows: list[int] = []
     current = header_row + (1 if sub_header else 0)
     number = 0
+    groups = 0
     for entry in doc.entries:
         current += 1
         if isinstance(entry, str):
+            groups += 1
+            if doc.group_style == "numbered":
+                put(ws, current, 1, _ROMAN[groups - 1]).font = Font(name=legacy_font, bold=True)
+                label = put(ws, current, 2, f"CHI HỘI {entry.upper()}")
+                label.font = Font(name=legacy_font, bold=True)
+                continue
             put(ws, current, 1, entry).font = Font(name=legacy_font, bold=True, italic=True)
             ws.merge_cells(start_row=current, start_column=1, end_row=current, end_column=width)
             continue

@@ -344,8 +344,19 @@ def misspelled_given(rng: random.Random, given: str) -> str:
         return variant
     decomposed = unicodedata.normalize("NFD", given)
     tones = [t for t in ("\u0300", "\u0301", "\u0303", "\u0309", "\u0323") if t not in decomposed]
-    bare = "".join(c for c in decomposed if c not in TONE_MARKS)
-    vowels = [i for i, c in enumerate(bare) if c.lower() in "aeiouy"]
-    pos = vowels[-1] if len(vowels) == 1 else vowels[min(1, len(vowels) - 1)]
-    changed = bare[: pos + 1] + rng.choice(tones) + bare[pos + 1 :]
-    return unicodedata.normalize("NFC", changed)
+    letters = list(unicodedata.normalize("NFC", given))
+    toned = [i for i, c in enumerate(letters) if set(unicodedata.normalize("NFD", c)) & TONE_MARKS]
+    vowels = [i for i, c in enumerate(letters) if fold(c).lower() in "aeiouy"]
+    pos = toned[0] if toned else vowels[-1]  # the letter that carries the tone, or would
+    # another tone on that vowel letter, after its hat or horn (NFD orders the marks right)
+    bare = "".join(c for c in unicodedata.normalize("NFD", letters[pos]) if c not in TONE_MARKS)
+    letters[pos] = unicodedata.normalize("NFC", bare + rng.choice(tones))
+    stripped = [
+        unicodedata.normalize(
+            "NFC", "".join(c for c in unicodedata.normalize("NFD", ch) if c not in TONE_MARKS)
+        )
+        if i != pos
+        else ch
+        for i, ch in enumerate(letters)
+    ]
+    return "".join(stripped)

@@ -1,0 +1,109 @@
+"""Register duplicates as they really occur: one person under two numbers (a second registration,
+an ID re-established after a corrected birth year or sex), the same number on two rows, a row
+without any; and the pairs that must never be paired (twins, a father and son of one name,
+namesakes). Hand-written cases among a seeded background of unrelated residents."""
+
+import random
+
+import pytest
+
+from reconcile.kinds import ListKind
+from reconcile.matching.duplicates import find_register_duplicates, id_difference
+
+from conftest import people
+
+FAMILIES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô"]
+MIDDLES = ["Văn", "Thị", "Minh", "Đức", "Thu", "Ngọc"]
+GIVENS = ["An", "Bình", "Cường", "Dung", "Giang", "Hà", "Hải", "Hương", "Khánh", "Lan", "Long"]
+HAMLETS = ["Thôn Đông", "Thôn Đoài", "Thôn Trung", "Xóm Mới"]
+
+
+def _background(n=600, seed=11):
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        sex = rng.choice("MF")
+        year = rng.randint(1935, 2020)
+        digit = ("0" if year < 2000 else "2") if sex == "M" else ("1" if year < 2000 else "3")
+        rows.append(
+            {
+                "resident_code": f"BG{i:04d}",
+                "full_name": f"{rng.choice(FAMILIES)} {rng.choice(MIDDLES)} {rng.choice(GIVENS)}",
+                "birth_date": f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}",
+                "sex": "Nam" if sex == "M" else "Nữ",
+                "personal_id": f"034{digit}{year % 100:02d}{900000 + i:06d}",
+                "hamlet": rng.choice(HAMLETS),
+            }
+        )
+    return rows
+
+
+PLANTED = [
+    # one woman registered twice: a second number, same province, sex and year digits
+    ("A1", "Nguyễn Thị Lụa", "12/03/1961", "Nữ", "034161001234", "Thôn Đông", "H1"),
+    ("A2", "Nguyễn Thị Lụa", "12/03/1961", "Nữ", "034161998877", "Thôn Đông", "H9"),
+    # a birth year corrected: the number re-established with the new year digits
+    ("B1", "Trần Văn Khải", "05/06/1970", "Nam", "034070112233", "Thôn Đoài", "H2"),
+    ("B2", "Trần Văn Khải", "05/06/1972", "Nam", "034072445566", "Thôn Đoài", "H2"),
+    # sex redetermined: the sex digit changed with it
+    ("C1", "Lê Minh Anh", "01/02/1995", "Nam", "034095333444", "Xóm Mới", "H3"),
+    ("C2", "Lê Minh Anh", "01/02/1995", "Nữ", "034195777888", "Xóm Mới", "H3"),
+    # the same number on two rows: a data-entry error
+    ("D1", "Phạm Văn Đức", "20/10/1988", "Nam", "034088121212", "Thôn Trung", "H4"),
+    ("D2", "Phạm Văn Đức", "20/10/1988", "Nam", "034088121212", "Thôn Trung", "H4"),
+    # a record carried over without any number
+    ("E1", "Hoàng Thị Én", "14/07/1949", "Nữ", "034149565656", "Thôn Đông", "H5"),
+    ("E2", "Hoàng Thị Én", "14/07/1949", "Nữ", None, "Thôn Đông", "H8"),
+    # twins: one household, one date, other given names
+    ("T1", "Đỗ Văn Long", "03/03/2010", "Nam", "034210010101", "Thôn Đoài", "H6"),
+    ("T2", "Đỗ Văn Lân", "03/03/2010", "Nam", "034210020202", "Thôn Đoài", "H6"),
+    # a father and son of one name
+    ("F1", "Bùi Văn Nam", "09/09/1950", "Nam", "034050030303", "Thôn Trung", "H7"),
+    ("F2", "Bùi Văn Nam", "09/09/1978", "Nam", "034078040404", "Thôn Trung", "H7"),
+    # namesakes born the same year, other dates and hamlets
+    ("N1", "Ngô Thị Hà", "02/01/1980", "Nữ", "034180050505", "Thôn Đông", "H10"),
+    ("N2", "Ngô Thị Hà", "17/08/1980", "Nữ", "034180060606", "Xóm Mới", "H11"),
+]
+
+
+@pytest.fixture(scope="module")
+def register():
+    rows = _background()
+    for code, name, born, sex, pid, hamlet, household in PLANTED:
+        rows.append(
+            {
+                "resident_code": code,
+                "full_name": name,
+                "birth_date": born,
+                "sex": sex,
+                "personal_id": pid,
+                "hamlet": hamlet,
+                "household": household,
+            }
+        )
+    return people(ListKind.REGISTER, rows, file="dan_cu.xlsx")
+
+
+def test_one_person_under_two_numbers_is_found_and_twins_and_namesakes_are_not(register):
+    found = find_register_duplicates(register)
+    pairs = {
+        frozenset(register.loc[[a, b], "resident_code"]): kind
+        for a, b, kind in found[["left", "right", "id_kind"]].itertuples(index=False)
+    }
+    assert pairs == {
+        frozenset({"A1", "A2"}): "second_number",
+        frozenset({"B1", "B2"}): "correction",
+        frozenset({"C1", "C2"}): "correction",
+        frozenset({"D1", "D2"}): "same",
+        frozenset({"E1", "E2"}): "one_missing",
+    }
+
+
+def test_the_note_names_the_digits_that_differ_and_what_they_fit():
+    kind, note = id_difference("034070112233", "034072445566")
+    assert kind == "correction" and "năm sinh" in note
+    assert note.startswith("các chữ số khác nhau: 6,")  # digit 6 is the year's last digit
+    kind, note = id_difference("034095333444", "034195777888")
+    assert kind == "correction" and "giới tính" in note
+    assert id_difference("034088121212", "034088121213")[0] == "one_digit"
+    assert id_difference("034088121212", "123456789")[0] == "old_cmnd"
