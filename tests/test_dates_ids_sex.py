@@ -1,14 +1,19 @@
 import datetime as dt
 
+import pandas as pd
 import pytest
 
-from reconcile.normalize.dates import DateError, PartialDate, Precision, dates_agree, parse_date
+from reconcile.kinds import ListKind
+from reconcile.matching.comparison import compare, differs
+from reconcile.normalize.dates import DateError, PartialDate, Precision, parse_date
 from reconcile.normalize.identifiers import (
     IdError,
     parse_insurance_number,
     parse_personal_id,
 )
 from reconcile.normalize.sex_and_place import hamlet_key, parse_sex
+
+from conftest import people
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -52,11 +57,21 @@ def test_impossible_dates_are_rejected_with_a_reason(cell, reason):
         parse_date(cell, TODAY)
 
 
-def test_year_only_agrees_with_a_full_date_of_that_year():
-    assert dates_agree(PartialDate(1950), PartialDate(1950, 3, 5))
-    assert not dates_agree(PartialDate(1951), PartialDate(1950, 3, 5))
-    assert not dates_agree(PartialDate(1950, 3, 6), PartialDate(1950, 3, 5))
-    assert PartialDate(1960, 1, 1).possible_placeholder
+@pytest.mark.parametrize(
+    ("listed", "registered", "agree"),
+    [
+        ("1950", "05/03/1950", True),  # a bare year agrees with any date of that year
+        ("01/01/1950", "05/03/1950", True),  # 01/01 typed when only the year is known
+        ("1951", "05/03/1950", False),
+        ("06/03/1950", "05/03/1950", False),
+        ("05/03/1950", "5/3/1950", True),
+    ],
+)
+def test_dates_agree_at_the_precision_both_sides_share(listed, registered, agree):
+    left = people(ListKind.MEMBERSHIP, [{"full_name": "A", "birth_date": listed}])
+    right = people(ListKind.REGISTER, [{"full_name": "A", "birth_date": registered}])
+    level = compare(left, right, pd.DataFrame({"left": [0], "right": [0]}))["birth"]
+    assert (not differs("birth", level.astype(str).to_numpy())[0]) is agree
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,16 @@
 import unicodedata
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcile.normalize.names import canonical_syllable, fold, names_agree, parse_name
+from reconcile.kinds import ListKind
+from reconcile.matching.comparison import compare, differs
+from reconcile.normalize.names import canonical_syllable, fold, parse_name
 from reconcile.synthetic.people import FAMILIES, GIVEN, MIDDLE, old_tone_style
+
+from conftest import people
 
 
 @pytest.mark.parametrize(
@@ -70,7 +75,12 @@ def test_damaged_text_is_flagged():
     ],
 )
 def test_names_agree_only_on_formatting(a, b, agree):
-    assert names_agree(parse_name(a), parse_name(b)) is agree
+    """The one definition of "the same name": the comparison level and comparison.AGREEING,
+    which the matcher scores with and the findings report from."""
+    left = people(ListKind.MEMBERSHIP, [{"full_name": a}])
+    right = people(ListKind.REGISTER, [{"full_name": b}])
+    level = compare(left, right, pd.DataFrame({"left": [0], "right": [0]}))["name"]
+    assert differs("name", level.astype(str).to_numpy())[0] is not agree
 
 
 def test_folding_removes_every_mark():
@@ -131,3 +141,15 @@ def test_a_real_letter_change_always_changes_the_canonical_name(name, position, 
 )
 def test_a_tone_typed_before_the_vowel_mark_still_joins_its_letter(typed, canonical):
     assert parse_name(typed).canonical == canonical
+
+
+def test_glued_syllables_are_split_but_tcvn3_capitals_are_not():
+    assert parse_name("Trần VănToán").canonical == "trần văn toán"
+    assert parse_name("NguyễnThị Hồng").canonical == "nguyễn thị hồng"
+    assert parse_name("Võ ThuHạnh").canonical == "võ thu hạnh"
+    assert parse_name("HỒ VĂNThuỷ").canonical == "hồ văn thủy"
+    # TCVN3 in a non-capital font: capitals without a code of their own come out lower case
+    assert parse_name("HUỳNH THị HOè").canonical == "huỳnh thị hòe"
+    assert parse_name("HOàNG VĂN NGọC").canonical == "hoàng văn ngọc"
+    assert parse_name("Nguyễn Thị-Hoa").canonical == "nguyễn thị hoa"
+    assert parse_name("H'Hen Niê").canonical == "h'hen niê"

@@ -4,8 +4,8 @@ a typo in the given name of a row that gives only a year), never hide a true mat
 
 Three tiers:
 - exact keys (ID, name + year, …): every pair that shares one;
-- loose keys (family + given name + year, ID halves, …): only where the block is small enough,
-  so a "Nguyễn … Anh" block of a province does not flood the comparison;
+- loose keys (family + given name + year, ID halves, …): only where few residents share the
+  key, so a "Nguyễn … Anh" block of a province does not flood the comparison;
 - a fuzzy fallback for the rows no key found: the names of residents born within a year of the
   row, compared with rapidfuzz, the closest few kept.
 """
@@ -24,24 +24,37 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("name_fold", "birth_year"),
     ("name_nomid_fold", "birth_year"),
     ("name_nospace_fold", "birth_year"),  # glued or split syllables
-    ("family_fold", "given_fold", "hamlet_key"),  # a wrong birth year, a dropped middle name
     ("given_phon", "birth_year", "birth_month", "birth_day"),  # family or middle name errors
-    ("family_fold", "birth_year", "birth_month", "birth_day"),  # given-name typos
+    ("family_fold", "given_fold", "birth_month", "birth_day"),  # a middle name and a year
     ("name_phon", "hamlet_key"),  # dialect spellings with a wrong date
     # dialect or i/y spellings, Văn/Thị dropped or not, on lists that give only a year
     ("name_nomid_phon", "birth_year"),
 )
-# Keys that tolerate what the others do not, used only where a block is small.
+# A row found by one of these (its ID, or its name and full date) almost surely has its resident
+# among its candidates already: the loose keys are for the others.
+EASY_RULES: tuple[tuple[str, ...], ...] = (
+    ("pid",),
+    ("name_fold", "birth_year", "birth_month", "birth_day"),
+    ("name_nomid_fold", "birth_year", "birth_month", "birth_day"),
+)
+# Keys that tolerate what the others do not, for the rows no easy key found, and only where
+# a block is small.
 LOOSE_RULES: tuple[tuple[str, ...], ...] = (
+    ("family_fold", "given_fold", "hamlet_key"),  # a wrong birth year, a dropped middle name
+    ("family_fold", "birth_year", "birth_month", "birth_day"),  # a given-name typo
     ("family_fold", "given_fold", "birth_year"),  # any middle name dropped or changed
     ("name_fold", "birth_month", "birth_day"),  # a wrong year on a full date
+    # a year one or two off on a row that gives only the year: two overlapping 5-year windows
+    ("name_fold", "birth_lustrum"),
+    ("name_fold", "birth_lustrum_shifted"),
     ("pid_head", "given_fold"),  # a mistyped digit in the ID's random half
     ("name_sorted_fold", "birth_year"),  # syllables in another order
     ("family_fold", "given_fold", "sex"),  # a wrong year and no hamlet column
     ("name_fold",),  # no date at all
 )
-# A loose key's block is skipped when it would pair more rows than this.
-MAX_LOOSE_BLOCK = 400
+# A loose key's block is skipped when more residents than this share it: each row meets at
+# most this many residents through one loose key, whatever the register's size.
+MAX_LOOSE_BLOCK = 20
 # Fuzzy fallback: residents born within this many years of the row, names at least this alike
 # (rapidfuzz's token-set ratio: a dropped middle name, "tran phuong" in "tran thanh phuong",
 # scores 100).
@@ -76,7 +89,7 @@ def _join(left_index, right_index, left_key, right_key, max_block: int | None) -
     if a.empty or b.empty:
         return pd.DataFrame(columns=["left", "right"])
     if max_block is not None:
-        sizes = a["key"].value_counts().mul(b["key"].value_counts(), fill_value=0)
+        sizes = b["key"].value_counts()
         small = sizes.index[sizes <= max_block]
         a, b = a[a["key"].isin(small)], b[b["key"].isin(small)]
     return a.merge(b, on="key")[["left", "right"]]
@@ -102,10 +115,18 @@ def candidate_pairs(
     parts = []
     codes: dict[str, np.ndarray] = {}
     left_index, right_index = left.index.to_numpy(), right.index.to_numpy()
-    for tier, max_block in ((rules, None), (loose_rules, MAX_LOOSE_BLOCK)):
-        for rule in _usable(tier, left, right):
-            left_key, right_key = _rule_keys(left, right, rule, codes)
-            parts.append(_join(left_index, right_index, left_key, right_key, max_block))
+    easy = np.zeros(len(left), dtype=bool)
+    for rule in _usable(rules + EASY_RULES[1:], left, right):
+        left_key, right_key = _rule_keys(left, right, rule, codes)
+        part = _join(left_index, right_index, left_key, right_key, None)
+        parts.append(part)
+        if rule in EASY_RULES:
+            easy |= left.index.isin(part["left"].to_numpy())
+    hard = ~easy if not same_table else np.ones(len(left), dtype=bool)  # a row finds itself
+    for rule in _usable(loose_rules, left, right):
+        left_key, right_key = _rule_keys(left, right, rule, codes)
+        left_key = np.where(hard, left_key, -1)
+        parts.append(_join(left_index, right_index, left_key, right_key, MAX_LOOSE_BLOCK))
     parts = [p for p in parts if len(p)]
     pairs = (
         pd.concat(parts, ignore_index=True).drop_duplicates()
@@ -126,39 +147,52 @@ def fuzzy_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     """For rows no key found: residents born within FUZZY_YEARS of the row (of the same family
     name when the row gives no year) whose folded names are at least FUZZY_MIN_RATIO alike, the
     FUZZY_KEEP closest. Bounded: each row meets only its years' or its family's residents."""
-    out = []
+    empty = pd.DataFrame(columns=["left", "right"])
     needed = ["name_fold", "birth_year", "family_fold"]
     if left.empty or right.empty or not all(c in left and c in right for c in needed):
-        return pd.DataFrame(columns=["left", "right"])
-    names = left["name_fold"].to_numpy(dtype=object)
-    has_name = pd.notna(names) & (names != "")
-    left = left[has_name]
+        return empty
+    left = left[pd.notna(left["name_fold"].to_numpy(dtype=object))]
     right = right[pd.notna(right["name_fold"].to_numpy(dtype=object))]
-    right_years = right["birth_year"].astype("float64").to_numpy()
-    years = left["birth_year"].astype("float64").to_numpy()
-    dated = ~np.isnan(years)
-    for year in np.unique(years[dated]):
-        rows = left[dated & (years == year)]
-        pool = right[np.abs(right_years - year) <= FUZZY_YEARS]
-        out.append(_closest(rows, pool))
+    # the register sorted by birth year once: each year's window is a slice
+    years = right["birth_year"].astype("float64").to_numpy()
+    order = np.argsort(years, kind="stable")
+    sorted_years = years[order]
+    names = right["name_fold"].to_numpy(dtype=object)[order]
+    labels = right.index.to_numpy()[order]
+    out = []
+    row_years = left["birth_year"].astype("float64").to_numpy()
+    dated = ~np.isnan(row_years)
+    for year in np.unique(row_years[dated]):
+        lo = np.searchsorted(sorted_years, year - FUZZY_YEARS, side="left")
+        hi = np.searchsorted(sorted_years, year + FUZZY_YEARS, side="right")
+        rows = left[dated & (row_years == year)]
+        out.append(_closest(rows, names[lo:hi], labels[lo:hi]))
     undated = left[~dated]
     if len(undated):
-        for family, rows in undated.groupby("family_fold", sort=False):
-            out.append(_closest(rows, right[right["family_fold"] == family]))
+        family = right["family_fold"].to_numpy(dtype=object)
+        for name, rows in undated.groupby("family_fold", sort=False):
+            same = family == name
+            out.append(
+                _closest(
+                    rows,
+                    right["name_fold"].to_numpy(dtype=object)[same],
+                    right.index.to_numpy()[same],
+                )
+            )
     out = [o for o in out if len(o)]
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["left", "right"])
+    return pd.concat(out, ignore_index=True) if out else empty
 
 
-def _closest(rows: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
-    if rows.empty or pool.empty:
+def _closest(rows: pd.DataFrame, names: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    if rows.empty or not len(names):
         return pd.DataFrame(columns=["left", "right"])
     scores = process.cdist(
         rows["name_fold"].tolist(),
-        pool["name_fold"].tolist(),
+        list(names),
         scorer=fuzz.token_set_ratio,
         score_cutoff=FUZZY_MIN_RATIO,
         dtype=np.uint8,
-        workers=1,
+        workers=-1,  # both cores: the token-set ratio is the costly scorer
     )
     keep = min(FUZZY_KEEP, scores.shape[1])
     best = np.argsort(-scores.astype(np.int16), axis=1, kind="stable")[:, :keep]
@@ -166,8 +200,5 @@ def _closest(rows: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
     col_pos = best.ravel()
     good = scores[row_pos, col_pos] >= FUZZY_MIN_RATIO
     return pd.DataFrame(
-        {
-            "left": rows.index.to_numpy()[row_pos[good]],
-            "right": pool.index.to_numpy()[col_pos[good]],
-        }
+        {"left": rows.index.to_numpy()[row_pos[good]], "right": labels[col_pos[good]]}
     )

@@ -32,11 +32,6 @@ class PartialDate:
             return Precision.DAY
         return Precision.MONTH if self.month is not None else Precision.YEAR
 
-    @property
-    def possible_placeholder(self) -> bool:
-        """01/01/yyyy is often typed when only the year is known (practice)."""
-        return self.day == 1 and self.month == 1
-
     def iso(self) -> str:
         if self.day is not None:
             return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
@@ -135,19 +130,6 @@ def parse_date(
     if text.isdigit():
         return parse_date(int(text), today, pivot)
     raise DateError("Không đọc được ngày / unreadable date")
-
-
-def dates_agree(a: PartialDate | None, b: PartialDate | None) -> bool:
-    """Equal at the coarser of the two precisions; a missing date contradicts nothing."""
-    if a is None or b is None:
-        return True
-    if a.year != b.year:
-        return False
-    if a.month is None or b.month is None:
-        return True
-    if a.month != b.month:
-        return False
-    return a.day is None or b.day is None or a.day == b.day
 
 
 _DAY_FIRST_TEXT = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*\d{2,4}\s*$")

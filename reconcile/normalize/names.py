@@ -247,19 +247,3 @@ def iy_key(canonical: str) -> str:
     """Lý/Lí, Mỹ/Mĩ, Kỳ/Kì, Quý/Quí share this key: spelling variants a human must still judge
     (domain.md §1), so it scores them near-equal and never makes them equal."""
     return " ".join(_iy_syllable(w) for w in canonical.split())
-
-
-def names_agree(list_name: Name, register_name: Name) -> bool:
-    """True when two names differ at most in formatting, a dropped Văn/Thị, or missing diacritics.
-
-    A list typed without any diacritics cannot contradict a register name that folds to it: that
-    is missing information, not a different name. i/y variants (Lý/Lí) are real differences.
-    """
-    if list_name.canonical == register_name.canonical:
-        return True
-    if list_name.without_common_middle == register_name.without_common_middle:
-        return True
-    if not list_name.has_diacritics:
-        listed = fold(list_name.without_common_middle)
-        return listed in (register_name.folded, fold(register_name.without_common_middle))
-    return False

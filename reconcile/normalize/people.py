@@ -41,7 +41,6 @@ NAME_FEATURES = (
     "name_nomid_phon",
     "name_iy",
     "name_has_diacritics",
-    "name_obj",
     "family_canonical",
     "given_canonical",
     "name_nospace",
@@ -87,7 +86,6 @@ def name_features(raw: object) -> tuple:
         " ".join(phonetic_syllable(w) for w in nomid_fold.split()),
         iy_key(name.canonical),
         folded != name.canonical,
-        name,
         name.family,
         name.given,
         name.canonical.replace(" ", ""),
@@ -158,10 +156,12 @@ def normalize_people(
     out["name_has_diacritics"] = out["name_has_diacritics"].astype(bool)
 
     codes, dates = _codes(_column(frame, "birth_date"), lambda v: parse_date(v, today, list_date))
-    out["birth"] = _spread(codes, dates)
     for i, name in enumerate(("birth_year", "birth_month", "birth_day", "birth_display")):
         column = _spread(codes, [_date_parts(d)[i] for d in dates])
         out[name] = column if i == 3 else pd.array(column, dtype="Int64")
+    # windows of five years, one shifted by two: two years one or two apart share one of them
+    out["birth_lustrum"] = out["birth_year"] // 5
+    out["birth_lustrum_shifted"] = (out["birth_year"] + 2) // 5
 
     out["sex"] = _by_value(_column(frame, "sex"), parse_sex)
     out["pid"] = personal_id_digits(_column(frame, "personal_id"))
