@@ -68,6 +68,8 @@ class MatchingConfig(_Strict):
 class ReviewConfig(_Strict):
     # SQLAlchemy URL of the decisions store; default: decisions.sqlite in the output folder
     store: str | None = None
+    # the commune whose findings these are: required when the store is shared (not SQLite)
+    commune: str | None = None
     # a folder (or one workbook) where officers drop reviewed workbooks
     inbox: Path | None = None
 
@@ -148,6 +150,13 @@ def build_config(
         raise ConfigError("Mục [register] phải là dữ liệu dân cư / [register] must be the register")
     if any(item.kind is ListKind.REGISTER for item in config.lists):
         raise ConfigError("Chỉ một dữ liệu dân cư mỗi lần chạy / only one register per run")
+    store = config.review.store
+    if store and not store.startswith("sqlite") and not config.review.commune:
+        raise ConfigError(
+            'Kho quyết định dùng chung cần [review] commune = "tên xã" để tách dữ liệu các '
+            'xã / a shared decisions store needs [review] commune = "name" to keep communes '
+            "apart"
+        )
     return config
 
 

@@ -45,7 +45,14 @@ FINDING_COLUMNS = [
 PERSON_FIELDS = ("name", "birth", "sex", "id", "hamlet")
 SIDE_COLUMNS = [f"{side}_{f}" for side in ("list", "register") for f in PERSON_FIELDS]
 # Kept for the workbook: the list's label and the explanation in Vietnamese.
-EXTRA_COLUMNS = ["list_label", "list_series", "explanation", "death_date", *SIDE_COLUMNS]
+EXTRA_COLUMNS = [
+    "list_label",
+    "list_series",
+    "explanation",
+    "death_date",
+    "differing",
+    *SIDE_COLUMNS,
+]
 ALL_COLUMNS = FINDING_COLUMNS + EXTRA_COLUMNS
 
 FINDING_LABELS = {
@@ -165,6 +172,9 @@ def register_findings(
         part["source_value"] = part["list_name"] + ", " + part["list_birth"]
         part["register_value"] = part["register_name"] + ", " + part["register_birth"]
         part["score"] = duplicates["score"].to_numpy()
+        part["differing"] = _differing(
+            {f: duplicates[f].astype(object).fillna("").to_numpy() for f in LEVEL_COLUMNS}
+        )
         part["explanation"] = [
             f"{why}. {note}"
             for why, note in zip(explain_pairs(duplicates), duplicates["id_note"], strict=True)
@@ -177,13 +187,30 @@ def register_findings(
     return out
 
 
-def _chosen_levels(linked: LinkedList) -> pd.DataFrame:
-    """The level columns and score of each link's chosen pair (empty where there is none)."""
-    columns = ["left", "right", *LEVEL_COLUMNS, *[c for c in linked.scored if c.startswith("w_")]]
-    pairs = linked.scored[[c for c in columns if c in linked.scored]]
+def _shown_pairs(linked: LinkedList) -> pd.DataFrame:
+    """The pair each finding shows: the link's chosen resident, or for a row linked to nobody
+    the nearest candidate considered. Its level columns and weights, in link order."""
+    columns = ["left", "right", "score", *LEVEL_COLUMNS]
+    columns += [c for c in linked.scored if c.startswith("w_")]
+    pairs = linked.scored[[c for c in columns if c in linked.scored]].astype({"right": "float64"})
+    pairs = pairs.rename(columns={"score": "shown_score"})
     links = linked.links[["left", "right"]].astype({"right": "float64"})
-    merged = links.merge(pairs.astype({"right": "float64"}), on=["left", "right"], how="left")
-    return merged
+    best = (
+        linked.scored.sort_values(["left", "score"], ascending=[True, False], kind="stable")
+        .drop_duplicates("left")
+        .set_index("left")["right"]
+        .astype("float64")
+    )
+    links["right"] = links["right"].fillna(links["left"].map(best))
+    return links.merge(pairs, on=["left", "right"], how="left")
+
+
+def _differing(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Per shown pair, the fields that really differ ("name,birth"), for highlighting."""
+    fields = [f for f in ("name", "birth", "sex", "pid", "hamlet") if f in levels]
+    flags = {f: differs(f, levels[f]) for f in fields}
+    n = len(levels[fields[0]]) if fields else 0
+    return np.array([",".join(f for f in fields if flags[f][i]) for i in range(n)], dtype=object)
 
 
 def _nearest(linked: LinkedList, register: pd.DataFrame, rows: np.ndarray) -> list[str]:
@@ -228,7 +255,8 @@ def list_findings(
     people = linked.people
     left = people.index.get_indexer(links["left"])
     right = register.index.get_indexer(links["right"].astype("float64").fillna(-1))
-    levels = _chosen_levels(linked)
+    levels = _shown_pairs(linked)
+    shown = register.index.get_indexer(levels["right"].fillna(-1))
     decision = links["decision"].to_numpy(dtype=object)
     ambiguous = links["ambiguous"].to_numpy(dtype=bool)
     matched = (decision != "none") & ~ambiguous & (right >= 0)
@@ -245,15 +273,19 @@ def list_findings(
         "register_row": np.where(
             right >= 0, register["source_row"].to_numpy()[np.maximum(right, 0)], None
         ),
-        "score": links["score"].to_numpy(),
+        # the chosen pair's score, or for a row linked to nobody the nearest candidate's
+        "score": np.where(
+            decision == "none", levels["shown_score"].to_numpy(dtype=float), links["score"]
+        ),
         "decision": decision,
         "death_date": _text(people["death_display"].to_numpy(dtype=object)[left])
         if "death_display" in people
         else "",
         **_side(people, left, "list"),
-        **_side(register, np.where(matched | ambiguous, right, -1), "register"),
+        **_side(register, shown, "register"),
     }
     level = {c: levels[c].astype(object).fillna("").to_numpy() for c in LEVEL_COLUMNS}
+    base["differing"] = _differing(level)
     unmatched_subject = (
         _text(people["name_fold"].to_numpy(dtype=object)[left]) + "|" + base["list_birth"]
     )
@@ -263,7 +295,7 @@ def list_findings(
         .reindex(links["left"])
         .to_numpy()
     )
-    register_pid = np.array([bool(x) for x in base["register_id"]])
+    register_pid = np.array([bool(x) for x in base["register_id"]]) & (right >= 0)
     list_pid = np.array([bool(x) for x in base["list_id"]])
     deceased = register["deceased"].to_numpy(dtype=bool)[np.maximum(right, 0)] & (right >= 0)
     death_elsewhere = np.array([r in dead for r in links["right"].astype("float64").fillna(-1)])
@@ -450,7 +482,10 @@ def build_findings(
     duplicates: pd.DataFrame,
     linked_lists: list[LinkedList],
     secret: bytes = b"",
+    scope: str = "",
 ) -> pd.DataFrame:
+    """Every finding of a run. Ids are keyed with the installation's `secret` and carry the
+    commune's `scope`, so two communes sharing a store never share an id."""
     dead = deaths_known(linked_lists)
     parts = register_findings(register, duplicates, secret)
     for linked in linked_lists:
@@ -459,8 +494,9 @@ def build_findings(
     if not parts:
         return pd.DataFrame(columns=ALL_COLUMNS)
     frame = pd.concat(parts, ignore_index=True)
+    prefix = f"{scope}|" if scope else ""
     frame["finding_id"] = [
-        finding_id(t, s, subj, f, secret)
+        finding_id(t, prefix + s, subj, f, secret)
         for t, s, subj, f in zip(
             frame["type"], frame["list_series"], frame["subject"], frame["field"], strict=True
         )

@@ -26,9 +26,10 @@ from reconcile.kinds import ListKind
 from reconcile.matching.decision import Thresholds, fit_and_score, link
 from reconcile.matching.duplicates import find_register_duplicates
 from reconcile.normalize.people import normalize_people
+from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
-from reconcile.review.store import DecisionStore, default_url
-from reconcile.review.workbook_decisions import read_decisions, review_workbooks
+from reconcile.review.store import store_for
+from reconcile.review.workbook_decisions import read_workbook, review_workbooks
 from reconcile.validate import REJECTED_COLUMNS, MissingColumnsError, Validated, validate_list
 
 
@@ -75,6 +76,8 @@ class ReviewReport:
     decisions_recorded: int = 0
     suppressed: int = 0
     resolved: int = 0
+    ignored: int = 0  # decisions or workbook parts ignored, each a problem below
+    # by file, sheet and row, never a cell's text; shown in the workbook, not in summary.json
     problems: list[str] = field(default_factory=list)
 
 
@@ -128,9 +131,13 @@ def match_stage(
 
 
 def findings_stage(
-    register: pd.DataFrame, duplicates: pd.DataFrame, linked: list[LinkedList]
+    register: pd.DataFrame,
+    duplicates: pd.DataFrame,
+    linked: list[LinkedList],
+    config: RunConfig,
 ) -> pd.DataFrame:
-    return build_findings(register, duplicates, linked)
+    store = store_for(config)
+    return build_findings(register, duplicates, linked, store.secret(), store.scope)
 
 
 def review_stage(
@@ -140,15 +147,17 @@ def review_stage(
     started: dt.datetime,
     processed: set[str],
 ) -> tuple[ReviewOutcome, ReviewReport]:
-    """Read decisions from reviewed workbooks into the store; apply them to this run."""
-    store = DecisionStore(config.review.store or default_url(config.out_dir))
+    """Read decisions from reviewed workbooks into the store (only those a workbook this
+    installation wrote may make, on findings its run issued); apply them to this run."""
+    store = store_for(config)
     report = ReviewReport()
     decisions = []
-    for workbook in review_workbooks(config.review.inbox, config.out_dir):
-        found, problems = read_decisions(workbook)
-        decisions += found
+    for path in review_workbooks(config.review.inbox, config.out_dir):
+        accepted, problems = vouched(read_workbook(path), store)
+        decisions += accepted
         report.problems += problems
         report.workbooks_read += 1
+    report.ignored = len(report.problems)
     report.decisions_recorded = store.record_decisions(decisions)
     outcome = apply_review(
         findings, store.history(), store.decisions(), processed, run_id, started.date()
@@ -158,8 +167,7 @@ def review_stage(
 
 
 def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -> None:
-    store = DecisionStore(config.review.store or default_url(config.out_dir))
-    store.save(
+    store_for(config).save(
         outcome.history,
         result.run_id,
         result.started,
@@ -169,10 +177,18 @@ def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -
     )
 
 
-def report_stage(result: RunResult, out_dir: Path) -> Path:
+def report_stage(result: RunResult, config: RunConfig) -> Path:
+    """Write the run's folder. The store learns which findings its workbook issues before the
+    folder appears, so decisions typed into it are never lost to a kill."""
     from reconcile.report.output import write_run
 
-    return write_run(result, out_dir)
+    store = store_for(config)
+    return write_run(
+        result,
+        config.out_dir,
+        token=store.workbook_token(result.run_id),
+        before_publish=lambda: store.record_issued(result.run_id, result.findings),
+    )
 
 
 STAGES: dict[str, Callable] = {
@@ -373,10 +389,10 @@ def run_reconciliation(
             setattr(item.counts, decision, int(decisions.get(decision, 0)))
 
     say(f"[3/5] {STAGE_LABELS['findings']}")
-    findings = call("findings", register.people, duplicates, linked)
+    findings = call("findings", register.people, duplicates, linked, config)
 
     say(f"[4/5] {STAGE_LABELS['review']}")
-    processed = {"register", *(item.spec.label for item in usable)}
+    processed = {"register", *(item.spec.list_series for item in usable)}
     outcome, review = call("review", findings, config, run_id, started, processed)
     rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
     rejected = (
@@ -401,7 +417,7 @@ def run_reconciliation(
     )
 
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir = call("report", result, config.out_dir)
+    run_dir = call("report", result, config)
     # The store learns of this run only once its outputs exist.
     call("record", outcome, config, result)
     return result, run_dir

@@ -66,8 +66,13 @@ def test_processed_lists_are_archived_and_the_register_stays(tmp_path):
 
 
 def test_the_same_inbox_twice_gives_the_same_findings(tmp_path):
-    first = run_nightly(nightly_settings(make_inbox(tmp_path / "a"), tmp_path / "a" / "out"))[1]
-    second = run_nightly(nightly_settings(make_inbox(tmp_path / "b"), tmp_path / "b" / "out"))[1]
+    store = f"sqlite:///{(tmp_path / 'decisions.sqlite').as_posix()}"  # one installation
+    first = run_nightly(
+        nightly_settings(make_inbox(tmp_path / "a"), tmp_path / "a" / "out", store=store)
+    )[1]
+    second = run_nightly(
+        nightly_settings(make_inbox(tmp_path / "b"), tmp_path / "b" / "out", store=store)
+    )[1]
     columns = [
         "finding_id",
         "type",

@@ -8,7 +8,14 @@ from reconcile.config import load_config
 from reconcile.findings import FINDING_COLUMNS, SIDE_COLUMNS
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
-from reconcile.report.workbook import DECISIONS, SHEET_NAMES
+from reconcile.report.finding_sheets import (
+    BODY_POINTS,
+    MIN_POINTS,
+    PRINTED,
+    SHEET_NAMES,
+    print_scale,
+)
+from reconcile.review.workbook_decisions import DECISIONS
 from reconcile.synthetic.commune import generate_commune
 
 
@@ -107,7 +114,7 @@ def test_formula_like_text_is_rejected_or_stored_as_text(small_run):
 def test_workbook_is_built_for_the_officer(small_run):
     result, run_dir = small_run
     wb = load_workbook(run_dir / "review.xlsx")
-    assert wb.sheetnames[0] == "Tổng hợp"
+    assert wb.sheetnames[:2] == ["Tổng hợp", "Hướng dẫn"]
     assert wb.sheetnames[-1] == "Dòng bị loại"
     counts = result.findings["type"].value_counts()
     for kind, n in counts.items():
@@ -115,18 +122,30 @@ def test_workbook_is_built_for_the_officer(small_run):
         assert ws.max_row == n + 1
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref.startswith("A1:")
-        assert ws.page_setup.orientation == "landscape"
-        assert ws.protection.sheet
-        header = [c.value for c in ws[1]]
-        decision_col = header.index("Quyết định") + 1
-        assert not ws.cell(2, decision_col).protection.locked
-        assert ws.cell(2, 1).protection.locked
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+        assert not ws.protection.sheet  # sorting, filtering, deleting rows all work
+        assert ws.print_title_rows == "$1:$1"  # the header repeats on every printed page
         (validation,) = ws.data_validations.dataValidation
         assert validation.formula1 == '"' + ",".join(DECISIONS) + '"'
+        header = [c.value for c in ws[1]]
+        assert header[: len(PRINTED)] == [c.title for c in PRINTED]
+        assert {"Mã phát hiện", "Quyết định", "Ghi chú"} <= set(header)
+    # on A4 landscape the print area's body text stays at 9 pt or more
+    assert print_scale() * BODY_POINTS >= MIN_POINTS
     ws = wb[SHEET_NAMES["name_differs"]]
     header = [c.value for c in ws[1]]
-    listed = header.index("Theo danh sách") + 1
-    assert ws.cell(2, listed).fill.fgColor.rgb.endswith("F8CBAD")  # differing cells highlighted
+    listed, registered = header.index("Họ tên (DS)") + 1, header.index("Họ tên (DLDC)") + 1
+    for row in range(2, ws.max_row + 1):  # the person on both sides, the names highlighted
+        assert ws.cell(row, listed).value and ws.cell(row, registered).value
+        assert ws.cell(row, listed).fill.fgColor.rgb.endswith("F8CBAD")
+    births = [ws.cell(r, header.index("Ngày sinh (DLDC)") + 1) for r in range(2, ws.max_row + 1)]
+    assert all(c.is_date for c in births if c.value and not str(c.value).isdigit())
+    chance = ws.cell(2, header.index("Xác suất") + 1)
+    assert 0 < chance.value <= 1 and chance.number_format == "0.0%"
+    missing = wb[SHEET_NAMES["not_in_register"]]
+    header = [c.value for c in missing[1]]
+    why = missing.cell(2, header.index("Vì sao ghép / giải thích") + 1).value
+    assert why.startswith("Gần nhất")  # the nearest residents considered, and why not taken
     assert wb["Dòng bị loại"].max_row == len(result.rejected) + 1
 
 

@@ -9,9 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from reconcile.config import load_config
+from reconcile.findings import ALL_COLUMNS, FINDING_LABELS
 from reconcile.ingest import find_header
 from reconcile.pipeline import run_reconciliation
-from reconcile.review.rules import apply_review, values_hash
+from reconcile.review.rules import DECISION_COLUMNS, apply_review, values_hash
 from reconcile.review.store import DecisionStore, default_url
 from reconcile.review.workbook_decisions import ID_HEADER, canonical_decision
 from reconcile.synthetic.commune import generate_commune
@@ -98,11 +99,11 @@ def two_runs(tmp_path_factory):
         "unknown": unknown,
         "removed": removed,
     }
-    return config, first_dir, second_dir, picked
+    return config, first_dir, second_dir, picked, second
 
 
 def test_dismissed_findings_are_not_raised_again(two_runs):
-    _, _, second_dir, picked = two_runs
+    _, _, second_dir, picked, _ = two_runs
     again = set(_findings(second_dir)["finding_id"])
     for name in ("dismissed", "not_same", "typed"):
         assert picked[name]["finding_id"] not in again, name
@@ -112,33 +113,39 @@ def test_dismissed_findings_are_not_raised_again(two_runs):
 
 
 def test_statuses_in_the_next_run(two_runs):
-    _, first_dir, second_dir, picked = two_runs
+    _, first_dir, second_dir, picked, second = two_runs
     status = _findings(second_dir).set_index("finding_id")["status"]
     assert status[picked["fixed"]["finding_id"]] == "reported_fixed_still_differs"
     assert status[picked["changed"]["finding_id"]] == "open"  # values changed since judged
+    raised = second.findings.set_index("finding_id").loc[picked["changed"]["finding_id"]]
+    assert raised["raised_again"] and raised["previous_decision"] == "Không sai"
+    assert raised["changed"] == "họ tên (danh sách)"  # says what changed, keeps no value
     assert status[picked["unknown"]["finding_id"]] == "open"
     assert set(_findings(first_dir)["status"]) == {"new"}
 
 
 def test_a_finding_no_longer_detected_is_resolved_with_the_date(two_runs):
-    config, _, second_dir, picked = two_runs
+    config, _, second_dir, picked, _ = two_runs
     history = DecisionStore(default_url(config.out_dir)).history().set_index("finding_id")
     gone = history.loc[picked["removed"]["finding_id"]]
     assert (gone["status"], gone["resolved_on"]) == ("resolved", "2026-11-02")
     assert picked["removed"]["finding_id"] not in set(_findings(second_dir)["finding_id"])
 
 
-def test_an_unknown_decision_is_reported_with_sheet_and_row(two_runs):
-    _, _, second_dir, _ = two_runs
+def test_an_unknown_decision_is_reported_by_sheet_and_row_never_by_its_text(two_runs):
+    _, _, second_dir, picked, second = two_runs
+    (problem,) = second.review.problems  # shown in the workbook, in the owner-only run folder
+    assert "drop-down" in problem and "dòng" in problem and "trang" in problem
+    assert "OK rồi" not in problem  # the officer's text is not quoted anywhere
     summary = json.loads((second_dir / "summary.json").read_text(encoding="utf-8"))
-    (problem,) = summary["review"]["problems"]
-    assert "OK rồi" in problem and "unknown decision" in problem and "row" in problem
+    assert summary["review"]["ignored"] == 1 and "problems" not in summary["review"]
+    assert "OK rồi" not in (second_dir / "summary.json").read_text(encoding="utf-8")
 
 
 def test_an_unedited_workbook_is_not_read_again(two_runs):
     from reconcile.review.workbook_decisions import review_workbooks
 
-    config, first_dir, second_dir, _ = two_runs
+    config, first_dir, second_dir, _, _ = two_runs
     assert review_workbooks(None, config.out_dir) == [first_dir / "review.xlsx"]  # edited one
     # however long the workbook takes to write, summary.json is the last file a run touches
     written = second_dir / "summary.json", second_dir / "review.xlsx"
@@ -158,24 +165,26 @@ def test_a_skipped_list_resolves_nothing():
                 "finding_id": "f1",
                 "type": "name_differs",
                 "list_kind": "welfare",
-                "list_label": "tc",
+                "list_label": "welfare/tc",
                 "values_hash": values_hash("a", "b"),
+                "field_hashes": "",
                 "first_seen": "2026-10-01",
                 "first_run": "r1",
                 "last_seen": "2026-10-01",
                 "last_run": "r1",
                 "status": "new",
                 "resolved_on": None,
+                "dismissed_on": None,
             }
         ]
     )
-    empty = pd.DataFrame(
-        columns=["finding_id", "type", "list_kind", "list_label", "source_value", "register_value"]
-    )
-    decisions = pd.DataFrame(columns=["finding_id", "decision", "values_hash", "decided_at"])
+    empty = pd.DataFrame(columns=[*ALL_COLUMNS])
+    decisions = pd.DataFrame(columns=DECISION_COLUMNS)
     skipped = apply_review(empty, history, decisions, {"register"}, "r2", dt.date(2026, 11, 1))
     assert skipped.resolved == 0 and skipped.history.at[0, "status"] == "new"
-    read = apply_review(empty, history, decisions, {"register", "tc"}, "r2", dt.date(2026, 11, 1))
+    read = apply_review(
+        empty, history, decisions, {"register", "welfare/tc"}, "r2", dt.date(2026, 11, 1)
+    )
     assert read.resolved == 1 and read.history.at[0, "resolved_on"] == "2026-11-01"
 
 
@@ -184,7 +193,7 @@ def test_monthly_report_counts_found_resolved_open_without_personal_data(two_run
 
     from reconcile.cli import main
 
-    config, _, second_dir, picked = two_runs
+    config, _, second_dir, picked, _ = two_runs
     history = DecisionStore(default_url(config.out_dir)).history()
     result = CliRunner().invoke(
         main, ["report", "--month", "2026-11", "--out", str(config.out_dir)]
@@ -194,9 +203,14 @@ def test_monthly_report_counts_found_resolved_open_without_personal_data(two_run
     rows = [r for r in sheet.iter_rows(min_row=4, values_only=True)]
     total = rows[-1]
     assert total[0] == "Tổng cộng"
-    assert total[2] == len(history)  # everything was first seen in November
-    assert total[3] == (history["status"] == "resolved").sum() >= 1
-    assert total[4] == history["status"].isin(["new", "open", "reported_fixed_still_differs"]).sum()
+    open_start, found, resolved, dismissed, open_end = total[2:7]
+    assert open_start == 0 and found == len(history)  # everything was first seen in November
+    assert resolved == (history["status"] == "resolved").sum() >= 1
+    assert dismissed == (history["status"] == "dismissed").sum() == 3
+    assert open_end == history["status"].isin(["new", "open", "reported_fixed_still_differs"]).sum()
+    for row in rows:  # per list and type, the month adds up
+        assert row[2] + row[3] == row[4] + row[5] + row[6], row
+    assert rows[0][1] in FINDING_LABELS.values()  # Vietnamese labels, not internal names
     text = (config.out_dir / "bao_cao_thang" / "bao_cao_2026-11.txt").read_text(encoding="utf-8")
     assert "THÁNG 11/2026" in text and f"phát hiện mới {len(history)}" in text
     people = _findings(second_dir)["source_value"].str.split(",").str[0]

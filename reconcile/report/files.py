@@ -1,7 +1,8 @@
 """The machine-readable outputs: findings.csv, links.csv, rejected.csv, summary.json.
 
-CSV is UTF-8 with BOM so Excel shows Vietnamese right. Outside the review workbook ID numbers are
-masked, and summary.json holds counts only (domain.md §5).
+CSV is UTF-8 with BOM so Excel shows Vietnamese right. The CSV files sit in the owner-only run
+folder beside the workbook and carry full values, to correct the register from; summary.json,
+which may travel, holds counts only (domain.md §5).
 """
 
 from __future__ import annotations
@@ -13,27 +14,30 @@ from pathlib import Path
 
 import pandas as pd
 
-from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, ID_FIELDS, SIDE_COLUMNS
-from reconcile.normalize.identifiers import PersonalId
+from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, SIDE_COLUMNS
+
+# A cell Excel would run as a formula (OWASP "CSV injection"): = + - @, tab and carriage return
+# at the start. Such text is written with a leading apostrophe, which Excel shows as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def mask_id(value: object) -> str:
-    text = "" if value is None else str(value)
-    if len(text) < 6:
-        return "*" * len(text)
-    return PersonalId(text).masked() if text.isdigit() else text[:3] + "*" * (len(text) - 3)
-
-
-def masked_findings(findings: pd.DataFrame) -> pd.DataFrame:
-    out = findings[FINDING_COLUMNS].copy()
-    is_id = out["field"].isin(ID_FIELDS)
-    for column in ("source_value", "register_value"):
-        out.loc[is_id, column] = out.loc[is_id, column].map(mask_id)
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that spreadsheets would execute, made inert; numbers stay numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object:
+            continue
+        text = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+        if text.any():
+            out.loc[text, column] = "'" + values[text].astype(str)
+    header = [("'" + c) if isinstance(c, str) and c.startswith(_FORMULA_START) else c for c in out]
+    out.columns = header
     return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    neutralised(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def summary(result) -> dict:
@@ -71,7 +75,8 @@ def summary(result) -> dict:
         "findings_by_type": {t: by_type.get(t, 0) for t in FINDING_LABELS},
         "findings_by_list": dict(sorted(by_list.items())),
         "rejected_rows": int(len(result.rejected)),
-        "review": asdict(result.review),
+        # counts only: the problems name files, sheets and rows, and stay in the workbook
+        "review": {k: v for k, v in asdict(result.review).items() if k != "problems"},
         "checks": checks,
     }
 

@@ -27,7 +27,9 @@ def _free_name(out_dir: Path, run_id: str) -> Path:
     return target
 
 
-def write_run(result, out_dir: Path) -> Path:
+def write_run(result, out_dir: Path, token: str = "", before_publish=None) -> Path:
+    """Write everything into a hidden staging folder; call `before_publish` (the store records
+    the issued findings) and only then rename the folder into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = _free_name(out_dir, result.run_id)
     staging = out_dir / f"{STAGING_PREFIX}{target.name}"
@@ -36,13 +38,15 @@ def write_run(result, out_dir: Path) -> Path:
     staging.mkdir(mode=0o700)
     try:
         summary = write_machine_files(result, staging)
-        write_review_workbook(result, summary, staging / "review.xlsx")
+        write_review_workbook(result, summary, staging / "review.xlsx", token)
         # summary.json is touched last: a review.xlsx newer than it was edited by an officer
         # (review_workbooks relies on this to read decisions only from edited workbooks)
         os.utime(staging / "summary.json")
         for path in staging.iterdir():
             _owner_only(path)
         _owner_only(staging)
+        if before_publish is not None:
+            before_publish()
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

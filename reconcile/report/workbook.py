@@ -1,71 +1,43 @@
 """review.xlsx: the workbook a police officer opens in Excel or LibreOffice (design.md §4).
 
-A summary sheet, one sheet per finding type, and the rejected rows. The officer's two columns
-(decision drop-down and note) are the only unlocked cells; text that looks like a formula is
-stored as text so nothing in a citizen's data can execute.
+A summary sheet (counts per list and type, skipped lists and sheets in red), a legend of what
+each column and decision means, one sheet per finding type (report.finding_sheets), and the
+rejected rows. Written with XlsxWriter, which streams cells straight to XML: a district's
+40,000 findings take a few seconds. Rows and columns here are 0-based.
 
-Written with XlsxWriter, which streams cells straight to XML: a district's 40,000 findings take a
-few seconds where openpyxl's cell objects took half a minute. Rows and columns here are 0-based.
+The workbook carries its run's id and a token made with the installation's secret as custom
+document properties: the next run accepts decisions only from a workbook it can vouch for.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from pathlib import Path
 
-import pandas as pd
 import xlsxwriter
-from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
 from reconcile.kinds import KIND_LABELS, ListKind
-from reconcile.review.workbook_decisions import DECISION_HEADER, DECISIONS, ID_HEADER, NOTE_HEADER
+from reconcile.report.cells import Styles, put
+from reconcile.report.finding_sheets import (
+    COLUMNS,
+    MATCH_LABELS,
+    SHEET_NAMES,
+    print_setup,
+    write_finding_sheet,
+)
+from reconcile.review.workbook_decisions import (
+    DECISIONS,
+    NOT_SAME_PERSON,
+    NOT_WRONG,
+    RUN_PROPERTY,
+    SHEETS_PROPERTY,
+    TO_VERIFY,
+    TOKEN_PROPERTY,
+    UPDATED,
+)
 
-SHEET_NAMES = {
-    "not_in_register": "Không có trong DLDC",
-    "name_differs": "Họ tên khác",
-    "birth_date_differs": "Ngày sinh khác",
-    "sex_differs": "Giới tính khác",
-    "id_differs": "Số định danh khác",
-    "id_invalid": "Số ĐD không hợp lệ",
-    "deceased_still_active": "Đã khai tử còn hoạt động",
-    "birth_not_in_register": "Khai sinh chưa có DLDC",
-    "benefit_to_deceased": "Hưởng chế độ đã chết",
-    "register_duplicate": "Trùng lặp DLDC",
-    "ambiguous_match": "Cần xác minh",
-    "missing_in_register": "DLDC thiếu thông tin",
-}
-STATUS_LABELS = {
-    "new": "Mới",
-    "open": "Chưa xử lý",
-    "reported_fixed_still_differs": "Báo đã sửa nhưng vẫn khác",
-}
-FIELD_NAMES = {
-    "full_name": "Họ và tên",
-    "birth_date": "Ngày sinh",
-    "sex": "Giới tính",
-    "personal_id": "Số định danh",
-    "insurance_number": "Số thẻ BHYT",
-    "status": "Tình trạng",
-    "": "",
-}
-FINDING_HEADERS = [
-    ("finding_id", ID_HEADER, 18),
-    ("status", "Trạng thái", 12),
-    ("list_label", "Danh sách", 20),
-    ("source_file", "Tệp", 22),
-    ("source_sheet", "Trang tính", 12),
-    ("source_row", "Dòng", 7),
-    ("person_id", "Mã nhân khẩu", 13),
-    ("related_person_id", "Người liên quan", 16),
-    ("field", "Thông tin", 13),
-    ("source_value", "Theo danh sách", 30),
-    ("register_value", "Theo dữ liệu dân cư", 30),
-    ("score", "Điểm ghép", 9),
-    ("explanation", "Lý do ghép / giải thích", 60),
-]
+LEGEND_SHEET, REJECTED_SHEET, SUMMARY_SHEET = "Hướng dẫn", "Dòng bị loại", "Tổng hợp"
 REJECTED_HEADERS = [
     ("source_file", "Tệp", 24),
     ("source_sheet", "Trang tính", 14),
@@ -73,88 +45,15 @@ REJECTED_HEADERS = [
     ("column", "Cột", 22),
     ("reason", "Lý do", 70),
 ]
-
-_FORMULA_START = ("=", "+", "-", "@")
-# wrapped columns → characters per line at their width
-_WRAPPED = {"register_value": 28, "explanation": 58}
-_TOP = {"valign": "top"}
-_FORMATS = {
-    "header": {
-        "bold": True,
-        "font_color": "#FFFFFF",
-        "bg_color": "#1F4E78",
-        "pattern": 1,
-        "text_wrap": True,
-        "valign": "vcenter",
-    },
-    "plain": {},
-    "title": {"bold": True, "font_size": 14},
-    "bold": {"bold": True},
-    "warning": {"bold": True, "font_color": "#C00000"},
-    "problem": {"font_color": "#C00000"},
-    "link": {"font_color": "#0563C1", "underline": 1},
-    "cell": _TOP,
-    "wrap": {**_TOP, "text_wrap": True},
-    "differs": {**_TOP, "bg_color": "#F8CBAD", "pattern": 1},
-    "differs_wrap": {**_TOP, "text_wrap": True, "bg_color": "#F8CBAD", "pattern": 1},
-    "input": {**_TOP, "bg_color": "#FFF2CC", "pattern": 1, "locked": False},
+DECISION_MEANINGS = {
+    UPDATED: "Đã sửa dữ liệu dân cư. Lần chạy sau kiểm tra lại: nếu vẫn khác, dòng quay lại "
+    "với trạng thái 'Báo đã sửa nhưng vẫn khác'.",
+    NOT_WRONG: "Không có sai sót (ví dụ hai cách viết cùng một tên). Không nêu lại, trừ khi "
+    "thông tin thay đổi.",
+    NOT_SAME_PERSON: "Hai bản ghi không phải cùng một người. Không nêu lại, trừ khi thông tin "
+    "thay đổi.",
+    TO_VERIFY: "Đang xác minh. Dòng nêu lại ở lần chạy sau, kèm quyết định và ghi chú này.",
 }
-
-
-class Styles:
-    """The workbook's formats, each made once; a quote-prefixed twin on demand for text that a
-    spreadsheet would otherwise take for a formula when the officer edits the cell."""
-
-    def __init__(self, workbook: xlsxwriter.Workbook):
-        self._workbook = workbook
-        self._made: dict[tuple[str, bool], Format] = {}
-
-    def __call__(self, name: str, quoted: bool = False) -> Format:
-        key = (name, quoted)
-        if key not in self._made:
-            properties = {**_FORMATS[name], **({"quote_prefix": True} if quoted else {})}
-            self._made[key] = self._workbook.add_format(properties)
-        return self._made[key]
-
-
-def put(ws: Worksheet, styles: Styles, row: int, col: int, value: object, style: str = "plain"):
-    """Write a value by its type: text always as text (never parsed as a formula), numbers as
-    numbers, empty cells keep their style."""
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        if style != "plain":
-            ws.write_blank(row, col, None, styles(style))
-    elif isinstance(value, str):
-        ws.write_string(row, col, value, styles(style, value.startswith(_FORMULA_START)))
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, styles(style))
-    elif isinstance(value, numbers.Number):
-        ws.write_number(row, col, float(value), styles(style))
-    else:
-        ws.write_string(row, col, str(value), styles(style))
-
-
-def _header(ws: Worksheet, styles: Styles, headers: list[tuple[str, int]]) -> None:
-    for col, (title, width) in enumerate(headers):
-        put(ws, styles, 0, col, title, "header")
-        ws.set_column(col, col, width)
-    ws.freeze_panes(1, 0)
-
-
-def _print_setup(ws: Worksheet, title: str) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.set_header("&C" + title.replace("&", "&&"))
-    ws.set_footer("&RTrang &P / &N")
-
-
-def _protect(ws: Worksheet) -> None:
-    """Locked cells stay read-only; filtering, sorting and resizing stay allowed."""
-    ws.protect(
-        "",
-        {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True},
-    )
 
 
 def _summary_sheet(ws: Worksheet, styles: Styles, result, summary: dict) -> None:
@@ -177,11 +76,14 @@ def _summary_sheet(ws: Worksheet, styles: Styles, result, summary: dict) -> None
         put(ws, styles, row, col, title, "header")
     for entry in summary["inputs"]:
         row += 1
-        kind_label = KIND_LABELS[ListKind(entry["kind"])]
         is_register = entry["kind"] == ListKind.REGISTER.value
+        notes = [w["warning"] for w in summary["warnings"] if w["file"] == entry["file"]]
+        notes += [f"Trang '{s}' không đọc: {why}" for s, why in entry["sheets_skipped"].items()]
+        if entry["skipped"]:
+            notes.insert(0, f"BỎ QUA / SKIPPED: {entry['skipped']}")
         values = [
             entry["label"],
-            kind_label,
+            KIND_LABELS[ListKind(entry["kind"])],
             entry["file"],
             entry["rows_read"],
             entry["valid"],
@@ -189,13 +91,10 @@ def _summary_sheet(ws: Worksheet, styles: Styles, result, summary: dict) -> None
             None if is_register else entry["match"],
             None if is_register else entry["possible"],
             None if is_register else entry["none"],
-            f"BỎ QUA: {entry['skipped']}"
-            if entry["skipped"]
-            else "; ".join(w["warning"] for w in summary["warnings"] if w["file"] == entry["file"]),
         ]
-        for col, value in enumerate(values[:-1]):
+        for col, value in enumerate(values):
             put(ws, styles, row, col, value)
-        put(ws, styles, row, len(values) - 1, values[-1] or None, "warning")
+        put(ws, styles, row, len(values), "\n".join(notes) or None, "warning")
     row += 2
     for col, title in enumerate(["Loại sai lệch", "Mã", "Số lượng", "Trang tính"]):
         put(ws, styles, row, col, title, "header")
@@ -219,21 +118,24 @@ def _summary_sheet(ws: Worksheet, styles: Styles, result, summary: dict) -> None
         ("Quyết định mới ghi nhận", review["decisions_recorded"]),
         ("Không nêu lại (đã kết luận Không sai / Không phải cùng người)", review["suppressed"]),
         ("Đã khắc phục từ lần trước", review["resolved"]),
+        ("Quyết định bị bỏ qua (xem chi tiết bên dưới)", review["ignored"]),
     ]:
         row += 1
         put(ws, styles, row, 0, label)
         put(ws, styles, row, 2, value)
-    for problem in review["problems"]:
+    for problem in result.review.problems:
         row += 1
         put(ws, styles, row, 0, problem, "problem")
     _per_list_table(ws, styles, row + 2, result.findings)
-    for col, width in enumerate([34, 22, 28, 12, 10, 10, 10, 12, 12, 60]):
+    for col, width in enumerate([34, 22, 28, 12, 10, 10, 10, 12, 12, 70]):
         ws.set_column(col, col, width)
-    _print_setup(ws, "Tổng hợp kết quả đối soát")
+    print_setup(ws, "Tổng hợp kết quả đối soát")
 
 
-def _per_list_table(ws: Worksheet, styles: Styles, row: int, findings: pd.DataFrame) -> None:
+def _per_list_table(ws: Worksheet, styles: Styles, row: int, findings) -> None:
     """Findings per list and type: which office has what to look at."""
+    import pandas as pd
+
     put(ws, styles, row, 0, "Số sai lệch theo danh sách", "bold")
     if not len(findings):
         return
@@ -249,64 +151,103 @@ def _per_list_table(ws: Worksheet, styles: Styles, row: int, findings: pd.DataFr
             put(ws, styles, row, col, int(counted[kind]) or None)
 
 
-def _finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows: pd.DataFrame):
-    ws = wb.add_worksheet(SHEET_NAMES[kind])
-    headers = [(title, width) for _, title, width in FINDING_HEADERS]
-    headers += [(DECISION_HEADER, 22), (NOTE_HEADER, 30)]
-    _header(ws, styles, headers)
-    decision_col, note_col = len(FINDING_HEADERS), len(FINDING_HEADERS) + 1
-    keys = [key for key, _, _ in FINDING_HEADERS]
-    value_keys = ("source_value", "register_value")
-    for r, record in enumerate(rows[keys].itertuples(index=False, name=None), start=1):
-        values = dict(zip(keys, record, strict=True))
-        differs = bool(
-            values["source_value"]
-            and values["register_value"]
-            and values["source_value"] != values["register_value"]
-        )
-        values["status"] = STATUS_LABELS.get(values["status"], values["status"])
-        values["field"] = FIELD_NAMES.get(values["field"], values["field"])
-        for c, key in enumerate(keys):
-            style = "differs" if differs and key in value_keys else "cell"
-            if key in _WRAPPED:
-                style = "differs_wrap" if style == "differs" else "wrap"
-            put(ws, styles, r, c, values[key], style)
-        # LibreOffice does not grow rows for wrapped text on opening: size them here.
-        lines = max(len(str(values[key] or "")) / chars for key, chars in _WRAPPED.items())
-        ws.set_row(r, 15 * max(1, math.ceil(lines)))
-        ws.write_blank(r, decision_col, None, styles("input"))
-        ws.write_blank(r, note_col, None, styles("input"))
-    last = max(1, len(rows))
-    ws.data_validation(
-        1,
-        decision_col,
-        last,
-        decision_col,
-        {
-            "validate": "list",
-            "source": DECISIONS,
-            "ignore_blank": True,
-            "error_title": "Quyết định",
-            "error_message": "Chọn một giá trị trong danh sách",
-        },
-    )
-    ws.autofilter(0, 0, last, note_col)
-    _protect(ws)
-    _print_setup(ws, FINDING_LABELS[kind])
+def _legend_sheet(ws: Worksheet, styles: Styles) -> None:
+    """What each decision does and what each column means."""
+    put(ws, styles, 0, 0, "HƯỚNG DẪN ĐỌC VÀ GHI SỔ RÀ SOÁT", "title")
+    rows = [
+        ("", ""),
+        ("Cột Quyết định (chọn trong danh sách)", ""),
+        *((d, DECISION_MEANINGS[d]) for d in DECISIONS),
+        ("", ""),
+        ("Cột Ghi chú", "Ghi tự do. Ghi chú được mang sang sổ của lần chạy sau, bên cạnh dòng."),
+        ("", ""),
+        ("Mức ghép", ""),
+        *(
+            (label, text)
+            for label, text in (
+                (MATCH_LABELS["match"], "Chắc chắn là người này (xác suất từ 99%)."),
+                (
+                    MATCH_LABELS["possible"],
+                    "Có thể là người này: kiểm tra trước khi sửa dữ liệu dân cư.",
+                ),
+                (MATCH_LABELS["none"], "Không ai trong dữ liệu dân cư đủ giống; xem 'Gần nhất'."),
+                (MATCH_LABELS["ambiguous"], "Hai người trở lên giống như nhau: cần xác minh."),
+            )
+        ),
+        ("Xác suất", "Khả năng dòng danh sách là cư dân bên cạnh, theo mô hình ghép."),
+        (
+            "Điểm (log2)",
+            "Cùng con số, tính bằng log2 của tỷ lệ cược; cột 'Vì sao ghép' cộng từng thông tin.",
+        ),
+        ("", ""),
+        ("Các cột", ""),
+        *((c.title, _COLUMN_MEANINGS.get(c.key, "")) for c in COLUMNS),
+        ("", ""),
+        ("Ô tô màu cam", "Thông tin khác nhau giữa danh sách và dữ liệu dân cư."),
+        ("Sắp xếp, lọc, xóa dòng", "Được phép: quyết định đọc lại theo Mã phát hiện."),
+    ]
+    for r, (term, meaning) in enumerate(rows, start=2):
+        put(ws, styles, r, 0, term, "bold" if term in _SECTIONS else "cell")
+        put(ws, styles, r, 1, meaning, "wrap")
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 100)
+    print_setup(ws, "Hướng dẫn")
 
 
-def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected: pd.DataFrame) -> None:
-    ws = wb.add_worksheet("Dòng bị loại")
-    _header(ws, styles, [(title, width) for _, title, width in REJECTED_HEADERS])
+_COLUMN_MEANINGS = {
+    "status_label": "Mới; Chưa xử lý (đã nêu lần trước); Báo đã sửa nhưng vẫn khác; Nêu lại (đã "
+    "kết luận trước đây nhưng thông tin đã thay đổi).",
+    "match_label": "Mức chắc chắn của việc ghép dòng danh sách với cư dân (xem trên).",
+    "probability": "Khả năng dòng danh sách là cư dân ở cột DLDC.",
+    "source_label": "Tệp danh sách và số dòng Excel, để tìm lại dòng gốc.",
+    "list_name": "Họ tên theo danh sách (DS).",
+    "list_birth": "Ngày sinh theo danh sách; chỉ có năm khi danh sách chỉ ghi năm.",
+    "list_sex": "Giới tính theo danh sách.",
+    "list_id": "Số định danh theo danh sách.",
+    "list_hamlet": "Thôn, xóm theo danh sách (hoặc theo dòng nhóm phía trên).",
+    "register_name": "Họ tên theo dữ liệu dân cư (DLDC). Với 'Không có trong DLDC': người gần "
+    "giống nhất đã xét.",
+    "register_birth": "Ngày sinh theo dữ liệu dân cư.",
+    "register_sex": "Giới tính theo dữ liệu dân cư.",
+    "register_id": "Số định danh theo dữ liệu dân cư.",
+    "register_hamlet": "Thôn, xóm theo dữ liệu dân cư.",
+    "decision_input": "Cán bộ chọn quyết định (xem trên).",
+    "note_input": "Cán bộ ghi chú; được mang sang lần chạy sau.",
+    "field_label": "Thông tin khác nhau.",
+    "source_value": "Giá trị theo danh sách (với khai tử: ngày chết).",
+    "register_value": "Giá trị theo dữ liệu dân cư (với hưởng chế độ: nơi ghi người đã chết).",
+    "explanation": "Từng thông tin đã so sánh và trọng số của nó; với người không tìm thấy: "
+    "những cư dân gần nhất và vì sao không chọn.",
+    "history": "Quyết định lần trước và thông tin đã thay đổi từ đó.",
+    "death_date": "Ngày chết theo sổ khai tử.",
+    "person_id": "Số định danh của cư dân, hoặc mã nhân khẩu khi không có số hợp lệ duy nhất.",
+    "register_row": "Dòng Excel của cư dân trong tệp dữ liệu dân cư.",
+    "related_person_id": "Người còn lại của một cặp trùng lặp, hoặc những người cùng phù hợp.",
+    "list_label": "Tên danh sách.",
+    "source_file": "Tệp danh sách.",
+    "source_sheet": "Trang tính trong tệp.",
+    "source_row": "Dòng Excel trong tệp.",
+    "score": "Xác suất viết dưới dạng log2 của tỷ lệ cược (7 ≈ 99,2%).",
+    "finding_id": "Mã của dòng này; không sửa: lần chạy sau đọc quyết định theo mã này.",
+}
+_SECTIONS = {"Cột Quyết định (chọn trong danh sách)", "Mức ghép", "Các cột"}
+
+
+def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected) -> None:
+    ws = wb.add_worksheet(REJECTED_SHEET)
+    for col, (_, title, width) in enumerate(REJECTED_HEADERS):
+        put(ws, styles, 0, col, title, "header")
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, 0)
     keys = [key for key, _, _ in REJECTED_HEADERS]
     for r, record in enumerate(rejected[keys].itertuples(index=False, name=None), start=1):
         for c, value in enumerate(record):
-            put(ws, styles, r, c, value)
+            put(ws, styles, r, c, value, "wrap" if c == 4 else "cell")
     ws.autofilter(0, 0, max(1, len(rejected)), len(REJECTED_HEADERS) - 1)
-    _print_setup(ws, "Các dòng bị loại khi kiểm tra")
+    print_setup(ws, "Các dòng bị loại khi kiểm tra")
 
 
-def write_review_workbook(result, summary: dict, path: Path) -> None:
+def write_review_workbook(result, summary: dict, path: Path, token: str = "") -> None:
     # strings_to_* off: a citizen's text is text, never a number, formula or link
     wb = xlsxwriter.Workbook(
         str(path),
@@ -318,10 +259,15 @@ def write_review_workbook(result, summary: dict, path: Path) -> None:
         },
     )
     styles = Styles(wb)
-    _summary_sheet(wb.add_worksheet("Tổng hợp"), styles, result, summary)
+    _summary_sheet(wb.add_worksheet(SUMMARY_SHEET), styles, result, summary)
+    _legend_sheet(wb.add_worksheet(LEGEND_SHEET), styles)
+    written = []
     for kind in FINDING_LABELS:
         rows = result.findings[result.findings["type"] == kind]
         if len(rows):
-            _finding_sheet(wb, styles, kind, rows)
+            written.append(write_finding_sheet(wb, styles, kind, rows).name)
     _rejected_sheet(wb, styles, result.rejected)
+    wb.set_custom_property(RUN_PROPERTY, result.run_id)
+    wb.set_custom_property(TOKEN_PROPERTY, token or "-")
+    wb.set_custom_property(SHEETS_PROPERTY, "|".join(written))
     wb.close()

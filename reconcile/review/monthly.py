@@ -1,5 +1,7 @@
-"""The monthly report the commune sends on the 14th: per list and finding type, how many were
-found, resolved and still open. Counts only: no names, no ID numbers."""
+"""The monthly report the commune sends on the 14th: per list and finding type, what was open at
+the start of the month, found, resolved and judged not wrong during it, and still open at its
+end, so that open at the start + found = resolved + dismissed + open at the end. Counts only, in
+Vietnamese: no names, no ID numbers, no officer's notes."""
 
 from __future__ import annotations
 
@@ -12,9 +14,19 @@ from pathlib import Path
 import pandas as pd
 
 from reconcile.findings import FINDING_LABELS
+from reconcile.kinds import KIND_LABELS, ListKind
 
-OPEN_STATUSES = ("new", "open", "reported_fixed_still_differs")
-COLUMNS = ["list_label", "type", "found", "resolved", "open"]
+COUNTS = ["open_start", "found", "resolved", "dismissed", "open_end"]
+COLUMNS = ["list_label", "type", *COUNTS]
+HEADINGS = {
+    "list_label": "Danh sách",
+    "type": "Loại sai lệch",
+    "open_start": "Tồn đầu tháng",
+    "found": "Phát hiện mới",
+    "resolved": "Đã khắc phục",
+    "dismissed": "Kết luận không sai",
+    "open_end": "Còn tồn cuối tháng",
+}
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -27,32 +39,44 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
+def list_name(series: str) -> str:
+    """'welfare/tro_cap_thang' → 'Bảo trợ xã hội: tro_cap_thang'; 'register' → its label."""
+    kind, _, name = str(series).partition("/")
+    try:
+        label = KIND_LABELS[ListKind(kind)]
+    except ValueError:
+        return str(series)
+    return f"{label}: {name}" if name else label
+
+
 def monthly_counts(history: pd.DataFrame, month: str) -> pd.DataFrame:
     first, last = (d.isoformat() for d in month_bounds(month))
     if history.empty:
         return pd.DataFrame(columns=COLUMNS)
     seen = history["first_seen"].fillna("")
     resolved_on = history["resolved_on"].fillna("")
-    found = seen.between(first, last)
-    resolved = resolved_on.between(first, last)
-    still_open = (seen <= last) & (
-        history["status"].isin(OPEN_STATUSES)
-        | (history["status"].eq("resolved") & (resolved_on > last))
-    )
-    counts = (
-        pd.DataFrame(
-            {
-                "list_label": history["list_label"],
-                "type": history["type"],
-                "found": found.astype(int),
-                "resolved": resolved.astype(int),
-                "open": still_open.astype(int),
-            }
+    dismissed_on = history["dismissed_on"].fillna("") if "dismissed_on" in history else ""
+
+    def closed_before(day: str) -> pd.Series:
+        return ((resolved_on != "") & (resolved_on < day)) | (
+            (dismissed_on != "") & (dismissed_on < day)
         )
-        .groupby(["list_label", "type"], as_index=False)
-        .sum()
+
+    counts = pd.DataFrame(
+        {
+            "list_label": history["list_label"],
+            "type": history["type"],
+            "open_start": ((seen < first) & ~closed_before(first)).astype(int),
+            "found": seen.between(first, last).astype(int),
+            "resolved": resolved_on.between(first, last).astype(int),
+            "dismissed": pd.Series(dismissed_on, index=history.index)
+            .between(first, last)
+            .astype(int),
+            "open_end": ((seen != "") & (seen <= last) & ~closed_before(f"{last}~")).astype(int),
+        }
     )
-    counts = counts[(counts[["found", "resolved", "open"]] > 0).any(axis=1)]
+    counts = counts.groupby(["list_label", "type"], as_index=False)[COUNTS].sum()
+    counts = counts[(counts[COUNTS] > 0).any(axis=1)]
     order = {t: i for i, t in enumerate(FINDING_LABELS)}
     counts = counts.assign(order=counts["type"].map(order)).sort_values(["list_label", "order"])
     return counts.drop(columns="order").reset_index(drop=True)
@@ -60,24 +84,24 @@ def monthly_counts(history: pd.DataFrame, month: str) -> pd.DataFrame:
 
 def monthly_text(counts: pd.DataFrame, month: str) -> str:
     first, _ = month_bounds(month)
-    totals = counts[["found", "resolved", "open"]].sum() if len(counts) else None
     lines = [f"BÁO CÁO KẾT QUẢ ĐỐI SOÁT DỮ LIỆU DÂN CƯ THÁNG {first:%m/%Y}", ""]
-    if totals is None:
+    if not len(counts):
         lines.append("Trong tháng không có trường hợp sai lệch nào được ghi nhận.")
-    else:
-        lines.append(
-            f"Trong tháng phát hiện mới {totals['found']} trường hợp sai lệch, đã khắc phục "
-            f"{totals['resolved']} trường hợp; đến cuối tháng còn {totals['open']} trường hợp "
-            f"chưa xử lý xong."
-        )
-        lines.append("")
-        for label, group in counts.groupby("list_label", sort=False):
-            parts = [
-                f"{FINDING_LABELS.get(r.type, r.type).lower()}: mới {r.found}, "
-                f"đã khắc phục {r.resolved}, còn {r.open}"
-                for r in group.itertuples()
-            ]
-            lines.append(f"- {label}: " + "; ".join(parts) + ".")
+        return "\n".join(lines) + "\n"
+    t = counts[COUNTS].sum()
+    lines.append(
+        f"Đầu tháng còn tồn {t['open_start']} trường hợp; trong tháng phát hiện mới {t['found']}, "
+        f"đã khắc phục {t['resolved']}, kết luận không sai {t['dismissed']}; cuối tháng còn tồn "
+        f"{t['open_end']} trường hợp."
+    )
+    lines.append("")
+    for label, group in counts.groupby("list_label", sort=False):
+        parts = [
+            f"{FINDING_LABELS.get(r.type, r.type).lower()}: tồn đầu {r.open_start}, mới "
+            f"{r.found}, đã khắc phục {r.resolved}, không sai {r.dismissed}, còn {r.open_end}"
+            for r in group.itertuples()
+        ]
+        lines.append(f"- {list_name(label)}: " + "; ".join(parts) + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -105,25 +129,18 @@ def write_monthly_report(history: pd.DataFrame, month: str, folder: Path) -> tup
         ws.append([f"BÁO CÁO KẾT QUẢ ĐỐI SOÁT DỮ LIỆU DÂN CƯ THÁNG {first:%m/%Y}"])
         ws["A1"].font = Font(bold=True, size=13)
         ws.append([])
-        ws.append(["Danh sách", "Loại sai lệch", "Phát hiện mới", "Đã khắc phục", "Còn tồn"])
+        ws.append([HEADINGS[c] for c in COLUMNS])
         for cell in ws[3]:
             cell.font = Font(bold=True)
-        for r in counts.itertuples():
+        for r in counts.itertuples(index=False):
             ws.append(
-                [r.list_label, FINDING_LABELS.get(r.type, r.type), r.found, r.resolved, r.open]
+                [list_name(r.list_label), FINDING_LABELS.get(r.type, r.type)]
+                + [int(getattr(r, c)) for c in COUNTS]
             )
-        ws.append(
-            [
-                "Tổng cộng",
-                "",
-                int(counts["found"].sum()),
-                int(counts["resolved"].sum()),
-                int(counts["open"].sum()),
-            ]
-        )
+        ws.append(["Tổng cộng", ""] + [int(counts[c].sum()) if len(counts) else 0 for c in COUNTS])
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
-        for col, width in zip("ABCDE", (28, 48, 14, 14, 12), strict=True):
+        for col, width in zip("ABCDEFG", (34, 48, 13, 13, 13, 15, 15), strict=True):
             ws.column_dimensions[col].width = width
         ws.page_setup.orientation = "landscape"
         wb.save(path)

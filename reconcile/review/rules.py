@@ -1,8 +1,9 @@
 """How the officer's earlier decisions shape this run's findings (pure: frames in, frames out).
 
-- judged "Không sai" or "Không phải cùng người": not raised again while the values behind it
-  stay the same; raised again (open) once they change;
+- judged "Không sai" or "Không phải cùng người": not raised again while the values the officer
+  saw stay the same; raised again (open) once they change, saying which changed;
 - marked "Đã cập nhật" but still detected: `reported_fixed_still_differs`;
+- "Cần xác minh" and every note: carried into the new workbook beside the finding;
 - seen before: `open`; first seen: `new`;
 - no longer detected, on a list this run read: resolved, with the date. A list that was skipped
   resolves nothing.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reconcile.findings import SIDE_COLUMNS
 from reconcile.review.workbook_decisions import DISMISSING, UPDATED
 
 HISTORY_COLUMNS = [
@@ -25,28 +27,90 @@ HISTORY_COLUMNS = [
     "list_kind",
     "list_label",
     "values_hash",
+    "field_hashes",
     "first_seen",
     "first_run",
     "last_seen",
     "last_run",
     "status",
     "resolved_on",
+    "dismissed_on",
 ]
-DECISION_COLUMNS = ["finding_id", "decision", "note", "values_hash", "source", "decided_at"]
+DECISION_COLUMNS = [
+    "finding_id",
+    "run_id",
+    "decision",
+    "note",
+    "values_hash",
+    "field_hashes",
+    "source",
+    "decided_at",
+]
+OPEN_STATUSES = ("new", "open", "reported_fixed_still_differs")
+# what each side column is called in a "what changed" note
+SIDE_LABELS = {
+    "list_name": "họ tên (danh sách)",
+    "list_birth": "ngày sinh (danh sách)",
+    "list_sex": "giới tính (danh sách)",
+    "list_id": "số định danh (danh sách)",
+    "list_hamlet": "thôn (danh sách)",
+    "register_name": "họ tên (dữ liệu dân cư)",
+    "register_birth": "ngày sinh (dữ liệu dân cư)",
+    "register_sex": "giới tính (dữ liệu dân cư)",
+    "register_id": "số định danh (dữ liệu dân cư)",
+    "register_hamlet": "thôn (dữ liệu dân cư)",
+}
+
+
+def _digest(text: str, size: int) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:size]
 
 
 def values_hash(source_value: object, register_value: object) -> str:
     """What the officer judged, without keeping the values themselves in the store."""
-    text = f"{source_value or ''}\x1f{register_value or ''}"
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    return _digest(f"{source_value or ''}\x1f{register_value or ''}", 16)
+
+
+def field_hashes(findings: pd.DataFrame) -> list[str]:
+    """Per finding, a short hash of each side column, so a re-raised finding can say which
+    field changed without the store keeping a single value."""
+    columns = [c for c in SIDE_COLUMNS if c in findings]
+    values = findings[columns].astype(object).where(findings[columns].notna(), "").astype(str)
+    return [".".join(_digest(v, 4) for v in row) for row in values.itertuples(index=False)]
+
+
+def changed_fields(before: str, now: str) -> str:
+    """The side columns whose hash differs, as Vietnamese labels ('' when unknown)."""
+    if not isinstance(before, str) or not before:
+        return ""
+    old, new = before.split("."), now.split(".")
+    if len(old) != len(new):
+        return ""
+    labels = [SIDE_LABELS[c] for c, a, b in zip(SIDE_COLUMNS, old, new, strict=False) if a != b]
+    return ", ".join(labels)
 
 
 @dataclass
 class ReviewOutcome:
-    findings: pd.DataFrame  # to report, each with its status
+    findings: pd.DataFrame  # to report, each with its status and carried work
     history: pd.DataFrame  # every finding the store knows, as of this run
     suppressed: int
     resolved: int
+
+
+def _latest(decisions: pd.DataFrame) -> pd.DataFrame:
+    if not len(decisions):
+        return pd.DataFrame(columns=DECISION_COLUMNS).set_index("finding_id")
+    ordered = decisions.sort_values("decided_at", kind="stable")
+    return ordered.groupby("finding_id").tail(1).set_index("finding_id")
+
+
+def _latest_note(decisions: pd.DataFrame) -> pd.Series:
+    if not len(decisions):
+        return pd.Series(dtype=object)
+    noted = decisions[decisions["note"].fillna("") != ""]
+    ordered = noted.sort_values("decided_at", kind="stable")
+    return ordered.groupby("finding_id")["note"].last()
 
 
 def apply_review(
@@ -58,54 +122,62 @@ def apply_review(
     run_date: dt.date,
 ) -> ReviewOutcome:
     findings = findings.copy()
-    hashes = [
+    findings["values_hash"] = [
         values_hash(s, r)
         for s, r in zip(findings["source_value"], findings["register_value"], strict=True)
     ]
-    findings["values_hash"] = hashes
-    latest = (
-        decisions.sort_values("decided_at", kind="stable")
-        .groupby("finding_id")
-        .tail(1)
-        .set_index("finding_id")
-        if len(decisions)
-        else pd.DataFrame(columns=DECISION_COLUMNS).set_index("finding_id")
-    )
+    findings["field_hashes"] = field_hashes(findings) if len(findings) else []
+    latest = _latest(decisions)
     known = (
         history.set_index("finding_id")
         if len(history)
         else pd.DataFrame(columns=HISTORY_COLUMNS).set_index("finding_id")
     )
-
-    decided = latest.reindex(findings["finding_id"])
-    before = known["status"].reindex(findings["finding_id"]).to_numpy()
-    judged = decided["decision"].to_numpy()
-    dismissed = np.isin(judged, DISMISSING) & (
-        decided["values_hash"].to_numpy() == findings["values_hash"].to_numpy()
-    )
+    ids = findings["finding_id"]
+    decided = latest.reindex(ids)
+    judged = decided["decision"].to_numpy(dtype=object)
+    same_values = decided["values_hash"].to_numpy(dtype=object) == findings["values_hash"]
+    dismissal = np.isin(judged, DISMISSING)
+    dismissed = dismissal & same_values
+    raised_again = dismissal & ~same_values
+    before = known["status"].reindex(ids).to_numpy(dtype=object)
     statuses = np.where(
         judged == UPDATED,
         "reported_fixed_still_differs",
         np.where(pd.notna(before) & (before != "resolved"), "open", "new"),
     )
-    statuses = np.where(dismissed, "dismissed", statuses)
-    keep = ~dismissed
-    findings["status"] = statuses
+    findings["status"] = np.where(dismissed, "dismissed", statuses)
+    # work in progress comes back beside the finding
+    findings["previous_decision"] = np.where(pd.notna(judged), judged, "")
+    findings["previous_note"] = _latest_note(decisions).reindex(ids).fillna("").to_numpy()
+    findings["changed"] = [
+        changed_fields(b, n) if again else ""
+        for b, n, again in zip(
+            decided["field_hashes"].to_numpy(dtype=object),
+            findings["field_hashes"],
+            raised_again,
+            strict=True,
+        )
+    ]
+    findings["raised_again"] = raised_again
 
     today = run_date.isoformat()
     current = pd.DataFrame(
         {
-            "finding_id": findings["finding_id"],
+            "finding_id": ids,
             "type": findings["type"],
             "list_kind": findings["list_kind"],
-            "list_label": findings["list_label"],
+            # the list's identity across monthly file names, which "resolved" is judged on
+            "list_label": findings["list_series"],
             "values_hash": findings["values_hash"],
+            "field_hashes": findings["field_hashes"],
             "first_seen": today,
             "first_run": run_id,
             "last_seen": today,
             "last_run": run_id,
             "status": findings["status"],
             "resolved_on": None,
+            "dismissed_on": np.where(dismissed, today, None),
         }
     )
     if len(known):
@@ -114,14 +186,14 @@ def apply_review(
         carry = earlier["first_seen"].notna().to_numpy() & ~reopened
         current.loc[carry, "first_seen"] = earlier["first_seen"].to_numpy()[carry]
         current.loc[carry, "first_run"] = earlier["first_run"].to_numpy()[carry]
-    gone = known[~known.index.isin(findings["finding_id"])].reset_index()
-    closing = gone["status"].isin(["new", "open", "reported_fixed_still_differs"]) & gone[
-        "list_label"
-    ].isin(processed_lists)
+        kept = dismissed & earlier["dismissed_on"].notna().to_numpy()
+        current.loc[kept, "dismissed_on"] = earlier["dismissed_on"].to_numpy()[kept]
+    gone = known[~known.index.isin(ids)].reset_index()
+    closing = gone["status"].isin(OPEN_STATUSES) & gone["list_label"].isin(processed_lists)
     gone.loc[closing, "status"] = "resolved"
     gone.loc[closing, "resolved_on"] = today
-    history_now = pd.concat([current, gone[HISTORY_COLUMNS]], ignore_index=True)
-    reported = findings.loc[keep].drop(columns=["values_hash"]).reset_index(drop=True)
+    history_now = pd.concat([current, gone.reindex(columns=HISTORY_COLUMNS)], ignore_index=True)
+    reported = findings.loc[~dismissed].reset_index(drop=True)
     return ReviewOutcome(
         reported, history_now[HISTORY_COLUMNS], int(dismissed.sum()), int(closing.sum())
     )

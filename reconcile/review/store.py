@@ -1,53 +1,86 @@
-"""The decisions store: SQLite beside the outputs by default, any SQLAlchemy URL (PostgreSQL for a
-district). It keeps finding ids, statuses, dates and hashes of the judged values: no names, no ID
-numbers."""
+"""The decisions store: SQLite beside the outputs by default, any SQLAlchemy URL (one PostgreSQL
+for a province). It keeps finding ids, statuses, dates and hashes of the values a finding
+showed, the findings each run issued, and the officers' decisions with their notes. Notes are
+the officers' own words and may name people: the store is the police's, owner-only like the run
+folders, and nothing read from it leaves them (summary.json, Prefect and the monthly report
+carry counts only).
+
+Several communes can share one store: every row carries its commune's scope, and a run reads
+and writes only its own. Finding ids are keyed with a secret made at the store's first use,
+so nobody can compute an id from public data and pre-seed a decision for it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import secrets
+from hashlib import sha256
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from reconcile.review.rules import DECISION_COLUMNS, HISTORY_COLUMNS
-from reconcile.review.workbook_decisions import Decision
 
+DEFAULT_SCOPE = "default"
 _METADATA = sa.MetaData()
 HISTORY = sa.Table(
     "finding_history",
     _METADATA,
-    sa.Column("finding_id", sa.String(32), primary_key=True),
+    sa.Column("finding_id", sa.String(40), primary_key=True),
+    sa.Column("scope", sa.String(200), index=True),
     sa.Column("type", sa.String(40)),
     sa.Column("list_kind", sa.String(20)),
     sa.Column("list_label", sa.String(200)),
     sa.Column("values_hash", sa.String(32)),
+    sa.Column("field_hashes", sa.String(200)),
     sa.Column("first_seen", sa.String(10)),
     sa.Column("first_run", sa.String(40)),
     sa.Column("last_seen", sa.String(10)),
     sa.Column("last_run", sa.String(40)),
     sa.Column("status", sa.String(40)),
     sa.Column("resolved_on", sa.String(10), nullable=True),
+    sa.Column("dismissed_on", sa.String(10), nullable=True),
 )
 DECISIONS = sa.Table(
     "decisions",
     _METADATA,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("finding_id", sa.String(32), index=True),
+    sa.Column("scope", sa.String(200), index=True),
+    sa.Column("finding_id", sa.String(40), index=True),
+    sa.Column("run_id", sa.String(40)),
     sa.Column("decision", sa.String(40)),
     sa.Column("note", sa.Text),
     sa.Column("values_hash", sa.String(32)),
+    sa.Column("field_hashes", sa.String(200)),
     sa.Column("source", sa.String(260)),
     sa.Column("decided_at", sa.DateTime),
 )
-RUNS = sa.Table(
-    "runs",
+ISSUED = sa.Table(
+    "issued",
     _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("finding_id", sa.String(40), primary_key=True),
+    sa.Column("values_hash", sa.String(32)),
+    sa.Column("field_hashes", sa.String(200)),
+)
+RUNS = sa.Table(
+    "run_log",  # "runs" in stores before scopes, keyed by run id alone
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
     sa.Column("run_id", sa.String(40), primary_key=True),
     sa.Column("started", sa.DateTime),
     sa.Column("findings", sa.Integer),
     sa.Column("suppressed", sa.Integer),
     sa.Column("resolved", sa.Integer),
+)
+INSTALLATION = sa.Table(
+    "installation",
+    _METADATA,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200)),
 )
 
 
@@ -55,38 +88,132 @@ def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'decisions.sqlite').resolve().as_posix()}"
 
 
+def store_for(config) -> DecisionStore:
+    """The run configuration's store, scoped to its commune."""
+    url = config.review.store or default_url(config.out_dir)
+    return DecisionStore(url, config.review.commune or DEFAULT_SCOPE)
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Stores written by earlier versions lack the newer columns: add them (every dialect we
+    use supports ADD COLUMN)."""
+    inspector = sa.inspect(engine)
+    with engine.begin() as connection:
+        for table in _METADATA.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(engine.dialect)
+                    connection.execute(
+                        sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                    )
+
+
 class DecisionStore:
-    def __init__(self, url: str):
+    def __init__(self, url: str, scope: str = DEFAULT_SCOPE):
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.scope = scope
         self.engine = sa.create_engine(url)
         _METADATA.create_all(self.engine)
+        _add_missing_columns(self.engine)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).chmod(0o600)  # personal data's neighbour
 
+    # ---- the installation's secret ----
+
+    def secret(self) -> bytes:
+        """The key finding ids and workbook tokens are made with; made once per store."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                sa.select(INSTALLATION.c.value).where(INSTALLATION.c.key == "secret")
+            ).first()
+            if row:
+                return bytes.fromhex(row[0])
+            value = secrets.token_hex(32)
+            connection.execute(sa.insert(INSTALLATION), [{"key": "secret", "value": value}])
+            return bytes.fromhex(value)
+
+    def workbook_token(self, run_id: str) -> str:
+        """What a run writes into its workbook to show the workbook is ours."""
+        message = f"workbook|{self.scope}|{run_id}".encode()
+        return hmac.new(self.secret(), message, sha256).hexdigest()[:24]
+
+    # ---- reading ----
+
     def history(self) -> pd.DataFrame:
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(HISTORY)).mappings().all()
+            rows = (
+                connection.execute(sa.select(HISTORY).where(self._mine(HISTORY))).mappings().all()
+            )
         return pd.DataFrame([dict(r) for r in rows], columns=HISTORY_COLUMNS)
 
     def decisions(self) -> pd.DataFrame:
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(DECISIONS)).mappings().all()
+            rows = (
+                connection.execute(sa.select(DECISIONS).where(self._mine(DECISIONS)))
+                .mappings()
+                .all()
+            )
         return pd.DataFrame([dict(r) for r in rows], columns=["id", *DECISION_COLUMNS])
 
-    def record_decisions(self, decisions: list[Decision]) -> int:
-        """Store decisions not stored yet; each is tied to the values it judged (the finding's
-        values as of the run that wrote the workbook). Returns how many were new."""
-        known = self.history().set_index("finding_id")["values_hash"].to_dict()
+    def issued(self, run_id: str) -> dict[str, tuple[str, str]]:
+        """finding id → (values hash, field hashes) of what that run's workbook showed."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes).where(
+                    (ISSUED.c.scope == self.scope) & (ISSUED.c.run_id == run_id)
+                )
+            ).all()
+        return {r[0]: (r[1], r[2] or "") for r in rows}
+
+    def _mine(self, table: sa.Table):
+        if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
+            return (table.c.scope == self.scope) | table.c.scope.is_(None)
+        return table.c.scope == self.scope
+
+    # ---- writing ----
+
+    def record_issued(self, run_id: str, findings: pd.DataFrame) -> None:
+        """The findings a run is about to put in its workbook, with the values they show:
+        recorded before the run's folder appears, so decisions typed into that workbook are
+        never lost, and a workbook can decide nothing else."""
+        records = [
+            {
+                "scope": self.scope,
+                "run_id": run_id,
+                "finding_id": f,
+                "values_hash": v,
+                "field_hashes": h,
+            }
+            for f, v, h in zip(
+                findings["finding_id"],
+                findings["values_hash"],
+                findings["field_hashes"],
+                strict=True,
+            )
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.delete(ISSUED).where(
+                    (ISSUED.c.scope == self.scope) & (ISSUED.c.run_id == run_id)
+                )
+            )
+            if records:
+                connection.execute(sa.insert(ISSUED), records)
+
+    def record_decisions(self, decisions: list) -> int:
+        """Store decisions not stored yet. Each is tied to the values its own workbook showed
+        (the issued record of the run that wrote it). Returns how many were new."""
         stored = {
-            (r.finding_id, r.decision, r.source, pd.Timestamp(r.decided_at))
+            (r.finding_id, r.decision, r.note or "", r.source, pd.Timestamp(r.decided_at))
             for r in self.decisions().itertuples()
         }
         fresh = [
             d
             for d in decisions
-            if d.finding_id in known
-            and (d.finding_id, d.decision, d.source, pd.Timestamp(d.decided_at)) not in stored
+            if (d.finding_id, d.decision, d.note, d.source, pd.Timestamp(d.decided_at))
+            not in stored
         ]
         if fresh:
             with self.engine.begin() as connection:
@@ -94,10 +221,13 @@ class DecisionStore:
                     sa.insert(DECISIONS),
                     [
                         {
+                            "scope": self.scope,
                             "finding_id": d.finding_id,
+                            "run_id": d.run_id,
                             "decision": d.decision,
                             "note": d.note,
-                            "values_hash": known[d.finding_id],
+                            "values_hash": d.values_hash,
+                            "field_hashes": d.field_hashes,
                             "source": d.source,
                             "decided_at": d.decided_at,
                         }
@@ -115,18 +245,24 @@ class DecisionStore:
         suppressed: int,
         resolved: int,
     ) -> None:
-        """Replace the history with this run's view of it, and log the run, in one transaction."""
+        """Replace this scope's history with this run's view of it, and log the run, in one
+        transaction."""
         records = history.astype(object).where(history.notna(), None).to_dict("records")
+        for record in records:
+            record["scope"] = self.scope
         with self.engine.begin() as connection:
-            connection.execute(sa.delete(HISTORY))
+            connection.execute(sa.delete(HISTORY).where(self._mine(HISTORY)))
             if records:
                 connection.execute(sa.insert(HISTORY), records)
-            connection.execute(sa.delete(RUNS).where(RUNS.c.run_id == run_id))
+            connection.execute(
+                sa.delete(RUNS).where((RUNS.c.run_id == run_id) & (RUNS.c.scope == self.scope))
+            )
             connection.execute(
                 sa.insert(RUNS),
                 [
                     {
                         "run_id": run_id,
+                        "scope": self.scope,
                         "started": started.replace(tzinfo=None),
                         "findings": findings,
                         "suppressed": suppressed,

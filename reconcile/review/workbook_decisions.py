@@ -1,14 +1,17 @@
-"""Read the police officer's decisions back from review workbooks.
+"""Read the police officer's decisions back from review workbooks, defensively.
 
-Rows are found by their finding id, never by position: a workbook that was re-sorted, filtered or
-only partly filled reads back the same. A decision that is not one of the drop-down values (they
-can be pasted past the validation) is reported, never guessed.
+Rows are found by their finding id, never by position: a workbook that was re-sorted, filtered
+or had rows deleted reads back the same. What a workbook can decide is only what its own run
+put into it (checked against the store's record of issued findings, by the caller); anything
+else is ignored and reported by file, sheet and row, never by the cell's text: a decision that
+is not one of the drop-down values (they can be pasted past the validation), a formula, a
+finding sheet that was hidden or added, a deleted id or decision column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconcile.normalize.names import clean_text, fold
@@ -17,6 +20,9 @@ DECISIONS = ["Đã cập nhật", "Không sai", "Không phải cùng người", 
 UPDATED, NOT_WRONG, NOT_SAME_PERSON, TO_VERIFY = DECISIONS
 DISMISSING = (NOT_WRONG, NOT_SAME_PERSON)
 ID_HEADER, DECISION_HEADER, NOTE_HEADER = "Mã phát hiện", "Quyết định", "Ghi chú"
+# custom document properties a run writes into its workbook
+RUN_PROPERTY, TOKEN_PROPERTY = "reconcile_run", "reconcile_token"
+SHEETS_PROPERTY = "reconcile_sheets"
 _BY_KEY = {fold(d).lower(): d for d in DECISIONS}
 
 
@@ -25,8 +31,23 @@ class Decision:
     finding_id: str
     decision: str
     note: str
-    source: str  # workbook file name
+    source: str  # folder/file of the workbook
     decided_at: dt.datetime  # the workbook's modification time: later workbooks win
+    run_id: str = ""  # the run that wrote the workbook
+    values_hash: str = ""  # what that run's workbook showed (from the store's issued record)
+    field_hashes: str = ""
+
+
+@dataclass
+class ReviewedWorkbook:
+    """What one workbook says, before the store has vouched for it."""
+
+    path: Path
+    run_id: str = ""
+    token: str = ""
+    decisions: list[Decision] = field(default_factory=list)
+    rows: dict[str, str] = field(default_factory=dict)  # finding id → "sheet 'X', row N"
+    problems: list[str] = field(default_factory=list)
 
 
 def canonical_decision(text: object) -> str | None:
@@ -34,45 +55,96 @@ def canonical_decision(text: object) -> str | None:
     return _BY_KEY.get(" ".join(fold(clean_text(text)).lower().split()))
 
 
-def read_decisions(path: Path) -> tuple[list[Decision], list[str]]:
-    """Decisions in one workbook, and bilingual problems (sheet, row) for unknown values."""
+def _where(path: Path, sheet: str, row: int | None = None) -> str:
+    place = f"{path.name}, trang '{sheet}'"
+    return f"{place}, dòng {row}" if row else place
+
+
+def _properties(workbook) -> dict[str, str]:
+    try:
+        return {p.name: str(p.value) for p in workbook.custom_doc_props.props}
+    except AttributeError:
+        return {}
+
+
+def read_workbook(path: Path) -> ReviewedWorkbook:
+    """The decisions one workbook holds, with every problem met on the way."""
     from openpyxl import load_workbook
 
+    out = ReviewedWorkbook(path)
     decided_at = dt.datetime.fromtimestamp(path.stat().st_mtime)
-    decisions: list[Decision] = []
-    problems: list[str] = []
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except Exception:  # a corrupt or foreign file in the officers' folder stops only itself
-        return [], [f"Không đọc được sổ {path.name} / cannot read workbook {path.name}"]
+        out.problems.append(f"Không đọc được sổ {path.name} / cannot read workbook {path.name}")
+        return out
     try:
+        props = _properties(workbook)
+        out.run_id, out.token = props.get(RUN_PROPERTY, ""), props.get(TOKEN_PROPERTY, "")
+        issued_sheets = set(filter(None, props.get(SHEETS_PROPERTY, "").split("|")))
+        source = f"{path.parent.name}/{path.name}"  # every run's workbook is review.xlsx
         for sheet in workbook.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header = [clean_text(c) for c in next(rows, ())]
-            if ID_HEADER not in header or DECISION_HEADER not in header:
-                continue
-            id_col, decision_col = header.index(ID_HEADER), header.index(DECISION_HEADER)
-            note_col = header.index(NOTE_HEADER) if NOTE_HEADER in header else None
-            for excel_row, row in enumerate(rows, start=2):
-                cells = list(row) + [None] * (len(header) - len(row))
-                finding = clean_text(cells[id_col])
-                written = clean_text(cells[decision_col])
-                if not finding or not written:
-                    continue
-                decision = canonical_decision(written)
-                if decision is None:
-                    problems.append(
-                        f"{path.name}, trang '{sheet.title}', dòng {excel_row}: quyết định "
-                        f"'{written}' không có trong danh sách, bị bỏ qua / unknown decision "
-                        f"in sheet '{sheet.title}', row {excel_row}: ignored"
-                    )
-                    continue
-                note = clean_text(cells[note_col]) if note_col is not None else ""
-                source = f"{path.parent.name}/{path.name}"  # every run's workbook is review.xlsx
-                decisions.append(Decision(finding, decision, note, source, decided_at))
+            _read_sheet(out, sheet, issued_sheets, source, decided_at)
     finally:
         workbook.close()
-    return decisions, problems
+    return out
+
+
+def _read_sheet(out: ReviewedWorkbook, sheet, issued_sheets, source, decided_at) -> None:
+    path = out.path
+    rows = sheet.iter_rows()
+    header_cells = next(rows, ())
+    header = [clean_text(c.value) for c in header_cells]
+    ours = sheet.title in issued_sheets
+    has_columns = ID_HEADER in header and DECISION_HEADER in header
+    if not ours:
+        if has_columns:
+            out.problems.append(
+                f"{_where(path, sheet.title)}: trang không do lần chạy tạo ra, bị bỏ qua / a "
+                f"sheet the run did not write: ignored"
+            )
+        return
+    if sheet.sheet_state != "visible":
+        out.problems.append(
+            f"{_where(path, sheet.title)}: trang bị ẩn, bị bỏ qua / hidden sheet: ignored"
+        )
+        return
+    if not has_columns:
+        missing = [h for h in (ID_HEADER, DECISION_HEADER) if h not in header]
+        out.problems.append(
+            f"{_where(path, sheet.title)}: mất cột {', '.join(missing)}, trang bị bỏ qua / "
+            f"the column(s) {', '.join(missing)} were deleted: sheet ignored"
+        )
+        return
+    id_col, decision_col = header.index(ID_HEADER), header.index(DECISION_HEADER)
+    note_col = header.index(NOTE_HEADER) if NOTE_HEADER in header else None
+    for excel_row, cells in enumerate(rows, start=2):
+        cells = list(cells) + [None] * (len(header) - len(cells))
+        id_cell, decision_cell = cells[id_col], cells[decision_col]
+        written = clean_text(getattr(decision_cell, "value", None))
+        if not written:
+            continue
+        where = _where(path, sheet.title, excel_row)
+        if any(getattr(c, "data_type", None) == "f" for c in (id_cell, decision_cell)):
+            out.problems.append(f"{where}: ô chứa công thức, bị bỏ qua / a formula: ignored")
+            continue
+        finding = clean_text(getattr(id_cell, "value", None))
+        decision = canonical_decision(written)
+        if decision is None:
+            out.problems.append(
+                f"{where}: quyết định không có trong danh sách chọn, bị bỏ qua / a decision "
+                f"that is not one of the drop-down values: ignored"
+            )
+            continue
+        if not finding:
+            out.problems.append(f"{where}: thiếu mã phát hiện / no finding id: ignored")
+            continue
+        note_cell = cells[note_col] if note_col is not None else None
+        note = clean_text(getattr(note_cell, "value", None))
+        if getattr(note_cell, "data_type", None) == "f":
+            note = ""
+        out.decisions.append(Decision(finding, decision, note, source, decided_at, out.run_id))
+        out.rows[finding] = where
 
 
 def review_workbooks(inbox: Path | None, out_dir: Path) -> list[Path]:

@@ -1,0 +1,100 @@
+"""Writing cells for the police workbook: text always as text (never a formula, a number or a
+link), full dates as date cells, formats made once.
+
+XlsxWriter escapes a literal "_xHHHH_" in a string so Excel shows it as written, but LibreOffice
+also decodes shorter forms: "tro_cap_xa_hoi.xlsx" opened there as "tro_cap", a line break and
+"hoi.xlsx". Every "_x…_" run of hex digits is escaped here, which both programs read back as
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+import re
+
+import pandas as pd
+import xlsxwriter
+import xlsxwriter.xmlwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+xlsxwriter.xmlwriter.re_control_chars_1 = re.compile("(_x[0-9a-fA-F]+_)")
+
+FORMULA_START = ("=", "+", "-", "@")
+_FULL_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_TOP = {"valign": "top"}
+_FILL = {"pattern": 1}
+FORMATS = {
+    "header": {
+        "bold": True,
+        "font_color": "#FFFFFF",
+        "bg_color": "#1F4E78",
+        "pattern": 1,
+        "text_wrap": True,
+        "valign": "vcenter",
+    },
+    "plain": {},
+    "title": {"bold": True, "font_size": 14},
+    "bold": {"bold": True},
+    "warning": {"bold": True, "font_color": "#C00000", "text_wrap": True, "valign": "top"},
+    "problem": {"font_color": "#C00000"},
+    "link": {"font_color": "#0563C1", "underline": 1},
+    "cell": _TOP,
+    "wrap": {**_TOP, "text_wrap": True},
+    "date": {**_TOP, "num_format": "dd/mm/yyyy"},
+    "percent": {**_TOP, "num_format": "0.0%"},
+    "differs": {**_TOP, "text_wrap": True, "bg_color": "#F8CBAD", **_FILL},
+    "differs_date": {**_TOP, "num_format": "dd/mm/yyyy", "bg_color": "#F8CBAD", **_FILL},
+    "possible": {**_TOP, "text_wrap": True, "bg_color": "#FFE699", **_FILL},
+    "input": {**_TOP, "text_wrap": True, "bg_color": "#FFF2CC", **_FILL},
+}
+
+
+class Styles:
+    """The workbook's formats, each made once; a quote-prefixed twin on demand for text that a
+    spreadsheet would otherwise take for a formula when the officer edits the cell."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self._workbook = workbook
+        self._made: dict[tuple[str, bool], Format] = {}
+
+    def __call__(self, name: str, quoted: bool = False) -> Format:
+        key = (name, quoted)
+        if key not in self._made:
+            properties = {**FORMATS[name], **({"quote_prefix": True} if quoted else {})}
+            self._made[key] = self._workbook.add_format(properties)
+        return self._made[key]
+
+
+def full_date(text: object) -> dt.datetime | None:
+    """A dd/mm/yyyy display string as a date (partial dates stay text)."""
+    match = _FULL_DATE.match(text) if isinstance(text, str) else None
+    if not match:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return dt.datetime(year, month, day)
+    except ValueError:
+        return None
+
+
+def put(ws: Worksheet, styles: Styles, row: int, col: int, value: object, style: str = "plain"):
+    """Write a value by its type: text always as text (never parsed as a formula), numbers as
+    numbers, dates as dates, empty cells keep their style."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        if style != "plain":
+            ws.write_blank(row, col, None, styles(style))
+    elif isinstance(value, str):
+        if value == "" and style != "plain":
+            ws.write_blank(row, col, None, styles(style))
+        elif value:
+            ws.write_string(row, col, value, styles(style, value.startswith(FORMULA_START)))
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, styles(style))
+    elif isinstance(value, dt.datetime | dt.date):
+        ws.write_datetime(row, col, value, styles(style))
+    elif isinstance(value, numbers.Number):
+        ws.write_number(row, col, float(value), styles(style))
+    else:
+        ws.write_string(row, col, str(value), styles(style))
