@@ -10,6 +10,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import joined
 from reconcile.normalize.identifiers import PROVINCE_CODES
 
 
@@ -54,7 +55,7 @@ def resident_ids(register: pd.DataFrame, resident_code: pd.Series | None = None)
     # the same id twice (one person entered twice with nothing to tell them apart): numbered
     # in the order of the rest of their data, never of their rows
     rest = [c for c in ("name_raw", "pid", "insurance", "household") if c in register]
-    content = register[rest].astype(str).agg("|".join, axis=1) if rest else ""
+    content = joined(register, rest) if rest else ""
     frame = pd.DataFrame({"id": ids, "content": content}, index=register.index)
     order = frame.sort_values(["id", "content"], kind="stable")
     repeat = order.groupby("id").cumcount().reindex(frame.index).to_numpy()

@@ -278,16 +278,17 @@ def sex_slips(people: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
     man's (domain.md §1), and a given name that nearly every resident bearing it in `reference`
     (the register) has of one sex."""
     sex = people["sex"].to_numpy(dtype=object)
-    words = people["name_canonical"].fillna("").str.split()
-    middles = words.map(lambda w: w[1:-1] if len(w) > 2 else [])
-    says_f = middles.map(lambda m: "thị" in m).to_numpy(dtype=bool)
-    says_m = middles.map(lambda m: "văn" in m).to_numpy(dtype=bool)
-    known = reference[reference["sex"].isin(["M", "F"])]
-    counts = known.groupby("given_canonical")["sex"].agg(["size", lambda s: (s == "F").mean()])
-    counts.columns = ["n", "share_f"]
-    stats = counts.reindex(people["given_canonical"])
-    share_f = stats["share_f"].to_numpy(dtype=float)
-    enough = stats["n"].fillna(0).to_numpy() >= SEX_OF_NAME_COUNT
+    middle = people["middle_sex"].to_numpy(dtype=object)
+    says_f, says_m = middle == "F", middle == "M"
+    known = reference.loc[reference["sex"].isin(["M", "F"]), ["given_canonical", "sex"]]
+    stats = (
+        known.assign(female=known["sex"].eq("F"))
+        .groupby("given_canonical")["female"]
+        .agg(["size", "mean"])
+        .reindex(people["given_canonical"])
+    )
+    share_f = stats["mean"].to_numpy(dtype=float)
+    enough = stats["size"].fillna(0).to_numpy() >= SEX_OF_NAME_COUNT
     says_f |= enough & (share_f >= SEX_OF_NAME_SHARE)
     says_m |= enough & (share_f <= 1 - SEX_OF_NAME_SHARE)
     return ((sex == "M") & says_f & ~says_m) | ((sex == "F") & says_m & ~says_f)

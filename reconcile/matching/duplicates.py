@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import joined
 from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.blocking import candidate_pairs
 from reconcile.matching.comparison import LEVELS, compare
@@ -187,11 +188,7 @@ def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = No
     def rarity(columns: list[str]) -> np.ndarray:
         """log2(1 / how often a resident has this pair's value): a rare value agreed on says
         more than a common one (term frequencies from the register itself)."""
-        key = (
-            register[columns].astype(str).agg("|".join, axis=1)
-            if len(columns) > 1
-            else (register[columns[0]].astype(str))
-        )
+        key = joined(register, columns)
         share = key.map(key.value_counts(normalize=True)).to_numpy(dtype=float)[left]
         return -np.log2(np.maximum(share, 1e-9))
 

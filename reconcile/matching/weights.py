@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import joined
 from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.comparison import LEVELS, compare
 
@@ -216,7 +217,7 @@ def name_frequency_bonus(
         rows = name_level == order.index(level)
         if not rows.any() or not all(c in register for c in columns):
             continue
-        values = register[list(columns)].astype(str).agg("|".join, axis=1)
+        values = joined(register, columns)
         shares = values.value_counts(normalize=True)
         share = values.map(shares).to_numpy(dtype=float)
         average = (

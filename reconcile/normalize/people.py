@@ -46,6 +46,7 @@ NAME_FEATURES = (
     "name_nospace",
     "name_nospace_fold",
     "name_sorted_fold",
+    "middle_sex",
 )
 # Blocking keys are None, never "", so an empty field never joins two rows.
 _KEYS = (
@@ -91,7 +92,18 @@ def name_features(raw: object) -> tuple:
         name.canonical.replace(" ", ""),
         folded.replace(" ", ""),
         " ".join(sorted(folded.split())),
+        _middle_sex(name.middle),
     )
+
+
+def _middle_sex(middle: str) -> str | None:
+    """Thị is a woman's middle name, Văn a man's (domain.md §1): what the name says of sex."""
+    words = middle.split()
+    if "thị" in words and "văn" not in words:
+        return "F"
+    if "văn" in words and "thị" not in words:
+        return "M"
+    return None
 
 
 def _codes(values: pd.Series, fn: Callable[[object], object]) -> tuple[np.ndarray, list]:
