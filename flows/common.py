@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -22,6 +22,23 @@ from reconcile.runlock import RunLocked
 from reconcile.validate import MissingColumnsError
 
 OUR_ERRORS = (UnreadableListError, MissingColumnsError, RunError, ConfigError, RunLocked, OSError)
+
+
+# Where the officer's console is, when the flow runs inside the `reconcile` command (flows.cli
+# sets it): our progress lines go there as well as to the flow run's log.
+CONSOLE = None
+
+
+def progress():
+    """The flow run's progress callback: our own lines, counts and file names only."""
+    logger = get_run_logger()
+
+    def say(message: str) -> None:
+        logger.info(message)
+        if CONSOLE is not None:
+            CONSOLE(message)
+
+    return say
 
 
 class StageError(Exception):
@@ -73,7 +90,12 @@ def run_stage(stage: str, *args):
 
 
 def publish_artifacts(result, run_dir) -> None:
-    """Counts, rejected rows (where and why, no values), skipped lists, the workbook's path."""
+    """Counts, rejected rows (where and why, no values), skipped lists, the workbook's path.
+    A skipped list is also a warning in the flow run's log."""
+    logger = get_run_logger()
+    for item in [result.register, *result.lists]:
+        if item.counts.skipped:
+            logger.warning(f"Bỏ qua / skipped {item.counts.file}: {item.counts.skipped}")
     by_type = Counter(result.findings["type"])
     by_list = Counter(result.findings["list_label"])
     create_table_artifact(

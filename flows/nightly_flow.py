@@ -3,10 +3,10 @@ Asia/Ho_Chi_Minh, under the output folder's lock; inputs archived only after suc
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.schedules import Cron
 
-from flows.common import publish_artifacts, run_stage
+from flows.common import progress, publish_artifacts, run_stage
 from reconcile.nightly import NightlySettings, nightly_settings, run_nightly
 
 NIGHTLY_CRON = "0 2 * * *"
@@ -24,7 +24,7 @@ def nightly_flow(
 ) -> str:
     """Reconcile the inbox; return the run's output folder."""
     settings = nightly_settings(inbox, out_dir, archive_dir, keep_runs, store)
-    result, run_dir = run_nightly(settings, call=run_stage, progress=get_run_logger().info)
+    result, run_dir = run_nightly(settings, call=run_stage, progress=progress())
     publish_artifacts(result, run_dir)
     return str(run_dir)
 

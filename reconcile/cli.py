@@ -1,27 +1,57 @@
-"""The `reconcile` command. Help in Vietnamese with English beside it, for the justice officer."""
+"""The `reconcile` command. Help in Vietnamese with English beside it, for the justice officer.
+
+This module knows nothing of Prefect: a run goes through Prefect only when an orchestrator is
+registered (flows.cli, the installed console command, registers it) and a Prefect server is
+configured (PREFECT_API_URL) or --prefect is given; otherwise the stages run directly, with no
+temporary server to wait for.
+
+Exit status, for scripts and schedulers: 0 done; 1 the run could not go on; 2 bad
+configuration or invocation; 3 another run holds the output folder; 4 done, but some lists
+were skipped (the console, the summary sheet and summary.json say which and why).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import click
 
-from reconcile.config import ConfigError, build_config, load_config, parse_list_option
+from reconcile.config import ConfigError, RunConfig, build_config, load_config, parse_list_option
+from reconcile.console import Console
 from reconcile.pipeline import RunError
 from reconcile.runlock import RunLocked
 
 KINDS_HELP = "birth, death, vaccination, welfare, membership"
+EXIT_SKIPPED = 4
 
 
-def _prefect_defaults() -> None:
-    """Embedded defaults for a laptop: the temporary local API, without analytics, with time to
-    start on a slow machine (stack-notes.md)."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+class Orchestrator(Protocol):
+    """Runs a configuration as a Prefect flow; returns the run folder."""
+
+    def run(self, config: RunConfig, progress: Callable[[str], None]) -> Path: ...
+
+    def nightly(self, settings, progress: Callable[[str], None]) -> Path: ...
+
+
+ORCHESTRATOR: Orchestrator | None = None
+
+
+def _use_prefect(choice: bool | None) -> bool:
+    """--prefect / --no-prefect, else Prefect when a server is configured."""
+    wanted = bool(os.environ.get("PREFECT_API_URL")) if choice is None else choice
+    if wanted and ORCHESTRATOR is None:
+        raise ConfigError(
+            "Chạy qua Prefect cần lệnh reconcile đã cài đầy đủ / running through Prefect needs "
+            "the installed reconcile command (flows.cli)"
+        )
+    return wanted
 
 
 @contextmanager
@@ -39,6 +69,25 @@ def _explained_exits():
     except RunError as exc:
         click.echo(f"Lỗi / error: {exc}", err=True)
         sys.exit(1)
+
+
+def _finish(run_dir: Path, started: float) -> None:
+    """The closing lines, and exit status 4 when a list was skipped."""
+    elapsed = time.perf_counter() - started
+    click.echo(f"Xong trong {elapsed:.1f} giây / done in {elapsed:.1f} s")
+    click.echo(f"Sổ rà soát / review workbook: {run_dir / 'review.xlsx'}")
+    click.echo(f"Các tệp kết quả / all outputs: {run_dir}")
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    skipped = summary.get("skipped_lists", [])
+    if skipped:
+        click.echo(
+            f"CHÚ Ý: {len(skipped)} danh sách bị bỏ qua (xem trang Tổng hợp) / WARNING: "
+            f"{len(skipped)} list(s) skipped (see the summary sheet):",
+            err=True,
+        )
+        for item in skipped:
+            click.echo(f"  ! {item['file']}: {item['reason']}", err=True)
+        sys.exit(EXIT_SKIPPED)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,16 +117,18 @@ def main() -> None:
     help="Thư mục kết quả / output folder (default: from the config, else ./out).",
 )
 @click.option(
-    "--no-prefect",
-    is_flag=True,
-    help="Chạy trực tiếp, không qua Prefect / run the stages directly, without Prefect.",
+    "--prefect/--no-prefect",
+    "prefect",
+    default=None,
+    help="Chạy qua Prefect (mặc định: khi có PREFECT_API_URL) / run as a Prefect flow "
+    "(default: when PREFECT_API_URL names a server).",
 )
 def run(
     config: Path | None,
     register: Path | None,
     lists: tuple[str, ...],
     out: Path | None,
-    no_prefect: bool,
+    prefect: bool | None,
 ) -> None:
     """Chạy một lần đối soát / run one reconciliation.
 
@@ -112,34 +163,17 @@ def run(
             raise ConfigError(
                 f"Không tìm thấy dữ liệu dân cư / register not found: {register_path}"
             )
-        run_dir = _execute(settings, config, register, lists, out, no_prefect)
-    elapsed = time.perf_counter() - started
-    click.echo(f"Xong trong {elapsed:.1f} giây / done in {elapsed:.1f} s")
-    click.echo(f"Sổ rà soát / review workbook: {run_dir / 'review.xlsx'}")
-    click.echo(f"Các tệp kết quả / all outputs: {run_dir}")
+        console = Console()
+        try:
+            if _use_prefect(prefect):
+                run_dir = ORCHESTRATOR.run(settings, console)
+            else:
+                from reconcile.pipeline import run_locked
 
-
-def _execute(settings, config, register, lists, out, no_prefect: bool) -> Path:
-    if no_prefect:
-        from reconcile.pipeline import run_locked
-
-        _, run_dir = run_locked(settings, progress=lambda m: click.echo(m, err=True))
-        return run_dir
-    click.echo(
-        "Khởi động Prefect (lần đầu có thể mất 20 giây) / starting Prefect "
-        "(the first start may take 20 s)…",
-        err=True,
-    )
-    _prefect_defaults()
-    from flows.reconcile_flow import reconcile_flow
-
-    run_dir = reconcile_flow(
-        config_path=str(config) if config else None,
-        register_path=str(register) if register else None,
-        lists=list(lists) or None,
-        out_dir=str(settings.out_dir),
-    )
-    return Path(run_dir)
+                _, run_dir = run_locked(settings, progress=console)
+        finally:
+            console.close()
+    _finish(run_dir, started)
 
 
 @main.command()
@@ -225,61 +259,28 @@ def _nightly_options(fn):
 
 @nightly.command("run")
 @_nightly_options
-@click.option("--no-prefect", is_flag=True, help="Chạy trực tiếp / without Prefect.")
-def nightly_run(inbox, out, archive, keep_runs, store, no_prefect) -> None:
+@click.option(
+    "--prefect/--no-prefect",
+    "prefect",
+    default=None,
+    help="Chạy qua Prefect (mặc định: khi có PREFECT_API_URL) / as a Prefect flow.",
+)
+def nightly_run(inbox, out, archive, keep_runs, store, prefect) -> None:
     """Chạy ngay một lần / run the nightly reconciliation once, now."""
     from reconcile.nightly import nightly_settings, run_nightly
 
+    started = time.perf_counter()
     with _explained_exits():
         settings = nightly_settings(inbox, out, archive, keep_runs, store)
-        if no_prefect:
-            _, run_dir = run_nightly(settings, progress=lambda m: click.echo(m, err=True))
-        else:
-            _prefect_defaults()
-            from flows.nightly_flow import nightly_flow
-
-            run_dir = nightly_flow(
-                inbox=str(inbox),
-                out_dir=str(out),
-                archive_dir=str(archive) if archive else None,
-                keep_runs=keep_runs,
-                store=store,
-            )
-    click.echo(f"Sổ rà soát / review workbook: {Path(run_dir) / 'review.xlsx'}")
-
-
-@nightly.command("serve")
-@_nightly_options
-@click.option(
-    "--cron",
-    default="0 2 * * *",
-    show_default=True,
-    help="Lịch (giờ Việt Nam) / schedule, Asia/Ho_Chi_Minh time.",
-)
-def nightly_serve(inbox, out, archive, keep_runs, store, cron) -> None:
-    """Đăng ký lịch và phục vụ các lần chạy / register the schedule and serve its runs.
-
-    Cần một Prefect server đang chạy (PREFECT_API_URL) / needs a running Prefect server.
-    """
-    if not os.environ.get("PREFECT_API_URL"):
-        click.echo(
-            "Cần PREFECT_API_URL trỏ tới Prefect server (xem README, Chạy hằng đêm) / "
-            "PREFECT_API_URL must point at a Prefect server (README, Nightly run)",
-            err=True,
-        )
-        sys.exit(2)
-    from prefect import serve
-
-    from flows.nightly_flow import nightly_deployment
-    from reconcile.nightly import nightly_settings
-
-    try:
-        settings = nightly_settings(inbox, out, archive, keep_runs, store)
-    except ConfigError as exc:
-        click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
-        sys.exit(2)
-    # pause_on_shutdown=False: stopping this process must not pause the nightly schedule
-    serve(nightly_deployment(settings, cron=cron), pause_on_shutdown=False)
+        console = Console()
+        try:
+            if _use_prefect(prefect):
+                run_dir = ORCHESTRATOR.nightly(settings, console)
+            else:
+                _, run_dir = run_nightly(settings, progress=console)
+        finally:
+            console.close()
+    _finish(Path(run_dir), started)
 
 
 @main.command()

@@ -6,6 +6,7 @@ paths and options, never personal data: the nightly flow stores these as its par
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -89,14 +90,45 @@ def _resolve(base: Path, path: str | Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+# The sections a run configuration may have; anything else is a typo to report, not to ignore.
+SECTIONS = ("register", "lists", "output", "matching", "hamlet_aliases", "review")
+
+
+def _check_sections(data: dict, name: str) -> None:
+    for key in data:
+        if key in SECTIONS:
+            continue
+        close = difflib.get_close_matches(key, SECTIONS, n=1, cutoff=0.5)
+        hint = f" (có phải '{close[0]}'? / did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(
+            f"Tệp cấu hình {name}: mục '{key}' không có{hint}; các mục dùng được: "
+            f"{', '.join(SECTIONS)} / {name}: unknown section '{key}'{hint}"
+        )
+    if "output" in data and set(data["output"]) - {"dir"}:
+        unknown = ", ".join(sorted(set(data["output"]) - {"dir"}))
+        raise ConfigError(f"Tệp cấu hình {name}: [output] chỉ có 'dir' / unknown key(s): {unknown}")
+
+
 def load_config(path: Path, out_dir: Path | None = None) -> RunConfig:
     """Read a TOML run config. `out_dir` (from the command line) overrides [output] dir."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Không tìm thấy tệp cấu hình {path} / config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Tệp cấu hình {path.name} sai cú pháp / invalid TOML: {exc}") from None
+    except (IsADirectoryError, PermissionError):
+        raise ConfigError(f"Không đọc được tệp cấu hình {path} / cannot read {path}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, tomllib.TOMLDecodeError) and path.suffix.lower() == ".toml":
+            raise ConfigError(
+                f"Tệp cấu hình {path.name} sai cú pháp / invalid TOML: {exc}"
+            ) from None
+        raise ConfigError(
+            f"{path.name} không phải tệp cấu hình .toml (là một bảng tính?). Dùng "
+            f"'reconcile run --register {path.name} …' hoặc đưa tệp .toml / {path.name} is not a "
+            f"TOML run configuration (a spreadsheet?): give a .toml file, or the lists with "
+            f"--register/--list"
+        ) from None
+    _check_sections(data, path.name)
     base = path.resolve().parent
     register = dict(data.get("register", {}), kind="register")
     if "path" in register:

@@ -162,6 +162,11 @@ def register_findings(
     if len(duplicates):
         first = register.index.get_indexer(duplicates["left"])
         second = register.index.get_indexer(duplicates["right"])
+        # each pair told in the order of its person ids, not of the register's rows, so a new
+        # export in another order shows the officer the same finding
+        ids = register["person_id"].to_numpy(dtype=object)
+        swap = ids[first] > ids[second]
+        first, second = np.where(swap, second, first), np.where(swap, first, second)
         part = _frame(base, second)
         other = _frame(_side(register, first, "list"), np.arange(len(first)))
         for column in other:
@@ -252,6 +257,8 @@ def list_findings(
     kind, label = linked.kind.value, linked.label
     series = linked.series or label
     links = linked.links.reset_index(drop=True)
+    if links.empty:  # a month with no deaths: a list of no rows has nothing to report
+        return []
     people = linked.people
     left = people.index.get_indexer(links["left"])
     right = register.index.get_indexer(links["right"].astype("float64").fillna(-1))
@@ -506,7 +513,8 @@ def build_findings(
     for column in ALL_COLUMNS:
         if column not in frame:
             frame[column] = ""
-    frame = frame[ALL_COLUMNS].astype(object).fillna("")
+    frame = frame[ALL_COLUMNS].astype(object)
+    frame = frame.where(frame.notna(), "")
     frame = frame.sort_values(
         ["type", "source_file", "source_row", "field"], kind="stable", ignore_index=True
     )

@@ -167,7 +167,11 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
         workbook = CalamineWorkbook.from_path(str(path))
         visible = {m.name: str(m.visible).endswith("Visible") for m in workbook.sheets_metadata}
         sheets = [workbook.get_sheet_by_name(name) for name in workbook.sheet_names]
+    except PermissionError:
+        raise _locked(path) from None
     except Exception as exc:  # calamine raises its own types; the text may quote the file only
+        if "ermission denied" in str(exc) or "os error 13" in str(exc):
+            raise _locked(path) from None
         raise UnreadableListError(
             f"Không mở được tệp {path.name} (hỏng, có mật khẩu hoặc không phải Excel). "
             f"Hãy mở và lưu lại thành .xlsx không mật khẩu / Cannot open {path.name} "
@@ -183,8 +187,24 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
     return grids
 
 
+def _locked(path: Path) -> UnreadableListError:
+    return UnreadableListError(
+        f"Không mở được {path.name}: tệp đang được chương trình khác (Excel?) mở hoặc không có "
+        f"quyền đọc. Hãy đóng tệp rồi chạy lại / {path.name} is open in another program (Excel?) "
+        f"or not readable: close it and run again"
+    )
+
+
 def read_grids(path: Path) -> list[SheetGrid]:
-    """Every sheet of a file as rows of raw cell values."""
+    """Every sheet of a file as rows of raw cell values. A file another program holds (Excel
+    locks what it has open, on Windows) is an UnreadableListError with that reason."""
+    try:
+        return _read_grids(path)
+    except PermissionError:
+        raise _locked(path) from None
+
+
+def _read_grids(path: Path) -> list[SheetGrid]:
     if not path.is_file():
         raise UnreadableListError(f"Không tìm thấy tệp {path} / file not found: {path}")
     if path.stat().st_size == 0:

@@ -22,6 +22,7 @@ import pandas as pd
 from reconcile.config import ListConfig, RunConfig
 from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
+from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.matching.decision import Thresholds, fit_and_score, link
 from reconcile.matching.duplicates import find_register_duplicates
@@ -234,6 +235,9 @@ def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> P
     counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
     try:
         ingested = call("ingest", spec)
+        wrong_kind = contradiction(ingested)
+        if wrong_kind:
+            raise MissingColumnsError(wrong_kind)
         counts.rows_read = len(ingested.frame)
         _count_sheets(counts, ingested)
         validated = call("validate", ingested)
@@ -262,7 +266,7 @@ def _count_sheets(counts: ListCounts, ingested: IngestedList) -> None:
 
 def _say_counts(counts: ListCounts, progress: Progress) -> None:
     if counts.skipped:
-        progress(f"  ! {counts.file}: bỏ qua / skipped")
+        progress(f"  ! {counts.file}: BỎ QUA / SKIPPED: {counts.skipped}")
     else:
         progress(
             f"  {counts.file}: {counts.rows_read} dòng / rows, {counts.valid} hợp lệ / valid, "
@@ -364,6 +368,12 @@ def run_reconciliation(
             raise RunError(
                 f"Không đọc được dữ liệu dân cư, không thể đối soát / the register could "
                 f"not be read, nothing to reconcile: {register.counts.skipped}"
+            )
+        if register.people.empty:
+            raise RunError(
+                f"Dữ liệu dân cư {register.counts.file} không có dòng hợp lệ nào, không thể đối "
+                f"soát / the register {register.counts.file} has no valid rows: nothing to "
+                f"reconcile against"
             )
         if background:
             lists = [future.result() for future in background[1]]
