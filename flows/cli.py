@@ -79,6 +79,7 @@ class PrefectOrchestrator:
                 archive_dir=str(settings.archive_dir) if settings.archive_dir else None,
                 keep_runs=settings.keep_runs,
                 store=settings.store,
+                commune=settings.commune,
             )
         )
 
@@ -94,7 +95,7 @@ cli.ORCHESTRATOR = PrefectOrchestrator()
     show_default=True,
     help="Lịch (giờ Việt Nam) / schedule, Asia/Ho_Chi_Minh time.",
 )
-def nightly_serve(inbox, out, archive, keep_runs, store, cron) -> None:
+def nightly_serve(inbox, out, archive, keep_runs, store, commune, cron) -> None:
     """Đăng ký lịch và phục vụ các lần chạy / register the schedule and serve its runs.
 
     Cần một Prefect server đang chạy (PREFECT_API_URL) / needs a running Prefect server.
@@ -107,7 +108,7 @@ def nightly_serve(inbox, out, archive, keep_runs, store, cron) -> None:
         )
         sys.exit(2)
     try:
-        settings = nightly_settings(inbox, out, archive, keep_runs, store)
+        settings = nightly_settings(inbox, out, archive, keep_runs, store, commune)
     except ConfigError as exc:
         click.echo(f"Lỗi cấu hình / configuration error: {exc}", err=True)
         sys.exit(2)

@@ -21,9 +21,10 @@ def nightly_flow(
     archive_dir: str | None = None,
     keep_runs: int = 30,
     store: str | None = None,
+    commune: str | None = None,
 ) -> str:
     """Reconcile the inbox; return the run's output folder."""
-    settings = nightly_settings(inbox, out_dir, archive_dir, keep_runs, store)
+    settings = nightly_settings(inbox, out_dir, archive_dir, keep_runs, store, commune)
     result, run_dir = run_nightly(settings, call=run_stage, progress=progress())
     publish_artifacts(result, run_dir)
     return str(run_dir)
@@ -43,6 +44,7 @@ def nightly_deployment(
             "archive_dir": str(settings.archive_dir) if settings.archive_dir else None,
             "keep_runs": settings.keep_runs,
             "store": settings.store,
+            "commune": settings.commune,
         },
         description="Đối soát hằng đêm / nightly reconciliation",
     )

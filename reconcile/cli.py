@@ -197,14 +197,17 @@ def sample(out: Path, seed: int | None, size: int | None) -> None:
     help="Thư mục kết quả của các lần chạy / the runs' output folder (default: from the config).",
 )
 @click.option("--store", help="URL kho quyết định / decisions store URL (SQLAlchemy).")
-def report(month: str, config: Path | None, out: Path | None, store: str | None) -> None:
+@click.option("--commune", help="Xã, khi kho dùng chung / the commune, in a shared store.")
+def report(
+    month: str, config: Path | None, out: Path | None, store: str | None, commune: str | None
+) -> None:
     """Báo cáo tháng (gửi ngày 14) / the monthly report: found, resolved, open per list.
 
     \b
     reconcile report --month 2026-11 sample_data/reconcile.toml
     """
     from reconcile.review.monthly import month_bounds, write_monthly_report
-    from reconcile.review.store import DecisionStore, default_url
+    from reconcile.review.store import DEFAULT_SCOPE, DecisionStore, default_url
 
     try:
         month_bounds(month)
@@ -214,7 +217,8 @@ def report(month: str, config: Path | None, out: Path | None, store: str | None)
         sys.exit(2)
     out_dir = settings.out_dir if settings else (out or Path("out"))
     url = store or (settings.review.store if settings else None) or default_url(out_dir)
-    history = DecisionStore(url).history()
+    scope = commune or (settings.review.commune if settings else None) or DEFAULT_SCOPE
+    history = DecisionStore(url, scope).history()
     workbook, text = write_monthly_report(history, month, out_dir / "bao_cao_thang")
     click.echo(text.read_text(encoding="utf-8"))
     click.echo(f"Báo cáo / report: {workbook}")
@@ -226,6 +230,7 @@ def nightly() -> None:
 
 
 def _nightly_options(fn):
+    fn = click.option("--commune", help="Xã, khi kho dùng chung / the commune, shared store.")(fn)
     fn = click.option("--store", help="URL kho quyết định / decisions store URL.")(fn)
     fn = click.option(
         "--keep",
@@ -265,13 +270,13 @@ def _nightly_options(fn):
     default=None,
     help="Chạy qua Prefect (mặc định: khi có PREFECT_API_URL) / as a Prefect flow.",
 )
-def nightly_run(inbox, out, archive, keep_runs, store, prefect) -> None:
+def nightly_run(inbox, out, archive, keep_runs, store, commune, prefect) -> None:
     """Chạy ngay một lần / run the nightly reconciliation once, now."""
     from reconcile.nightly import nightly_settings, run_nightly
 
     started = time.perf_counter()
     with _explained_exits():
-        settings = nightly_settings(inbox, out, archive, keep_runs, store)
+        settings = nightly_settings(inbox, out, archive, keep_runs, store, commune)
         console = Console()
         try:
             if _use_prefect(prefect):

@@ -37,6 +37,7 @@ from reconcile.layout import (
 from reconcile.normalize.dates import list_date
 from reconcile.normalize.legacy import decode_column
 from reconcile.normalize.names import clean_text
+from reconcile.sheet_guard import WorkbookTooLarge, check_archive, refusal, sheet_extents
 
 HEADER_SEARCH_ROWS = 40
 SOURCE_COLUMNS = ["source_file", "source_sheet", "source_row"]
@@ -76,6 +77,7 @@ class SheetGrid:
     first_row: int = 1
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     hidden: bool = False
+    refused: str | None = None  # why the sheet is not read at all (sheet_guard)
 
 
 @dataclass
@@ -164,9 +166,25 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
     from python_calamine import CalamineWorkbook
 
     try:
+        check_archive(path)
+    except WorkbookTooLarge as exc:
+        raise UnreadableListError(str(exc)) from None
+    extents = sheet_extents(path)
+    try:
         workbook = CalamineWorkbook.from_path(str(path))
         visible = {m.name: str(m.visible).endswith("Visible") for m in workbook.sheets_metadata}
-        sheets = [workbook.get_sheet_by_name(name) for name in workbook.sheet_names]
+        grids = []
+        for name in workbook.sheet_names:
+            refused = refusal(path, name, extents[name]) if name in extents else None
+            if refused:  # never handed to the reader, which would allocate the whole box
+                grids.append(SheetGrid(name, [], refused=refused))
+                continue
+            sheet = workbook.get_sheet_by_name(name)
+            # iter_rows streams from the first used row: formatted empty rows cost nothing
+            first = (sheet.start[0] + 1) if sheet.start else 1
+            merged = list(sheet.merged_cell_ranges or [])
+            hidden = not visible.get(sheet.name, True)
+            grids.append(SheetGrid(sheet.name, _calamine_rows(sheet), first, merged, hidden))
     except PermissionError:
         raise _locked(path) from None
     except Exception as exc:  # calamine raises its own types; the text may quote the file only
@@ -177,13 +195,6 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
             f"Hãy mở và lưu lại thành .xlsx không mật khẩu / Cannot open {path.name} "
             f"(corrupt, password-protected or not Excel): save it again as .xlsx without a password"
         ) from exc
-    grids = []
-    for sheet in sheets:
-        # iter_rows streams from the first used row: a million formatted empty rows cost nothing
-        first = (sheet.start[0] + 1) if sheet.start else 1
-        merged = list(sheet.merged_cell_ranges or [])
-        hidden = not visible.get(sheet.name, True)
-        grids.append(SheetGrid(sheet.name, _calamine_rows(sheet), first, merged, hidden))
     return grids
 
 
@@ -597,6 +608,11 @@ def ingest_list(
     frames, headers, without, dates, layout, reports, warnings = [], {}, [], [], [], [], []
     titles = []
     for grid in grids:
+        if grid.refused:
+            reports.append(SheetReport(grid.name, skipped=grid.refused))
+            without.append(grid.name)
+            warnings.append(grid.refused)
+            continue
         if grid.hidden:
             reports.append(SheetReport(grid.name, skipped="trang ẩn, không đọc / hidden sheet"))
             without.append(grid.name)
@@ -624,6 +640,8 @@ def ingest_list(
         layout += [(path.name, grid.name, *entry) for entry in table.layout]
         if table.unread:
             warnings.append(_unread_warning(path, grid.name, table.unread))
+    if not frames and reports and all(r.skipped in warnings for r in reports):
+        raise UnreadableListError("; ".join(r.skipped for r in reports))  # all too large
     if not frames:
         details = "; ".join(f"'{r.sheet}': {r.skipped}" for r in reports)
         raise UnreadableListError(

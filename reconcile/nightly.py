@@ -30,6 +30,7 @@ class NightlySettings(BaseModel):
     archive_dir: Path | None = None
     keep_runs: int = Field(30, ge=1, le=3650)
     store: str | None = None
+    commune: str | None = None  # required with a shared store (config.ReviewConfig)
 
     @field_validator("inbox")
     @classmethod
@@ -49,11 +50,17 @@ def nightly_settings(
     archive_dir: str | Path | None = None,
     keep_runs: int = 30,
     store: str | None = None,
+    commune: str | None = None,
 ) -> NightlySettings:
     """Validated parameters, or a ConfigError that says what is wrong in both languages."""
     try:
         return NightlySettings(
-            inbox=inbox, out_dir=out_dir, archive_dir=archive_dir, keep_runs=keep_runs, store=store
+            inbox=inbox,
+            out_dir=out_dir,
+            archive_dir=archive_dir,
+            keep_runs=keep_runs,
+            store=store,
+            commune=commune,
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -90,7 +97,7 @@ def inbox_config(settings: NightlySettings) -> RunConfig:
         if kind is not ListKind.REGISTER
         for path in _files(settings.inbox / kind.value)
     ]
-    review = {"store": settings.store} if settings.store else {}
+    review = {"store": settings.store, "commune": settings.commune}
     return build_config(
         {"kind": "register", "path": registers[-1]},
         lists,
@@ -116,7 +123,11 @@ def archive_inputs(config: RunConfig, settings: NightlySettings, run_id: str) ->
         destination = target / path.parent.name / path.name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(path), str(destination))
+        destination.chmod(0o600)  # personal data: owner-only, like the run folders
         moved.append(destination)
+    for folder in (settings.archive, target, *{m.parent for m in moved}):
+        if folder.is_dir():
+            folder.chmod(0o700)
     return moved
 
 
@@ -158,7 +169,12 @@ def run_nightly(settings: NightlySettings, call=None, progress=None):
 
     call = call or call_directly
     say = progress or (lambda _: None)
+    from reconcile.leftovers import end_leftovers
+
     with run_lock(settings.out_dir):
+        ended = end_leftovers(settings.out_dir)
+        if ended:
+            say(f"Đã dừng {ended} tiến trình lần chạy trước để lại / ended {ended} leftovers")
         removed = remove_stale_staging(settings.out_dir)
         if removed:
             say(f"Đã dọn {removed} thư mục dở dang / removed {removed} partial folders")

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
+from reconcile.leftovers import end_leftovers, forget_children, record_children
 from reconcile.matching.decision import Thresholds, fit_and_score, link
 from reconcile.matching.duplicates import find_register_duplicates
 from reconcile.normalize.people import normalize_people
@@ -291,6 +293,33 @@ def _prepare_quietly(spec: ListConfig, config: RunConfig) -> PreparedList:
         raise PreparationError(f"{spec.path.name}: {type(exc).__name__}") from None
 
 
+def _failed(spec: ListConfig, why: str) -> PreparedList:
+    """A list whose reading failed unexpectedly: skipped, named by file and error type only."""
+    counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
+    counts.skipped = (
+        f"Lỗi khi đọc {spec.path.name} ({why}), danh sách bị bỏ qua; hãy mở và lưu lại tệp / "
+        f"reading {spec.path.name} failed ({why}): skipped; open and save the file again"
+    )
+    return PreparedList(spec, counts)
+
+
+def _prepare_list(spec: ListConfig, config: RunConfig, call, progress: Progress) -> PreparedList:
+    """_prepare for a list: whatever goes wrong with one file costs only that file."""
+    try:
+        return _prepare(spec, config, call, progress)
+    except (RunError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        prepared = _failed(spec, type(exc).__name__)
+        _say_counts(prepared.counts, progress)
+        return prepared
+
+
+def _spawn(workers: int) -> ProcessPoolExecutor:
+    # spawn everywhere: forking a process that runs Prefect's threads can deadlock the child
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list[Future]] | None:
     """Start reading the lists in worker processes while this process reads the register, when
     there is a spare core and enough input to be worth a process. Plain library code runs
@@ -299,10 +328,36 @@ def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list
     sizes = [spec.path.stat().st_size for spec in config.lists if spec.path.is_file()]
     if cores < 2 or not config.lists or sum(sizes) < PARALLEL_INPUT_BYTES:
         return None
-    workers = min(len(config.lists), cores - 1)
-    # spawn everywhere: forking a process that runs Prefect's threads can deadlock the child
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    return pool, [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
+    pool = _spawn(min(len(config.lists), cores - 1))
+    futures = [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
+    record_children(config.out_dir)
+    return pool, futures
+
+
+def _collect(config: RunConfig, futures: list[Future]) -> list[PreparedList]:
+    """The workers' lists. A worker that died (a reader aborting on a hostile file) breaks the
+    pool: each list it had not finished is read again in a process of its own, so the file that
+    kills its reader is the only one skipped."""
+    out: list[PreparedList | None] = []
+    retry = []
+    for spec, future in zip(config.lists, futures, strict=True):
+        try:
+            out.append(future.result())
+        except PreparationError as exc:
+            out.append(_failed(spec, str(exc).split(": ", 1)[-1]))
+        except BrokenProcessPool:
+            out.append(None)
+            retry.append(spec)
+    for spec in retry:
+        with _spawn(1) as alone:
+            try:
+                prepared = alone.submit(_prepare_quietly, spec, config).result()
+            except PreparationError as exc:
+                prepared = _failed(spec, str(exc).split(": ", 1)[-1])
+            except BrokenProcessPool:
+                prepared = _failed(spec, "chương trình đọc tệp dừng đột ngột / the reader died")
+        out[config.lists.index(spec)] = prepared
+    return out
 
 
 LINK_FILE_COLUMNS = [
@@ -361,6 +416,7 @@ def run_reconciliation(
     run_id = started.strftime("%Y%m%d-%H%M%S")
 
     say(f"[1/5] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
+    record_children(config.out_dir)  # a temporary Prefect API, when there is one
     background = _lists_beside_register(config)
     try:
         register = _prepare(config.population_register, config, call, say)
@@ -376,14 +432,15 @@ def run_reconciliation(
                 f"reconcile against"
             )
         if background:
-            lists = [future.result() for future in background[1]]
+            lists = _collect(config, background[1])
             for item in lists:
                 _say_counts(item.counts, say)
         else:
-            lists = [_prepare(spec, config, call, say) for spec in config.lists]
+            lists = [_prepare_list(spec, config, call, say) for spec in config.lists]
     finally:
         if background:
             background[0].shutdown(cancel_futures=True)
+            forget_children(config.out_dir)
     usable = [item for item in lists if item.people is not None]
 
     say(
@@ -430,6 +487,7 @@ def run_reconciliation(
     run_dir = call("report", result, config)
     # The store learns of this run only once its outputs exist.
     call("record", outcome, config, result)
+    forget_children(config.out_dir)  # nothing left to end: this run ended as it should
     return result, run_dir
 
 
@@ -445,5 +503,11 @@ def run_locked(
     from reconcile.runlock import run_lock
 
     with run_lock(config.out_dir):
+        ended = end_leftovers(config.out_dir)
+        if ended and progress:
+            progress(
+                f"Đã dừng {ended} tiến trình lần chạy trước để lại / ended {ended} processes a "
+                f"killed run left"
+            )
         remove_stale_staging(config.out_dir)
         return run_reconciliation(config, call, progress, now)

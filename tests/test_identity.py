@@ -71,7 +71,8 @@ def test_a_reordered_export_with_residents_added_and_removed_keeps_ids_and_decis
     linked = set(pd.to_numeric(first.links["register_row"], errors="coerce").dropna().astype(int))
     involved = set(found["register_row"]) | set(found["related_register_row"]) | linked
     rng = random.Random(5)
-    free = [i for i, row in zip(register.index, register["source_row"]) if row not in involved]
+    rows = zip(register.index, register["source_row"], strict=True)
+    free = [i for i, row in rows if row not in involved]
     removed = set(rng.sample(free, len(register) // 50))
     kept = register.drop(index=list(removed)).sample(frac=1.0, random_state=8)
     newcomers = pd.DataFrame(

@@ -45,7 +45,8 @@ def test_the_deployment_runs_at_two_in_the_morning_vietnam_time(tmp_path):
     (schedule,) = deployment.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", TIMEZONE)
     assert NIGHTLY_CRON == "0 2 * * *"
-    assert set(deployment.parameters) == {"inbox", "out_dir", "archive_dir", "keep_runs", "store"}
+    expected = {"inbox", "out_dir", "archive_dir", "keep_runs", "store", "commune"}
+    assert set(deployment.parameters) == expected
 
 
 def test_processed_lists_are_archived_and_the_register_stays(tmp_path):
@@ -63,6 +64,38 @@ def test_processed_lists_are_archived_and_the_register_stays(tmp_path):
     assert [p.name for p in (inbox / "register").iterdir()] == ["dan_cu.xlsx"]
     assert not any(any((inbox / kind).iterdir()) for kind in LISTS)
     assert (run_dir / "review.xlsx").is_file()
+    # archived lists are personal data: owner-only, like the run folders
+    for path in [archive, *archive.rglob("*")]:
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_a_list_renamed_for_the_next_month_keeps_its_dismissals(tmp_path):
+    from openpyxl import load_workbook
+
+    lists = {"welfare": "tro_cap_thang_11.xlsx"}
+    inbox = make_inbox(tmp_path, {})
+    (inbox / "welfare").mkdir()
+    shutil.copy(SAMPLE_DIR / "tro_cap_xa_hoi.xlsx", inbox / "welfare" / lists["welfare"])
+    settings = nightly_settings(inbox, tmp_path / "out")
+    first, first_dir = run_nightly(settings)
+    dead = first.findings[first.findings["type"] == "benefit_to_deceased"]
+    chosen = set(dead["finding_id"])
+    assert chosen
+    wb = load_workbook(first_dir / "review.xlsx")
+    for ws in wb.worksheets:
+        header = [c.value for c in ws[1]]
+        if "Mã phát hiện" in header:
+            for row in ws.iter_rows(min_row=2):
+                if row[header.index("Mã phát hiện")].value in chosen:
+                    row[header.index("Quyết định")].value = "Không phải cùng người"
+    wb.save(first_dir / "review.xlsx")
+    later = time.time() + 5
+    os.utime(first_dir / "review.xlsx", (later, later))
+    # December's list, the same office's, under December's name
+    shutil.copy(SAMPLE_DIR / "tro_cap_xa_hoi.xlsx", inbox / "welfare" / "tro_cap_thang_12.xlsx")
+    second, _ = run_nightly(settings)
+    assert not chosen & set(second.findings["finding_id"])
+    assert second.review.suppressed == len(chosen)
 
 
 def test_the_same_inbox_twice_gives_the_same_findings(tmp_path):
