@@ -1,4 +1,5 @@
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,32 @@ from reconcile.kinds import ListKind
 from reconcile.normalize.people import normalize_people
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+# A real PostgreSQL server (.ci/run installs and starts Debian's): its SQLAlchemy URL.
+POSTGRES_URL = os.environ.get("RECONCILE_TEST_POSTGRES")
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh database on the test PostgreSQL server, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("RECONCILE_TEST_POSTGRES is not set: .ci/run starts a PostgreSQL server")
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    except sa.exc.OperationalError as exc:
+        pytest.skip(f"the test PostgreSQL server cannot be reached: {type(exc).__name__}")
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    sa.create_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 # Prefect stops its temporary API at interpreter exit and logs it to a stream pytest has already
 # closed; the stdlib's switch keeps that from printing a traceback after the test summary.

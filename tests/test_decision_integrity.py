@@ -145,8 +145,12 @@ def test_a_kill_between_the_rename_and_the_stores_update_loses_no_decision(commu
     assert chosen not in set(second.findings["finding_id"])
 
 
-def test_two_communes_sharing_a_store_stay_apart(tmp_path):
-    store = f"sqlite:///{(tmp_path / 'tinh.sqlite').as_posix()}"
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_two_communes_sharing_a_store_stay_apart(tmp_path, engine, request):
+    if engine == "postgresql":  # one PostgreSQL for a province, a real server
+        store = request.getfixturevalue("postgres_url")
+    else:
+        store = f"sqlite:///{(tmp_path / 'tinh.sqlite').as_posix()}"
     configs = []
     for name, seed in (("Xã A", 41), ("Xã B", 42)):
         config = load_config(
