@@ -106,6 +106,8 @@ def candidate_pairs(
     rules: tuple[tuple[str, ...], ...] = BLOCKING_RULES,
     loose_rules: tuple[tuple[str, ...], ...] = LOOSE_RULES,
     fuzzy: bool = True,
+    easy_rules: tuple[tuple[str, ...], ...] = EASY_RULES,
+    max_loose_block: int = MAX_LOOSE_BLOCK,
 ) -> pd.DataFrame:
     """Distinct (left index, right index) pairs sharing any blocking key, plus the fuzzy
     fallback's pairs for left rows no key found.
@@ -116,17 +118,18 @@ def candidate_pairs(
     codes: dict[str, np.ndarray] = {}
     left_index, right_index = left.index.to_numpy(), right.index.to_numpy()
     easy = np.zeros(len(left), dtype=bool)
-    for rule in _usable(rules + EASY_RULES[1:], left, right):
+    extra_easy = tuple(r for r in easy_rules if r not in rules)
+    for rule in _usable(rules + extra_easy, left, right):
         left_key, right_key = _rule_keys(left, right, rule, codes)
         part = _join(left_index, right_index, left_key, right_key, None)
         parts.append(part)
-        if rule in EASY_RULES:
+        if rule in easy_rules:
             easy |= left.index.isin(part["left"].to_numpy())
     hard = ~easy if not same_table else np.ones(len(left), dtype=bool)  # a row finds itself
     for rule in _usable(loose_rules, left, right):
         left_key, right_key = _rule_keys(left, right, rule, codes)
         left_key = np.where(hard, left_key, -1)
-        parts.append(_join(left_index, right_index, left_key, right_key, MAX_LOOSE_BLOCK))
+        parts.append(_join(left_index, right_index, left_key, right_key, max_loose_block))
     parts = [p for p in parts if len(p)]
     pairs = (
         pd.concat(parts, ignore_index=True).drop_duplicates()

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from reconcile.matching import engine
 from reconcile.matching import fellegi_sunter as fs
-from reconcile.matching.blocking import candidate_pairs
-from reconcile.matching.comparison import compare
-from reconcile.matching.weights import fit_weights, rescore
 
 
 @dataclass(frozen=True)
@@ -35,17 +33,17 @@ LINK_COLUMNS = ["left", "right", "decision", "score", "ambiguous", "others"]
 
 
 def fit_and_score(
-    lists: list[pd.DataFrame], register: pd.DataFrame, fitted: bool = True
+    lists: list[pd.DataFrame],
+    register: pd.DataFrame,
+    fitted: bool = True,
+    executor: engine.Executor | None = None,
 ) -> tuple[list[pd.DataFrame], fs.Model | None]:
-    """Candidate pairs of every list, scored with weights fitted to all lists together
-    (weights.fit_weights; a commune's few pairs lean on the hand-set priors), or with
-    fitted=False the hand-set weights alone (then use PRIOR_THRESHOLDS); and the model."""
-    scored = [compare(people, register, candidate_pairs(people, register)) for people in lists]
-    if not fitted or not lists:
-        return scored, None
-    model = fit_weights(lists, register, pd.concat(scored, ignore_index=True))
-    rescored = [rescore(s, model, register, len(p)) for s, p in zip(scored, lists, strict=True)]
-    return rescored, model
+    """Candidate pairs of every list, scored by the commune model fitted to all lists together
+    (a commune's few pairs lean on its priors), or with fitted=False by the hand-set weights
+    alone (then use PRIOR_THRESHOLDS); and the fitted parameters."""
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    return engine.run(COMMUNE_MODEL, lists, register, executor, fitted)
 
 
 def score_lists(

@@ -6,10 +6,11 @@
     result.links     # left, right, score, probability, one row per linked pair (one-to-one)
     result.explain(i)  # field by field: level and weight
 
-Each field kind has graded comparison levels; weights come from the data (fellegi_sunter);
-candidates from several blocking rules derived from the kinds, so no single error hides a pair.
-The Vietnamese commune pipeline uses its own, richer levels over the same engine's ideas
-(matching.comparison); this is the general entry point.
+link_tables is a model configuration over the one engine (matching.engine): generic_model
+turns the column kinds into a MatchModel (graded levels per kind, blocking rules derived from the
+kinds so no single error hides a pair, one EM session over all candidates), GenericComparison is
+its linkage logic, and the same Fellegi–Sunter core and decision step as the commune's run it.
+The commune pipeline runs COMMUNE_MODEL (matching.weights) on the same engine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from reconcile.matching import engine
 from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.decision import Thresholds
+from reconcile.matching.model import BlockingModel, FieldModel, MatchModel, SessionModel
 from reconcile.normalize.names import clean_text, fold
 
 KINDS: dict[str, list[str]] = {
@@ -151,26 +155,9 @@ def default_blocking(fields: dict[str, str]) -> list[tuple[str, ...]]:
     return singles + pairs
 
 
-@dataclass
-class LinkResult:
-    links: pd.DataFrame  # left, right, score, probability: the one-to-one links
-    pairs: pd.DataFrame  # every scored candidate pair, with a level column per field
-    model: fs.Model
-
-    def explain(self, row: int) -> str:
-        """Why a candidate pair scored as it did: each field's level and weight."""
-        pair = self.pairs.iloc[row]
-        weights = self.model.weights()
-        parts = []
-        for f, (field, levels) in enumerate(zip(self.model.fields, self.model.levels, strict=True)):
-            level = int(pair[field])
-            parts.append(f"{field}: {levels[level]} ({weights[f][level]:+.1f})")
-        return "; ".join(parts) + f" → {pair['score']:+.1f}"
-
-
 def _candidates(
-    coded: dict[str, Coded], rules: list[tuple[str, ...]], names: list[str]
-) -> np.ndarray:
+    coded: dict[str, Coded], rules: tuple[tuple[str, ...], ...], names: tuple[str, ...]
+) -> pd.DataFrame:
     frames = []
     for rule in rules:
         a = pd.DataFrame({c: coded[c].left for c in rule})
@@ -184,8 +171,7 @@ def _candidates(
         b = pd.DataFrame({"x": second.right, "y": first.right}).reset_index(names="right")
         a, b = a[(a.x >= 0) & (a.y >= 0)], b[(b.x >= 0) & (b.y >= 0)]
         frames.append(a.merge(b, on=["x", "y"])[["left", "right"]])
-    pairs = pd.concat(frames, ignore_index=True).drop_duplicates()
-    return pairs.to_numpy()
+    return pd.concat(frames, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 def _gamma(fields: dict[str, str], coded: dict[str, Coded], li, ri) -> np.ndarray:
@@ -225,6 +211,99 @@ def _tf_bonus(fields, model, coded, ri, gamma) -> np.ndarray:
     return bonus
 
 
+def generic_model(
+    fields: dict[str, str],
+    blocking: list[tuple[str, ...]] | None = None,
+    random_pairs: int = 200_000,
+) -> MatchModel:
+    """The MatchModel of a column → kind mapping."""
+    unknown = set(fields.values()) - KINDS.keys()
+    if unknown:
+        raise ValueError(f"unknown field kinds: {sorted(unknown)}; use {sorted(KINDS)}")
+    names = tuple(c for c, k in fields.items() if k == "name")
+    return MatchModel(
+        name="generic",
+        comparison="generic",
+        fields=tuple(
+            FieldModel(column, tuple(KINDS[kind]), exact_column=column)
+            for column, kind in fields.items()
+        ),
+        blocking=BlockingModel(
+            rules=tuple(tuple(r) for r in (blocking or default_blocking(fields))),
+            crossed=names if len(names) == 2 else (),
+        ),
+        sessions=(SessionModel((), start_share=0.05),),
+        random_pairs=random_pairs,
+        max_match_share=0.99,
+        kinds=dict(fields),
+    )
+
+
+@dataclass
+class CodedTables:
+    coded: dict[str, Coded]
+
+
+class GenericComparison:
+    """generic_model's linkage logic: columns coded once into shared vocabularies, then
+    integer comparisons and per-distinct-value fuzzy scores. Tables are addressed by position."""
+
+    def prepare(self, model: MatchModel, left: pd.DataFrame, right: pd.DataFrame) -> CodedTables:
+        fields = model.kinds
+        coded = {c: _code(left[c], right[c], k) for c, k in fields.items()}
+        names = model.blocking.crossed
+        if len(names) == 2:  # one vocabulary for both name fields, so they compare across
+            both = _code(
+                pd.concat([left[names[0]], left[names[1]]]),
+                pd.concat([right[names[0]], right[names[1]]]),
+                "name",
+            )
+            n_l, n_r = len(left), len(right)
+            coded[names[0]] = Coded(both.left[:n_l], both.right[:n_r], both.vocabulary)
+            coded[names[1]] = Coded(both.left[n_l:], both.right[n_r:], both.vocabulary)
+        return CodedTables(coded)
+
+    def candidates(self, model: MatchModel, tables: CodedTables) -> pd.DataFrame:
+        return _candidates(tables.coded, model.blocking.rules, model.blocking.crossed)
+
+    def compare(self, model: MatchModel, tables: CodedTables, pairs: pd.DataFrame):
+        li, ri = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+        gamma = _gamma(model.kinds, tables.coded, li, ri)
+        return pd.DataFrame(gamma, columns=model.field_names).assign(left=li, right=ri)
+
+    def patterns(self, model: MatchModel, compared: pd.DataFrame) -> np.ndarray:
+        return compared[model.field_names].to_numpy(dtype=np.int8)
+
+    def exact_chance(self, model: MatchModel, tables: list[CodedTables]) -> dict[int, float]:
+        return {f: _exact_agreement(tables[0].coded[c]) for f, c in enumerate(model.field_names)}
+
+    def score(self, model, params: fs.Model, tables: CodedTables, compared, rows: int):
+        gamma = self.patterns(model, compared)
+        ri = compared["right"].to_numpy()
+        score = params.scores(gamma, _tf_bonus(model.kinds, params, tables.coded, ri, gamma))
+        return compared.assign(score=score, probability=1 / (1 + np.exp2(-np.clip(score, -60, 60))))
+
+
+engine.COMPARISONS["generic"] = GenericComparison()
+
+
+@dataclass
+class LinkResult:
+    links: pd.DataFrame  # left, right, score, probability: the one-to-one links
+    pairs: pd.DataFrame  # every scored candidate pair, with a level column per field
+    model: fs.Model
+
+    def explain(self, row: int) -> str:
+        """Why a candidate pair scored as it did: each field's level and weight."""
+        pair = self.pairs.iloc[row]
+        weights = self.model.weights()
+        parts = []
+        for f, (field, levels) in enumerate(zip(self.model.fields, self.model.levels, strict=True)):
+            level = int(pair[field])
+            parts.append(f"{field}: {levels[level]} ({weights[f][level]:+.1f})")
+        return "; ".join(parts) + f" → {pair['score']:+.1f}"
+
+
 def link_tables(
     left: pd.DataFrame,
     right: pd.DataFrame,
@@ -236,44 +315,19 @@ def link_tables(
     seed: int = 0,
 ) -> LinkResult:
     """Link rows of `left` to rows of `right` (positions, not index labels)."""
-    unknown = {k for k in fields.values()} - KINDS.keys()
-    if unknown:
-        raise ValueError(f"unknown field kinds: {sorted(unknown)}; use {sorted(KINDS)}")
-    coded = {c: _code(left[c], right[c], k) for c, k in fields.items()}
-    names = [c for c, k in fields.items() if k == "name"]
-    if len(names) == 2:  # one vocabulary for both name fields, so they can be compared across
-        both = _code(
-            pd.concat([left[names[0]], left[names[1]]]),
-            pd.concat([right[names[0]], right[names[1]]]),
-            "name",
-        )
-        n_l, n_r = len(left), len(right)
-        coded[names[0]] = Coded(both.left[:n_l], both.right[:n_r], both.vocabulary)
-        coded[names[1]] = Coded(both.left[n_l:], both.right[n_r:], both.vocabulary)
-    pairs = _candidates(coded, blocking or default_blocking(fields), names)
-    li, ri = pairs[:, 0], pairs[:, 1]
-    gamma = _gamma(fields, coded, li, ri)
-    count = min(random_pairs, len(left) * len(right))
-    rl, rr = fs.random_pair_indexes(len(left), len(right), count, seed)
-    random_gamma = _gamma(fields, coded, rl, rr)
-    exact_u = {f: _exact_agreement(coded[c]) for f, c in enumerate(fields)}
-    most_matches = min(len(left), len(right)) / max(1, len(gamma))
-    model = fs.estimate(
-        list(fields),
-        [KINDS[k] for k in fields.values()],
-        gamma,
-        random_gamma,
-        exact_u=exact_u,
-        max_prior=min(0.99, most_matches),
-    )
-    score = model.scores(gamma, _tf_bonus(fields, model, coded, ri, gamma))
-    scored = pd.DataFrame(gamma, columns=list(fields)).assign(
-        left=li, right=ri, score=score, probability=1 / (1 + np.exp2(-np.clip(score, -60, 60)))
-    )
-    likely = scored[scored["probability"] >= threshold].sort_values(
-        "score", ascending=False, kind="stable"
-    )
-    if one_to_one:  # greedy: the strongest pair claims both rows
-        likely = likely.drop_duplicates("left").drop_duplicates("right")
-    links = likely[["left", "right", "score", "probability"]].reset_index(drop=True)
-    return LinkResult(links, scored.reset_index(drop=True), model)
+    model = generic_model(fields, blocking, random_pairs)
+    left, right = left.reset_index(drop=True), right.reset_index(drop=True)
+    executor = engine.PandasExecutor()
+    (scored,), params = engine.run(model, [left], right, executor, seed=seed)
+    scored = scored.reset_index(drop=True)
+    threshold = min(max(threshold, 1e-12), 1 - 1e-12)
+    odds = float(np.log2(threshold / (1 - threshold)))
+    if one_to_one:  # the engine's decision step: the stronger pair claims both rows
+        decided = executor.decide(left, right, scored, Thresholds(odds, odds, 0.0))
+        links = decided[decided["decision"] == "match"][["left", "right", "score"]]
+        links = links.astype({"right": "int64"})
+    else:
+        links = scored.loc[scored["score"] >= odds, ["left", "right", "score"]]
+    links = links.sort_values("score", ascending=False, kind="stable")
+    links = links.assign(probability=1 / (1 + np.exp2(-np.clip(links["score"], -60, 60))))
+    return LinkResult(links.reset_index(drop=True), scored, params)

@@ -1,6 +1,7 @@
-"""Weights learnt from the run's own data (Fellegi–Sunter), replacing comparison.LEVELS' hand-set
-weights: u from random pairs and value frequencies, m by EM in Splink-style training sessions,
-both shrunk towards priors, and names weighted by how common they are.
+"""The commune's match model (COMMUNE_MODEL: Vietnamese names, partial dates, IDs, hamlets) and
+its comparison: levels from matching.comparison, u from random pairs and value frequencies, m by
+EM in Splink-style training sessions, both shrunk towards priors, names weighted by how common
+they are. The engine (matching.engine) runs it; the Fellegi–Sunter core trains it.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import numpy as np
 import pandas as pd
 
 from reconcile.frames import joined
+from reconcile.matching import blocking
 from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.comparison import LEVELS, compare
+from reconcile.matching.engine import COMPARISONS
+from reconcile.matching.model import BlockingModel, FieldModel, MatchModel, SessionModel
+from schemas.tables import check_pairs
 
-# How many candidate pairs' worth of evidence the priors (TYPICAL_M) count for: a commune's few
-# hundred pairs barely move them, a district's hundreds of thousands decide for themselves.
-PRIOR_STRENGTH = 2000.0
 LEVEL_ORDER = {
     f: ["missing", *(lv for lv in levels if lv != "missing")] for f, levels in LEVELS.items()
 }
@@ -24,9 +26,6 @@ LEVEL_ORDER = {
 # dates then cannot teach the model that a year-only row rarely matches.
 ESTIMATOR_FIELDS = ["name", "birth_precise", "birth_coarse", "sex", "pid", "insurance", "hamlet"]
 _BIRTH = list(LEVEL_ORDER).index("birth")
-# Training sessions (the estimator's fields each selects on): pairs with the same ID teach
-# names, dates, sex and hamlets; pairs with the same name and full date teach IDs and the rest.
-SESSIONS = [(ESTIMATOR_FIELDS.index("pid"),), (0, ESTIMATOR_FIELDS.index("birth_precise"))]
 _EXACT_COLUMNS = {
     "name": "name_canonical",
     "pid": "pid",
@@ -111,65 +110,41 @@ TYPICAL_M: dict[str, dict[str, float]] = {
     "hamlet": {"equal": 0.95, "differ": 0.05},
 }
 U_PRIOR_PAIRS = 200.0  # random pairs' worth of belief in the implied u
+# How many candidate pairs' worth of evidence the priors (TYPICAL_M) count for: a commune's few
+# hundred pairs barely move them, a district's hundreds of thousands decide for themselves.
+PRIOR_STRENGTH = 2000.0
 
 
-def _priors(field: str) -> tuple[np.ndarray, np.ndarray]:
-    """(m, u) priors of an estimator field over its levels (index 0 missing): u = m / 2^weight,
-    the least alike level taking what is left so that u sums to one."""
-    base = _base(field)
-    levels = LEVEL_ORDER[base]
-    m = np.array([TYPICAL_M[field].get(level, 0.0) for level in levels])
-    weight = np.array([LEVELS[base][level][0] for level in levels])
-    u = m / np.exp2(weight)
-    present = m > 0
-    lowest = int(np.flatnonzero(present)[np.argmin(weight[present])])
-    u[lowest] = 0.0
-    u[lowest] = max(1.0 - u.sum(), 0.5)
-    return m / m.sum(), u / u.sum()
-
-
-def fit_weights(
-    lists: list[pd.DataFrame],
-    register: pd.DataFrame,
-    candidates: pd.DataFrame,
-    random_pairs: int = 200_000,
-    seed: int = 0,
-) -> fs.Model:
-    """u from random list/register pairs (exact agreement from value frequencies), m by EM in
-    Splink-style training sessions over the candidate pairs of all lists together (a 16-row
-    death list alone says too little); both shrunk towards the priors (TYPICAL_M, LEVELS)."""
-    people = pd.concat(lists, ignore_index=True)
-    left, right = fs.random_pair_indexes(
-        len(people), len(register), random_pairs, seed, every_pair_if_fewer=True
+def _field(name: str) -> FieldModel:
+    base = _base(name)
+    levels = tuple(LEVEL_ORDER[base])
+    return FieldModel(
+        name,
+        levels,
+        prior_m=tuple(TYPICAL_M[name].get(level, 0.0) for level in levels),
+        prior_weights=tuple(LEVELS[base][level][0] for level in levels),
+        exact_column=_EXACT_COLUMNS.get(name),
     )
-    sample = pd.DataFrame({"left": left, "right": register.index.to_numpy()[right]})
-    random_scored = compare(people, register, sample)
-    random_gamma = estimator_gamma(
-        gamma_of(random_scored), random_scored["birth_precise"].to_numpy()
-    )
-    priors = [_priors(field) for field in ESTIMATOR_FIELDS]
-    u = []
-    for f, field in enumerate(ESTIMATOR_FIELDS):
-        size = len(priors[f][1])
-        counts = np.bincount(random_gamma[:, f], minlength=size).astype(float)
-        counts[0] = 0.0
-        seen = counts.sum()
-        if field in _EXACT_COLUMNS:
-            # the chance two different people agree exactly, known from value frequencies (rare
-            # values are agreed on too seldom for a sample to see); the sample shares the rest
-            column = _EXACT_COLUMNS[field]
-            chance = _exact_chance(people[column], register[column])
-            rest = counts.copy()
-            rest[1] = 0.0
-            counts = rest / rest.sum() * (1 - chance) * seen if rest.sum() else rest
-            counts[1] = chance * seen
-        u_field = counts + U_PRIOR_PAIRS * priors[f][1]
-        u.append(u_field / u_field.sum())
-    gamma = estimator_gamma(gamma_of(candidates), candidates["birth_precise"].to_numpy())
-    m_prior = [m for m, _ in priors]
-    m = fs.estimate_m_by_sessions(gamma, u, m_prior, SESSIONS, PRIOR_STRENGTH)
-    levels = [LEVEL_ORDER[_base(f)] for f in ESTIMATOR_FIELDS]
-    return fs.Model(ESTIMATOR_FIELDS, levels, m, u, prior=1.0 / max(2, len(register)))
+
+
+COMMUNE_MODEL = MatchModel(
+    name="commune",
+    comparison="commune",
+    fields=tuple(_field(name) for name in ESTIMATOR_FIELDS),
+    blocking=BlockingModel(
+        rules=blocking.BLOCKING_RULES,
+        easy_rules=blocking.EASY_RULES,
+        loose_rules=blocking.LOOSE_RULES,
+        max_loose_block=blocking.MAX_LOOSE_BLOCK,
+        fuzzy=True,
+    ),
+    # pairs with the same ID teach names, dates, sex and hamlets; pairs with the same name and
+    # full date teach IDs and the rest
+    sessions=(SessionModel(("pid",)), SessionModel(("name", "birth_precise"))),
+    prior_strength=PRIOR_STRENGTH,
+    u_prior_pairs=U_PRIOR_PAIRS,
+    random_pairs=200_000,
+)
 
 
 # How many list rows' worth of belief that 90% of a list's rows are residents.
@@ -254,3 +229,46 @@ def rescore(
     share = in_register_share(base, left, rows)
     out["score"] = (base + np.log2(share / (1 - share))).round(2)
     return out
+
+
+class CommuneComparison:
+    """COMMUNE_MODEL's linkage logic over normalised people tables (normalize.people)."""
+
+    def prepare(self, model: MatchModel, left: pd.DataFrame, right: pd.DataFrame):
+        return left, right
+
+    def candidates(self, model: MatchModel, tables) -> pd.DataFrame:
+        left, right = tables
+        rules = model.blocking
+        return blocking.candidate_pairs(
+            left,
+            right,
+            rules=rules.rules,
+            loose_rules=rules.loose_rules,
+            fuzzy=rules.fuzzy,
+            easy_rules=rules.easy_rules,
+            max_loose_block=rules.max_loose_block,
+        )
+
+    def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
+        return compare(*tables, pairs)
+
+    def patterns(self, model: MatchModel, compared: pd.DataFrame) -> np.ndarray:
+        return estimator_gamma(gamma_of(compared), compared["birth_precise"].to_numpy(bool))
+
+    def exact_chance(self, model: MatchModel, tables) -> dict[int, float]:
+        if not tables:
+            return {}
+        people = pd.concat([left for left, _ in tables], ignore_index=True)
+        register = tables[0][1]
+        return {
+            f: _exact_chance(people[field.exact_column], register[field.exact_column])
+            for f, field in enumerate(model.fields)
+            if field.exact_column
+        }
+
+    def score(self, model: MatchModel, params: fs.Model, tables, compared, rows: int):
+        return check_pairs(rescore(compared, params, tables[1], rows))
+
+
+COMPARISONS["commune"] = CommuneComparison()

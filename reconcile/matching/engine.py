@@ -1,0 +1,198 @@
+"""The one matching engine: a model (matching.model, plain data) run by an executor.
+
+The linkage logic is a model's *comparison* (what a pair's levels are, how a pattern scores);
+the *executor* decides where and in what pieces that logic runs. As Splink keeps its logic apart
+from the SQL engine that executes it, every executor runs the same comparison code:
+
+    prepare(model, left, right)                 -> the tables as the model's comparison reads them
+    block(model, tables)                        -> pairs (left, right index labels)
+    compare(model, tables, pairs)               -> pairs with one level column per field
+    pattern_counts(model, compared)             -> fellegi_sunter.PatternCounts (they add up)
+    score(model, params, tables, compared, n)   -> compared with weights and a log2-odds score
+    decide(left, right, scored, thresholds)     -> one decision per left row
+
+PandasExecutor runs each step over whole frames (numpy and rapidfuzz inside). An executor for a
+cluster partitions the pairs by blocking key and runs the same five steps per partition; only
+pattern counts travel to train the model (train below needs nothing else).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.model import MatchModel
+
+
+class Comparison(Protocol):
+    """A model's linkage logic over tables it has prepared (normalised people, coded columns)."""
+
+    def prepare(self, model: MatchModel, left: pd.DataFrame, right: pd.DataFrame) -> Any: ...
+
+    def candidates(self, model: MatchModel, tables: Any) -> pd.DataFrame: ...
+
+    def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame: ...
+
+    def patterns(self, model: MatchModel, compared: pd.DataFrame) -> np.ndarray: ...
+
+    def exact_chance(self, model: MatchModel, tables: list[Any]) -> dict[int, float]:
+        """Per field with an exact_column: the chance a random left and right value agree."""
+        ...
+
+    def score(
+        self, model: MatchModel, params: fs.Model, tables: Any, compared: pd.DataFrame, rows: int
+    ) -> pd.DataFrame: ...
+
+
+class Executor(Protocol):
+    def prepare(self, model: MatchModel, left: pd.DataFrame, right: pd.DataFrame) -> Any: ...
+
+    def block(self, model: MatchModel, tables: Any) -> pd.DataFrame: ...
+
+    def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame: ...
+
+    def pattern_counts(self, model: MatchModel, compared: pd.DataFrame) -> fs.PatternCounts: ...
+
+    def score(
+        self, model: MatchModel, params: fs.Model, tables: Any, compared: pd.DataFrame, rows: int
+    ) -> pd.DataFrame: ...
+
+    def decide(
+        self, left: pd.DataFrame, right: pd.DataFrame, scored: pd.DataFrame, thresholds
+    ) -> pd.DataFrame: ...
+
+
+COMPARISONS: dict[str, Comparison] = {}
+
+
+def comparison_of(model: MatchModel) -> Comparison:
+    if not COMPARISONS:  # registered by the modules that define them
+        import reconcile.matching.linker  # noqa: F401
+        import reconcile.matching.weights  # noqa: F401
+    return COMPARISONS[model.comparison]
+
+
+class PandasExecutor:
+    """Each step over whole frames in this process."""
+
+    def prepare(self, model: MatchModel, left: pd.DataFrame, right: pd.DataFrame) -> Any:
+        return comparison_of(model).prepare(model, left, right)
+
+    def block(self, model: MatchModel, tables: Any) -> pd.DataFrame:
+        return comparison_of(model).candidates(model, tables)
+
+    def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
+        return comparison_of(model).compare(model, tables, pairs)
+
+    def pattern_counts(self, model: MatchModel, compared: pd.DataFrame) -> fs.PatternCounts:
+        return fs.PatternCounts.of(comparison_of(model).patterns(model, compared))
+
+    def score(
+        self, model: MatchModel, params: fs.Model, tables: Any, compared: pd.DataFrame, rows: int
+    ) -> pd.DataFrame:
+        return comparison_of(model).score(model, params, tables, compared, rows)
+
+    def decide(
+        self, left: pd.DataFrame, right: pd.DataFrame, scored: pd.DataFrame, thresholds
+    ) -> pd.DataFrame:
+        """decision.link: one resident per row and one row per resident, near-ties ambiguous."""
+        from reconcile.matching.decision import link
+
+        return link(left, right, thresholds, scored)[0]
+
+
+def _random_pairs(
+    model: MatchModel, tables: list[Any], sizes: list[tuple[int, pd.Index, pd.Index]], seed: int
+):
+    """Random (left, right) pairs spread over the tables in proportion to their rows."""
+    total = sum(n for n, _, _ in sizes)
+    for t, (n, left_index, right_index) in zip(tables, sizes, strict=True):
+        if not n or not len(right_index):
+            continue
+        count = max(1, round(model.random_pairs * n / max(total, 1)))
+        left, right = fs.random_pair_indexes(
+            n, len(right_index), count, seed, every_pair_if_fewer=True
+        )
+        yield (
+            t,
+            pd.DataFrame(
+                {"left": left_index.to_numpy()[left], "right": right_index.to_numpy()[right]}
+            ),
+        )
+
+
+def train(
+    model: MatchModel,
+    executor: Executor,
+    tables: list[Any],
+    compared: list[pd.DataFrame],
+    sizes: list[tuple[int, pd.Index, pd.Index]],
+    seed: int = 0,
+) -> fs.Model:
+    """Fit the model: u from random pairs' pattern counts (exact agreement from value
+    frequencies), m by EM in the model's training sessions over the candidates' pattern
+    counts of every table together (a 16-row death list alone says too little).
+
+    `tables` are prepared table pairs, `compared` their compared candidates, `sizes` each
+    pair's (left rows, left index, right index)."""
+    comparison = comparison_of(model)
+    field_sizes = [f.size for f in model.fields]
+    random_counts = [
+        executor.pattern_counts(model, executor.compare(model, t, pairs))
+        for t, pairs in _random_pairs(model, tables, sizes, seed)
+    ]
+    exact = comparison.exact_chance(model, tables)
+    u = fs.estimate_u(
+        fs.PatternCounts.combine(random_counts, len(field_sizes)),
+        field_sizes,
+        exact,
+        model.u_prior(),
+        model.u_prior_pairs,
+    )
+    candidates = fs.PatternCounts.combine(
+        [executor.pattern_counts(model, c) for c in compared], len(field_sizes)
+    )
+    max_share = 1 - 1e-6
+    if model.max_match_share is not None and candidates.pairs:
+        smaller = min(sizes[0][0], len(sizes[0][2]))
+        max_share = min(model.max_match_share, smaller / candidates.pairs)
+    sessions = [
+        fs.Session(tuple(model.index(n) for n in s.fixed), s.start_share, max_share)
+        for s in model.sessions
+    ]
+    m, shares = fs.train_m(candidates, u, model.m_prior(), sessions, model.prior_strength)
+    if model.comparison == "commune":
+        # a pair's prior is one resident among the register's; each list's in-register share
+        # is learnt when it is scored (weights.in_register_share)
+        prior = 1.0 / max(2, len(sizes[0][2]))
+    else:
+        prior = shares[-1] if shares and shares[-1] == shares[-1] else 0.05
+    return fs.Model(model.field_names, [list(f.levels) for f in model.fields], m, u, prior)
+
+
+def run(
+    model: MatchModel,
+    lefts: list[pd.DataFrame],
+    right: pd.DataFrame,
+    executor: Executor | None = None,
+    fitted: bool = True,
+    seed: int = 0,
+) -> tuple[list[pd.DataFrame], fs.Model | None]:
+    """Block, compare, train and score every left table against `right`: the scored candidate
+    pairs of each, and the fitted parameters (None with fitted=False: the comparison's hand-set
+    prior weights score the pairs)."""
+    executor = executor or PandasExecutor()
+    tables = [executor.prepare(model, left, right) for left in lefts]
+    compared = [executor.compare(model, t, executor.block(model, t)) for t in tables]
+    if not fitted or not lefts:
+        return compared, None
+    sizes = [(len(left), left.index, right.index) for left in lefts]
+    params = train(model, executor, tables, compared, sizes, seed)
+    scored = [
+        executor.score(model, params, t, c, len(left))
+        for t, c, left in zip(tables, compared, lefts, strict=True)
+    ]
+    return scored, params
