@@ -4,7 +4,7 @@ recall per finding type, and link recall by how many real errors a row carries a
 Run by hand: python bench/bench_commune.py [SIZE] [SEEDS] [MULTI_ERROR_RATE]
 (default 8000 residents, seeds 1,2,3, 0.08 of each list's faithful rows given 2-3 errors).
 
-The communes come from reconcile.synthetic, which shares the reader's and matcher's assumptions:
+The communes come from synthetic, which shares the reader's and matcher's assumptions:
 these numbers say what the code does on its own kind of data, not on unseen paperwork (the
 layout corpus in tests/ and the FEBRL4 bench are the independent checks).
 """
@@ -20,8 +20,10 @@ import pandas as pd
 
 from reconcile.config import load_config
 from reconcile.pipeline import run_reconciliation
-from reconcile.synthetic.commune import generate_commune
-from reconcile.synthetic.evaluate import score_findings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from synthetic.commune import generate_commune  # noqa: E402
+from synthetic.evaluate import score_findings  # noqa: E402
 
 
 def one_commune(size: int, seed: int, rate: float, folder: Path) -> tuple[pd.DataFrame, dict]:

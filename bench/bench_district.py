@@ -1,4 +1,4 @@
-"""Matching at district size: 300,000 residents, 200,000 list rows (reconcile.synthetic.district).
+"""Matching at district size: 300,000 residents, 200,000 list rows (synthetic.district).
 
 Run by hand: python bench/bench_district.py [RESIDENTS] [ROWS]
 Reports precision and recall of confident matches, the share flagged possible/ambiguous, wall
@@ -10,6 +10,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,9 @@ import pandas as pd
 from reconcile.kinds import ListKind
 from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds, link, score_lists
 from reconcile.normalize.people import normalize_people
-from reconcile.synthetic.district import district, recall_by_kind
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from synthetic.district import district, recall_by_kind  # noqa: E402
 
 SEVERAL_ERRORS = 0.05  # share of residents' rows with two or three real errors at once
 

@@ -15,14 +15,15 @@ import time
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-from reconcile.synthetic.commune import REGISTER_HEADERS as HEADERS  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from synthetic.commune import REGISTER_HEADERS as HEADERS  # noqa: E402
 
 
 def make_register(rows: int) -> Path:
     """A register of `rows` synthetic residents under a title block (openpyxl write-only)."""
     from openpyxl import Workbook
 
-    from reconcile.synthetic.people import FAMILIES, GIVEN, HAMLETS, MIDDLE
+    from synthetic.people import FAMILIES, GIVEN, HAMLETS, MIDDLE
 
     path = CACHE / f"register_{rows}.xlsx"
     if path.exists():

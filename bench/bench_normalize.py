@@ -11,12 +11,15 @@ import statistics
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import pandas as pd
 
 from reconcile.kinds import ListKind
 from reconcile.normalize.people import normalize_people
-from reconcile.synthetic.people import FAMILIES, GIVEN, HAMLETS, MIDDLE, old_tone_style
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from synthetic.people import FAMILIES, GIVEN, HAMLETS, MIDDLE, old_tone_style  # noqa: E402
 
 
 def raw_rows(rows: int, seed: int = 4) -> pd.DataFrame:

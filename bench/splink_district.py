@@ -11,13 +11,16 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from reconcile.kinds import ListKind
 from reconcile.normalize.people import normalize_people
-from reconcile.synthetic.district import district, recall_by_kind
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from synthetic.district import district, recall_by_kind  # noqa: E402
 
 
 def columns(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:

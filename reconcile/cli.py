@@ -177,18 +177,6 @@ def run(
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="sample_data")
-@click.option("--seed", type=int, default=None, help="Hạt giống ngẫu nhiên / random seed.")
-@click.option("--size", type=int, default=None, help="Số cư dân / number of residents.")
-def sample(out: Path, seed: int | None, size: int | None) -> None:
-    """Tạo xã mẫu giả lập / generate the synthetic sample commune (no real person)."""
-    from reconcile.synthetic.commune import DEFAULT_SEED, DEFAULT_SIZE, generate_commune
-
-    config = generate_commune(out, seed=seed or DEFAULT_SEED, size=size or DEFAULT_SIZE)
-    click.echo(f"Cấu hình mẫu / sample config: {config}")
-
-
-@main.command()
 @click.option("--month", required=True, metavar="YYYY-MM", help="Tháng báo cáo / the month.")
 @click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -1,13 +1,17 @@
 import logging
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from hypothesis import settings
 
-from reconcile.kinds import ListKind
-from reconcile.normalize.people import normalize_people
+# The synthetic data generator is test support, not product (tests/support/synthetic).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+from reconcile.kinds import ListKind  # noqa: E402
+from reconcile.normalize.people import normalize_people  # noqa: E402
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 # A real PostgreSQL server (.ci/run installs and starts Debian's): its SQLAlchemy URL.
@@ -36,6 +40,7 @@ def postgres_url():
     with admin.connect() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
 
 # Prefect stops its temporary API at interpreter exit and logs it to a stream pytest has already
 # closed; the stdlib's switch keeps that from printing a traceback after the test summary.

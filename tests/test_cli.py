@@ -5,9 +5,9 @@ import pytest
 from click.testing import CliRunner
 
 from reconcile.cli import main
-from reconcile.synthetic.evaluate import score_findings
 
 from conftest import SAMPLE_DIR
+from synthetic.evaluate import score_findings
 
 
 def _run_dir(output: str):

@@ -15,7 +15,8 @@ from reconcile.ingest import ingest_list
 from reconcile.kinds import ListKind
 from reconcile.pipeline import run_reconciliation
 from reconcile.review.workbook_decisions import DECISION_HEADER, ID_HEADER
-from reconcile.synthetic.commune import generate_commune
+
+from synthetic.commune import generate_commune
 
 FIELDS = {
     "full_name": "Họ và tên",

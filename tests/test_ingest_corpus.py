@@ -8,6 +8,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import PatternFill
+
+from reconcile.ingest import UnreadableListError, ingest_list
+from reconcile.kinds import ListKind
+from reconcile.normalize.identifiers import parse_personal_id
+from reconcile.normalize.names import parse_name
+from reconcile.validate import validate_list
+
 from listfiles import (
     NAMES,
     PEOPLE,
@@ -20,14 +29,6 @@ from listfiles import (
     workbook,
     xls,
 )
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import PatternFill
-
-from reconcile.ingest import UnreadableListError, ingest_list
-from reconcile.kinds import ListKind
-from reconcile.normalize.identifiers import parse_personal_id
-from reconcile.normalize.names import parse_name
-from reconcile.validate import validate_list
 
 M = ListKind.MEMBERSHIP
 

@@ -1,12 +1,13 @@
 import datetime as dt
 
 import pytest
-from listfiles import cp1258_bytes
 
 from reconcile.ingest import UnreadableListError, ingest_list
 from reconcile.kinds import ListKind
-from reconcile.synthetic.paperwork import Paperwork, write_paperwork
 from reconcile.validate import MissingColumnsError, validate_list
+
+from listfiles import cp1258_bytes
+from synthetic.paperwork import Paperwork, write_paperwork
 
 HEADERS = ["STT", "HỌ VÀ TÊN", "Ngày, tháng, năm sinh", "Giới tính", "Số CCCD"]
 

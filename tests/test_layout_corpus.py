@@ -6,11 +6,12 @@ rows are people and which columns were mapped. Synthetic people only."""
 
 import datetime as dt
 
-from listfiles import workbook
 from openpyxl import load_workbook
 
 from reconcile.ingest import ingest_list
 from reconcile.kinds import ListKind
+
+from listfiles import workbook
 
 TITLE = [
     ["TRẠM Y TẾ XÃ AN BÌNH", None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],

@@ -6,7 +6,8 @@ import pandas as pd
 
 from reconcile.matching.linker import link_tables
 from reconcile.normalize.names import fold
-from reconcile.synthetic.people import FAMILIES, GIVEN, HAMLETS
+
+from synthetic.people import FAMILIES, GIVEN, HAMLETS
 
 FIELDS = {"given": "name", "family": "name", "born": "date", "pid": "id", "hamlet": "category"}
 

@@ -7,7 +7,8 @@ import pytest
 from reconcile.kinds import ListKind
 from reconcile.matching.decision import link, score_lists
 from reconcile.normalize.people import normalize_people
-from reconcile.synthetic.district import district
+
+from synthetic.district import district
 
 
 @pytest.fixture(scope="module")

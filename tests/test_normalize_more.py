@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from listfiles import workbook
 
 from reconcile.ingest import ingest_list
 from reconcile.kinds import ListKind
@@ -14,8 +13,10 @@ from reconcile.normalize.identifiers import parse_phone
 from reconcile.normalize.legacy import decode_column, encode_tcvn3, encode_vni
 from reconcile.normalize.names import iy_key, parse_name
 from reconcile.normalize.people import name_features, normalize_people
-from reconcile.synthetic.people import FAMILIES, GIVEN, MIDDLE, old_tone_style
 from reconcile.validate import validate_list
+
+from listfiles import workbook
+from synthetic.people import FAMILIES, GIVEN, MIDDLE, old_tone_style
 
 KEY_FEATURES = slice(3, 13)  # canonical … name_iy: every key the matcher uses
 

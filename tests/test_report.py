@@ -16,7 +16,8 @@ from reconcile.report.finding_sheets import (
     print_scale,
 )
 from reconcile.review.workbook_decisions import DECISIONS
-from reconcile.synthetic.commune import generate_commune
+
+from synthetic.commune import generate_commune
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from reconcile.pipeline import run_reconciliation
 from reconcile.review.rules import DECISION_COLUMNS, apply_review, values_hash
 from reconcile.review.store import DecisionStore, default_url
 from reconcile.review.workbook_decisions import ID_HEADER, canonical_decision
-from reconcile.synthetic.commune import generate_commune
+
+from synthetic.commune import generate_commune
 
 
 def _findings(run_dir):

@@ -1,9 +1,8 @@
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from reconcile.synthetic.commune import DEFAULT_SEED, DEFAULT_SIZE, generate_commune
-
 from conftest import SAMPLE_DIR
+from synthetic.commune import DEFAULT_SEED, DEFAULT_SIZE, generate_commune
 
 
 def _cells(path):

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconcile.normalize.names import fold
-from reconcile.synthetic.paperwork import Paperwork, write_paperwork
-from reconcile.synthetic.people import (
+
+from synthetic.paperwork import Paperwork, write_paperwork
+from synthetic.people import (
     AS_OF,
     HAMLETS,
     Population,
@@ -785,7 +786,7 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) ->
         writer.writerows(rows)
 
 
-def main() -> None:  # python -m reconcile.synthetic.commune [OUT_DIR]
+def main() -> None:  # python -m synthetic.commune [OUT_DIR]
     import sys
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("sample_data")

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from reconcile.normalize.names import fold
-from reconcile.synthetic.people import (
+
+from synthetic.people import (
     FAMILIES,
     GIVEN,
     MIDDLE,
