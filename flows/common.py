@@ -17,7 +17,8 @@ from prefect.cache_policies import NO_CACHE
 from reconcile.config import ConfigError
 from reconcile.ingest import UnreadableListError
 from reconcile.kinds import KIND_LABELS, ListKind
-from reconcile.pipeline import STAGES, RunError
+from reconcile.nightly import NIGHTLY_STAGES
+from reconcile.pipeline import STAGES, RunError, ingest_stage, record_stage, report_stage
 from reconcile.runlock import RunLocked
 from reconcile.validate import MissingColumnsError
 
@@ -71,22 +72,29 @@ def _transient(task, task_run, state) -> bool:
     return False
 
 
-TASKS = {
-    name: task(
+_RETRIED = (ingest_stage, report_stage, record_stage)
+
+
+def _task_of(fn):
+    name = fn.__name__.removesuffix("_stage")
+    return task(
         _without_values(name, fn),
         name=name,
         cache_policy=NO_CACHE,
         persist_result=False,
-        retries=2 if name in ("ingest", "report", "record") else 0,
+        retries=2 if fn in _RETRIED else 0,
         retry_delay_seconds=5,
         retry_condition_fn=_transient,
     )
-    for name, fn in STAGES.items()
-}
 
 
-def run_stage(stage: str, *args):
-    return TASKS[stage](*args)
+# one Prefect task per stage function, built once
+TASKS = {fn: _task_of(fn) for fn in (*STAGES, *NIGHTLY_STAGES)}
+
+
+def run_stage(stage, /, *args, **kwargs):
+    """pipeline.StageRunner that runs each stage as its Prefect task."""
+    return TASKS[stage](*args, **kwargs)
 
 
 def publish_artifacts(result, run_dir) -> None:

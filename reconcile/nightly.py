@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from reconcile.config import ConfigError, RunConfig, build_config
 from reconcile.kinds import ListKind
+from reconcile.pipeline import StageRunner, call_directly, run_reconciliation
 from reconcile.report.output import STAGING_PREFIX
 from reconcile.runlock import run_lock
 
@@ -162,11 +163,9 @@ def purge_runs(out_dir: Path, keep: int) -> list[Path]:
     return old
 
 
-def run_nightly(settings: NightlySettings, call=None, progress=None):
+def run_nightly(settings: NightlySettings, call: StageRunner | None = None, progress=None):
     """One nightly run: under the lock, clear what a killed run left, reconcile the inbox, then
     (only after the outputs exist) archive the inputs and apply retention."""
-    from reconcile.pipeline import call_directly, run_reconciliation
-
     call = call or call_directly
     say = progress or (lambda _: None)
     from reconcile.leftovers import end_leftovers
@@ -180,10 +179,14 @@ def run_nightly(settings: NightlySettings, call=None, progress=None):
             say(f"Đã dọn {removed} thư mục dở dang / removed {removed} partial folders")
         config = inbox_config(settings)
         result, run_dir = run_reconciliation(config, call, say)
-        moved = call("archive", config, settings, result.run_id)
-        purged = call("retain", settings.out_dir, settings.keep_runs)
+        moved = call(archive_inputs, config, settings, result.run_id)
+        purged = call(purge_runs, settings.out_dir, settings.keep_runs)
         say(
             f"Lưu trữ {len(moved)} tệp, xóa {len(purged)} lần chạy cũ / archived {len(moved)} "
             f"files, purged {len(purged)} old runs"
         )
     return result, run_dir
+
+
+# The nightly run's own stages (flows/ makes a Prefect task of each, beside pipeline.STAGES).
+NIGHTLY_STAGES = (archive_inputs, purge_runs)

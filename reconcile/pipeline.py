@@ -1,9 +1,10 @@
 """One reconciliation run: the stages in order, the same whether a Prefect flow or a plain call
 executes them.
 
-`call(stage, *args)` runs one stage. The default calls the function directly; flows/ passes one
-that runs each stage as a Prefect task. So the order of stages, what a skipped list means and how
-counts add up live here once, and flows/ only wires.
+`call(stage, *args)` runs one stage, given as the function itself (a StageRunner passes the
+stage's own arguments and returns its own result). The default calls it directly; flows/ passes
+one that runs each stage as a Prefect task. So the order of stages, what a skipped list means
+and how counts add up live here once, and flows/ only wires.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,14 +28,16 @@ from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, 
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
-from reconcile.matching.decision import Thresholds, fit_and_score, link
+from reconcile.matching.decision import Thresholds, fit_and_score
 from reconcile.matching.duplicates import find_register_duplicates
+from reconcile.matching.engine import PandasExecutor
 from reconcile.normalize.people import normalize_people
 from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
 from reconcile.review.store import store_for
 from reconcile.review.workbook_decisions import read_workbook, review_workbooks
 from reconcile.validate import REJECTED_COLUMNS, MissingColumnsError, Validated, validate_list
+from schemas.tables import check_people
 
 
 class RunError(Exception):
@@ -115,16 +119,19 @@ def normalize_stage(
     hamlet_aliases: dict[str, str],
     list_date: dt.date | None = None,
 ) -> pd.DataFrame:
-    return normalize_people(valid, kind, hamlet_aliases=hamlet_aliases, list_date=list_date)
+    people = normalize_people(valid, kind, hamlet_aliases=hamlet_aliases, list_date=list_date)
+    return check_people(people, register=kind is ListKind.REGISTER)
 
 
 def match_stage(
     register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds, fitted: bool = True
 ) -> tuple[list[LinkedList], pd.DataFrame]:
     linked = []
-    scored_lists, model = fit_and_score([item.people for item in lists], register, fitted)
+    executor = PandasExecutor()
+    people = [item.people for item in lists]
+    scored_lists, model = fit_and_score(people, register, fitted, executor)
     for item, scored in zip(lists, scored_lists, strict=True):
-        links, scored = link(item.people, register, thresholds, scored)
+        links = executor.decide(item.people, register, scored, thresholds)
         linked.append(
             LinkedList(
                 item.spec.label, item.spec.kind, item.people, links, scored, item.spec.list_series
@@ -194,18 +201,17 @@ def report_stage(result: RunResult, config: RunConfig) -> Path:
     )
 
 
-STAGES: dict[str, Callable] = {
-    "ingest": ingest_stage,
-    "validate": validate_stage,
-    "normalize": normalize_stage,
-    "match": match_stage,
-    "findings": findings_stage,
-    "review": review_stage,
-    "report": report_stage,
-    "record": record_stage,
-    "archive": lambda config, settings, run_id: _nightly().archive_inputs(config, settings, run_id),
-    "retain": lambda out_dir, keep: _nightly().purge_runs(out_dir, keep),
-}
+# Every stage a run may call: flows/ makes one Prefect task of each.
+STAGES: tuple[Callable, ...] = (
+    ingest_stage,
+    validate_stage,
+    normalize_stage,
+    match_stage,
+    findings_stage,
+    review_stage,
+    report_stage,
+    record_stage,
+)
 STAGE_LABELS = {
     "ingest": "Đọc tệp / reading",
     "validate": "Kiểm tra / validating",
@@ -220,29 +226,35 @@ STAGE_LABELS = {
 }
 
 
-def _nightly():
-    import reconcile.nightly  # imported late: it builds on this module's stages
-
-    return reconcile.nightly
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def call_directly(stage: str, *args):
-    return STAGES[stage](*args)
+class StageRunner(Protocol):
+    """Runs one stage function with its arguments and returns its result."""
+
+    def __call__(self, stage: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+def call_directly(stage: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    return stage(*args, **kwargs)
 
 
 Progress = Callable[[str], None]
 
 
-def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> PreparedList:
+def _prepare(
+    spec: ListConfig, config: RunConfig, call: StageRunner, progress: Progress
+) -> PreparedList:
     counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
     try:
-        ingested = call("ingest", spec)
+        ingested = call(ingest_stage, spec)
         wrong_kind = contradiction(ingested)
         if wrong_kind:
             raise MissingColumnsError(wrong_kind)
         counts.rows_read = len(ingested.frame)
         _count_sheets(counts, ingested)
-        validated = call("validate", ingested)
+        validated = call(validate_stage, ingested)
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
         _say_counts(counts, progress)
@@ -250,7 +262,7 @@ def _prepare(spec: ListConfig, config: RunConfig, call, progress: Progress) -> P
     counts.valid, counts.rejected = len(validated.valid), len(validated.rejected)
     counts.warnings = [*ingested.warnings, *validated.warnings]
     people = call(
-        "normalize", validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
+        normalize_stage, validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
     )
     _say_counts(counts, progress)
     return PreparedList(spec, counts, people, validated.rejected, ingested.layout)
@@ -303,7 +315,9 @@ def _failed(spec: ListConfig, why: str) -> PreparedList:
     return PreparedList(spec, counts)
 
 
-def _prepare_list(spec: ListConfig, config: RunConfig, call, progress: Progress) -> PreparedList:
+def _prepare_list(
+    spec: ListConfig, config: RunConfig, call: StageRunner, progress: Progress
+) -> PreparedList:
     """_prepare for a list: whatever goes wrong with one file costs only that file."""
     try:
         return _prepare(spec, config, call, progress)
@@ -406,7 +420,7 @@ def _links_frame(linked: list[LinkedList], register: pd.DataFrame) -> pd.DataFra
 
 def run_reconciliation(
     config: RunConfig,
-    call: Callable = call_directly,
+    call: StageRunner = call_directly,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[RunResult, Path]:
@@ -449,18 +463,18 @@ def run_reconciliation(
     )
     thresholds = config.matching.thresholds()
     fitted = config.matching.weights == "fitted"
-    linked, duplicates = call("match", register.people, usable, thresholds, fitted)
+    linked, duplicates = call(match_stage, register.people, usable, thresholds, fitted)
     for item, linked_list in zip(usable, linked, strict=True):
         decisions = linked_list.links["decision"].value_counts()
         for decision in ("match", "possible", "none"):
             setattr(item.counts, decision, int(decisions.get(decision, 0)))
 
     say(f"[3/5] {STAGE_LABELS['findings']}")
-    findings = call("findings", register.people, duplicates, linked, config)
+    findings = call(findings_stage, register.people, duplicates, linked, config)
 
     say(f"[4/5] {STAGE_LABELS['review']}")
     processed = {"register", *(item.spec.list_series for item in usable)}
-    outcome, review = call("review", findings, config, run_id, started, processed)
+    outcome, review = call(review_stage, findings, config, run_id, started, processed)
     rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
     rejected = (
         pd.concat(rejected_parts, ignore_index=True)
@@ -484,16 +498,16 @@ def run_reconciliation(
     )
 
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir = call("report", result, config)
+    run_dir = call(report_stage, result, config)
     # The store learns of this run only once its outputs exist.
-    call("record", outcome, config, result)
+    call(record_stage, outcome, config, result)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should
     return result, run_dir
 
 
 def run_locked(
     config: RunConfig,
-    call: Callable = call_directly,
+    call: StageRunner = call_directly,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[RunResult, Path]:

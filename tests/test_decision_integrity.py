@@ -20,7 +20,8 @@ from reconcile.ingest import find_header
 from reconcile.pipeline import run_reconciliation
 from reconcile.review.store import DecisionStore, store_for
 from reconcile.review.workbook_decisions import DECISION_HEADER, ID_HEADER
-from reconcile.synthetic.commune import generate_commune
+
+from synthetic.commune import generate_commune
 
 
 def _at(day: int) -> dt.datetime:
@@ -133,7 +134,7 @@ def test_a_kill_between_the_rename_and_the_stores_update_loses_no_decision(commu
         raise KeyboardInterrupt  # the power fails after the folder is in place
 
     with monkeypatch.context() as patch:
-        patch.setitem(pipeline.STAGES, "record", killed)
+        patch.setattr(pipeline, "record_stage", killed)
         with pytest.raises(KeyboardInterrupt):
             run_reconciliation(config, now=_at(1))
     (run_dir,) = [p for p in config.out_dir.iterdir() if p.is_dir()]
