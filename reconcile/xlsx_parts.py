@@ -14,11 +14,8 @@ _NS = {
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
+_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _LEGACY_FONT = re.compile(rb'<(?:\w+:)?name val="(\.vn[^"]*|vni[^"]*)"', re.IGNORECASE)
-_CELL = re.compile(rb"<c ([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
-_REF = re.compile(rb'r="([A-Z]+)(\d+)"')
-_FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>|<f[^>]*/>", re.DOTALL)
-_VALUE = re.compile(rb"<v>")
 
 
 def _is_xlsx(path: Path) -> bool:
@@ -49,11 +46,39 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _column_index(letters: bytes) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + (ch - 64)
-    return index - 1
+def _uncomputed_in(stream) -> dict[tuple[int, int], str]:
+    """Formulas without a saved value in one sheet part, parsed as XML (any namespace prefix,
+    `<x:c>` as well as `<c>`); a shared formula's children get the master's formula moved to
+    their own cell, as Excel shows them."""
+    from openpyxl.formula.translate import Translator
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    masters: dict[str, tuple[str, str]] = {}
+    cells: dict[tuple[int, int], str] = {}
+    for _, element in ElementTree.iterparse(stream, events=("end",)):
+        if not element.tag.endswith("}c") and element.tag != "c":
+            continue
+        formula = value = None
+        for child in element:
+            tag = child.tag.rsplit("}", 1)[-1]
+            if tag == "f":
+                formula = child
+            elif tag == "v" and child.text:
+                value = child.text
+        ref = element.get("r")
+        if formula is not None and ref:
+            text = formula.text or ""
+            shared = formula.get("t") == "shared"
+            if shared and text:
+                masters[formula.get("si", "")] = ("=" + text, ref)
+            elif shared and formula.get("si", "") in masters:
+                master, origin = masters[formula.get("si", "")]
+                text = Translator(master, origin=origin).translate_formula(ref)[1:]
+            if value is None and text:
+                letters, row = coordinate_from_string(ref)
+                cells[(row, column_index_from_string(letters) - 1)] = "=" + text
+        element.clear()
+    return cells
 
 
 def uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
@@ -71,20 +96,13 @@ def uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             return {}
         for name, part in parts.items():
             try:
-                xml = archive.read(part)
-            except KeyError:
+                with archive.open(part) as stream:
+                    if not _ANY_FORMULA.search(stream.read()):  # most sheets hold none
+                        continue
+                with archive.open(part) as stream:
+                    cells = _uncomputed_in(stream)
+            except (KeyError, ElementTree.ParseError):
                 continue
-            if b"<f" not in xml:
-                continue
-            cells = {}
-            for attributes, body in _CELL.findall(xml):
-                if not body or b"<f" not in body or _VALUE.search(body):
-                    continue
-                ref = _REF.search(attributes)
-                formula = _FORMULA.search(body)
-                if ref and formula:
-                    text = (formula.group(1) or b"").decode("utf-8", errors="replace")
-                    cells[(int(ref.group(2)), _column_index(ref.group(1)))] = "=" + text
             if cells:
                 found[name] = cells
     return found
