@@ -68,6 +68,26 @@ def test_the_domain_examples(legacy, decoder, unicode):
     assert decoder(legacy) == unicode
 
 
+# VNI as another converter writes it, not as our table does: the published examples of the
+# vietnamese-conversion package (npm, github.com/duydev/vietnamese-conversion, README and test
+# data), and VNI text typed as offices type it (separate tone bytes after the vowel, the
+# single-byte Ñ/ñ for Đ/đ, Ö/ö for Ư/ư, Ô/ô for Ơ/ơ, Ò/ò for ị, Î/î for Ỵ/ỵ).
+@pytest.mark.parametrize(
+    ("vni", "unicode"),
+    [
+        ("Xin chaøo caùc baïn", "Xin chào các bạn"),
+        ("Toâi ñi hoïc", "Tôi đi học"),
+        ("Tröôøng Tieåu hoïc", "Trường Tiểu học"),
+        ("Ngöôøi ñöôïc tieâm chuûng", "Người được tiêm chủng"),
+        ("Hoà Thò Myõ Leä", "Hồ Thị Mỹ Lệ"),
+        ("Ñaëng Vaên Vyõ", "Đặng Văn Vỹ"),
+    ],
+)
+def test_vni_written_by_another_converter_decodes(vni, unicode):
+    assert decode_vni(vni) == unicode
+    assert detect_encoding([vni, "Nguyeãn Vaên Hoaø"]) is Encoding.VNI
+
+
 def test_wrong_guesses_never_destroy_unicode():
     vni_column = [encode_vni("Lê Đức Quý"), encode_vni("Phạm Thị Thu"), "Đoàn Văn Tú"]
     assert detect_encoding(vni_column) is Encoding.VNI

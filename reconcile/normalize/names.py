@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from unidecode import unidecode
+
 # The five tone marks as combining characters; vowel-quality marks (circumflex, breve, horn) stay.
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _VOWELS = set("aăâeêioôơuưy")
@@ -148,7 +150,10 @@ def fold(text: str) -> str:
     if folded.isascii():
         return folded
     decomposed = unicodedata.normalize("NFD", folded)  # stray combining marks (NFD input)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # what Vietnamese never uses (full-width letters from an IME, "ø", "ł" pasted from
+    # elsewhere) still folds to the ASCII a list typed without diacritics would hold
+    return stripped if stripped.isascii() else unidecode(stripped)
 
 
 # Onsets and finals typists confuse by dialect; mapped together only to find candidates.
