@@ -49,6 +49,7 @@ TEXT_FIELDS = (
     "middle_name",
     "given_name",
     "hamlet",
+    "commune",
     "status",
     "sex",
     "birth_date",

@@ -114,6 +114,19 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "ban",
         "to",
     ),
+    # the commune (since 2025 a merged commune of a province): what makes "Thôn 1" one place
+    "commune": (
+        "xa",
+        "xa/phuong",
+        "phuong/xa",
+        "xa, phuong",
+        "xa phuong",
+        "xa/phuong/thi tran",
+        "xa/phuong/dac khu",
+        "phuong",
+        "ten xa",
+        "don vi hanh chinh cap xa",
+    ),
     "status": ("tinh trang", "trang thai", "tinh trang cu tru"),
     "death_date": (
         "ngay chet",
@@ -158,6 +171,7 @@ FIELD_LABELS = {
     "personal_id": "Số định danh cá nhân",
     "insurance_number": "Số thẻ BHYT",
     "hamlet": "Thôn/xóm",
+    "commune": "Xã/phường",
     "status": "Tình trạng",
     "death_date": "Ngày chết",
     "household": "Mã hộ",

@@ -32,7 +32,7 @@ _NAME_KEYS = (
 ).split()
 _OTHER_TEXT = (
     "source_file source_sheet birth_display sex pid pid_head pid_tail insurance phone hamlet "
-    "hamlet_key household death_display"
+    "hamlet_key commune household death_display"
 ).split()
 _INTEGERS = "birth_year birth_month birth_day birth_lustrum birth_lustrum_shifted".split()
 

@@ -23,7 +23,7 @@ from reconcile.normalize.identifiers import (
     personal_id_digits,
 )
 from reconcile.normalize.names import Name, clean_text, fold, iy_key, parse_name, phonetic_syllable
-from reconcile.normalize.sex_and_place import hamlet_key, parse_sex
+from reconcile.normalize.sex_and_place import commune_key, hamlet_key, parse_sex, with_commune
 
 SEX_LABELS = {"M": "Nam", "F": "Nữ"}
 NAME_FEATURES = (
@@ -50,6 +50,7 @@ NAME_FEATURES = (
 )
 # Blocking keys are None, never "", so an empty field never joins two rows.
 _KEYS = (
+    "commune",
     "name_fold",
     "name_nomid_fold",
     "given_fold",
@@ -186,7 +187,13 @@ def normalize_people(
     out["phone"] = _by_value(_column(frame, "phone"), parse_phone)
     aliases = {hamlet_key(k): hamlet_key(v) for k, v in (hamlet_aliases or {}).items()}
     out["hamlet"] = _by_value(_column(frame, "hamlet"), clean_text)
-    out["hamlet_key"] = _by_value(_column(frame, "hamlet"), lambda v: hamlet_key(v, aliases))
+    out["commune"] = _by_value(_column(frame, "commune"), commune_key)
+    out["hamlet_key"] = with_commune(
+        pd.Series(
+            _by_value(_column(frame, "hamlet"), lambda v: hamlet_key(v, aliases)), index=out.index
+        ),
+        out["commune"],
+    )
 
     out["household"] = _by_value(_column(frame, "household"), lambda v: clean_text(v) or None)
     death = _codes(_column(frame, "death_date"), lambda v: _death_date(v, today, list_date))
@@ -203,3 +210,20 @@ def normalize_people(
         values = out[column].to_numpy(dtype=object)
         out[column] = np.where(values == "", None, values)
     return out
+
+
+def inherit_commune(people: pd.DataFrame, commune: str) -> pd.DataFrame:
+    """A commune's own list names no commune: its rows are in `commune` (the register's one
+    commune, or the run's), so their hamlet keys carry it as the register's do."""
+    if not commune or "commune" not in people or people["commune"].notna().any():
+        return people
+    out = people.copy()
+    out["commune"] = commune
+    out["hamlet_key"] = with_commune(out["hamlet_key"], out["commune"])
+    return out
+
+
+def single_commune(register: pd.DataFrame) -> str:
+    """The register's commune when it names exactly one, else ''."""
+    communes = register["commune"].dropna().unique() if "commune" in register else []
+    return str(communes[0]) if len(communes) == 1 else ""

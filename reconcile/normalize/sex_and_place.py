@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from reconcile.normalize.names import clean_text, fold
 
 _SEX = {
@@ -81,3 +83,20 @@ def hamlet_key(raw: object, aliases: dict[str, str] | None = None) -> str:
     if aliases:
         text = aliases.get(text, text)
     return text
+
+
+_COMMUNE_PREFIX = re.compile(r"^(?:xa|phuong|thi tran|dac khu|tt|p)\.?\s+")
+
+
+def commune_key(raw: object) -> str:
+    """'Xã Tân Lập', 'xa tan lap', 'X. Tân Lập' → 'tan lap'; '' where none is given."""
+    text = fold(clean_text(raw)).lower().strip()
+    text = re.sub(r"^x\.\s*", "", text)
+    return _COMMUNE_PREFIX.sub("", text).strip()
+
+
+def with_commune(hamlets: pd.Series, communes: pd.Series) -> pd.Series:
+    """Hamlet keys that carry their commune ('tan lap/1'): "Thôn 1" of two communes of one
+    province are two places. Rows without a commune keep the bare hamlet key."""
+    both = communes.fillna("").astype(str).ne("") & hamlets.fillna("").astype(str).ne("")
+    return hamlets.where(~both, communes.astype(str) + "/" + hamlets.astype(str))
