@@ -66,6 +66,14 @@ class MatchingConfig(_Strict):
         )
 
 
+class EngineConfig(_Strict):
+    # "pandas": matching in this process; "dask": comparing on a Dask cluster (the one at
+    # `address`, else a LocalCluster of `workers` processes)
+    kind: Literal["pandas", "dask"] = "pandas"
+    address: str | None = None
+    workers: int = Field(default=2, ge=1)
+
+
 class ReviewConfig(_Strict):
     # SQLAlchemy URL of the decisions store; default: decisions.sqlite in the output folder
     store: str | None = None
@@ -83,6 +91,7 @@ class RunConfig(_Strict):
     matching: MatchingConfig = MatchingConfig()
     hamlet_aliases: dict[str, str] = Field(default_factory=dict)
     review: ReviewConfig = ReviewConfig()
+    engine: EngineConfig = EngineConfig()
 
 
 def _resolve(base: Path, path: str | Path) -> Path:
@@ -91,7 +100,7 @@ def _resolve(base: Path, path: str | Path) -> Path:
 
 
 # The sections a run configuration may have; anything else is a typo to report, not to ignore.
-SECTIONS = ("register", "lists", "output", "matching", "hamlet_aliases", "review")
+SECTIONS = ("register", "lists", "output", "matching", "hamlet_aliases", "review", "engine")
 
 
 def _check_sections(data: dict, name: str) -> None:
@@ -150,6 +159,7 @@ def load_config(path: Path, out_dir: Path | None = None) -> RunConfig:
         data.get("hamlet_aliases", {}),
         source=path.name,
         review=review,
+        engine=data.get("engine", {}),
     )
 
 
@@ -161,6 +171,7 @@ def build_config(
     hamlet_aliases: dict | None = None,
     source: str = "dòng lệnh",
     review: dict | None = None,
+    engine: dict | None = None,
 ) -> RunConfig:
     try:
         config = RunConfig(
@@ -170,6 +181,7 @@ def build_config(
             matching=matching or {},
             hamlet_aliases=hamlet_aliases or {},
             review=review or {},
+            engine=engine or {},
         )
     except ValidationError as exc:
         problems = "; ".join(

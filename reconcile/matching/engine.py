@@ -18,6 +18,8 @@ pattern counts travel to train the model (train below needs nothing else).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import numpy as np
@@ -196,3 +198,16 @@ def run(
         for t, c, left in zip(tables, compared, lefts, strict=True)
     ]
     return scored, params
+
+
+@contextmanager
+def executor_for(kind: str = "pandas", address: str | None = None, workers: int = 2) -> Iterator:
+    """The executor a run asked for: "pandas" (this process) or "dask" (the cluster at
+    `address`, else a LocalCluster of `workers` processes for the run's duration)."""
+    if kind == "dask":
+        from reconcile.matching.dask_executor import dask_executor
+
+        with dask_executor(address, workers) as executor:
+            yield executor
+    else:
+        yield PandasExecutor()

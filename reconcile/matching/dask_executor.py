@@ -1,0 +1,102 @@
+"""The engine's executor on a Dask cluster: the same comparison code as PandasExecutor, run over
+partitions of the candidate pairs on the cluster's workers.
+
+Comparing is the expensive step (rapidfuzz over every candidate pair); each worker receives the
+two prepared tables once (scattered, broadcast) and compares the pairs of its partitions, which
+are cut by the left row, so every pair of one list row is compared on one worker. Pattern counts
+are summed from each partition's (fellegi_sunter.PatternCounts.combine), so training sees only
+counts. Blocking, scoring and the decision run in the driver: they need whole-list views (a
+list's in-register share, one resident per row) and cost little beside comparing.
+
+The partitions' results are put back in the pandas executor's order, so both executors give the
+same links and findings (tests/test_engines.py).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.engine import PandasExecutor, comparison_of
+from reconcile.matching.model import MatchModel
+
+# Pairs per partition: big enough that scheduling costs little, small enough to spread.
+PARTITION_PAIRS = 100_000
+# Below this many pairs a cluster round trip costs more than it saves.
+LOCAL_BELOW = 20_000
+
+
+def _compare_part(model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
+    return comparison_of(model).compare(model, tables, pairs)
+
+
+def _counts_part(model: MatchModel, compared: pd.DataFrame) -> fs.PatternCounts:
+    return fs.PatternCounts.of(comparison_of(model).patterns(model, compared))
+
+
+class DaskExecutor(PandasExecutor):
+    def __init__(self, client, partition_pairs: int | None = None, local_below: int | None = None):
+        self.client = client
+        self.partition_pairs = partition_pairs or PARTITION_PAIRS
+        self.local_below = LOCAL_BELOW if local_below is None else local_below
+
+    def _partitions(self, pairs: pd.DataFrame) -> list[np.ndarray]:
+        """Positions of the pairs, cut into partitions at left-row boundaries."""
+        count = max(1, -(-len(pairs) // self.partition_pairs))
+        workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        count = max(count, min(workers, max(1, len(pairs) // 1000)))
+        left = pd.factorize(pairs["left"].to_numpy())[0] % count
+        return [np.flatnonzero(left == p) for p in range(count) if (left == p).any()]
+
+    def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
+        if len(pairs) < self.local_below:
+            return super().compare(model, tables, pairs)
+        pairs = pairs.reset_index(drop=True)
+        (shared,) = self.client.scatter([tables], broadcast=True, hash=False)
+        parts = self._partitions(pairs)
+        futures = [
+            self.client.submit(_compare_part, model, shared, pairs.iloc[p], pure=False)
+            for p in parts
+        ]
+        results = self.client.gather(futures)
+        order = np.concatenate(parts)
+        compared = pd.concat(results, ignore_index=True)
+        # back in the pairs' own order, as the pandas executor returns them
+        compared.index = order
+        return compared.sort_index().reset_index(drop=True)
+
+    def pattern_counts(self, model: MatchModel, compared: pd.DataFrame) -> fs.PatternCounts:
+        if len(compared) < self.local_below:
+            return super().pattern_counts(model, compared)
+        step = self.partition_pairs
+        pieces = [compared.iloc[i : i + step] for i in range(0, len(compared), step)]
+        futures = self.client.map(_counts_part, [model] * len(pieces), pieces, pure=False)
+        return fs.PatternCounts.combine(self.client.gather(futures), len(model.fields))
+
+
+@contextmanager
+def dask_executor(address: str | None = None, workers: int = 2):
+    """A DaskExecutor on the cluster at `address`, or on a LocalCluster of `workers`
+    processes started (and closed) here."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        client = Client(address)
+        try:
+            yield DaskExecutor(client)
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    client = Client(cluster)
+    try:
+        yield DaskExecutor(client)
+    finally:
+        client.close()
+        cluster.close()
