@@ -121,6 +121,26 @@ def publish_artifacts(result, run_dir) -> None:
         table=result.rejected.astype(str).to_dict("records") or [{"rejected": "0"}],
         description="Dòng bị loại: tệp, trang, dòng, cột, lý do / rejected rows",
     )
+    create_table_artifact(
+        key="reconcile-estimates",
+        table=[
+            {
+                "list": label,
+                "matched": e.matched,
+                "false_links": round(e.false_links, 1),
+                "false_links_interval": f"{e.false_links_interval[0]}-{e.false_links_interval[1]}",
+                "unmatched": e.unmatched,
+                "missed_residents": round(e.missed_residents, 1),
+                "possible": e.possible,
+                "true_possible": round(e.true_possible, 1),
+                "check_marked": (e.checked or {}).get("marked", 0),
+                "check_wrong": (e.checked or {}).get("wrong", 0),
+            }
+            for label, e in result.trust.estimates.items()
+        ]
+        or [{"list": "-"}],
+        description="Ước tính sai số không cần nhãn / label-free error estimates (numbers only)",
+    )
     inputs = [result.register, *result.lists]
     lines = [
         f"# Đối soát {result.run_id}",

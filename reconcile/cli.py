@@ -123,12 +123,25 @@ def main() -> None:
     help="Chạy qua Prefect (mặc định: khi có PREFECT_API_URL) / run as a Prefect flow "
     "(default: when PREFECT_API_URL names a server).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default=None,
+    help="Bộ máy ghép / matching engine (default: [engine] of the config, else pandas).",
+)
+@click.option(
+    "--dask-address",
+    default=None,
+    help="Cụm Dask có sẵn / an existing Dask scheduler (default: a local cluster).",
+)
 def run(
     config: Path | None,
     register: Path | None,
     lists: tuple[str, ...],
     out: Path | None,
     prefect: bool | None,
+    engine: str | None,
+    dask_address: str | None,
 ) -> None:
     """Chạy một lần đối soát / run one reconciliation.
 
@@ -157,6 +170,15 @@ def run(
                 {"kind": "register", "path": register},
                 [{"kind": kind, "path": path} for kind, path in parsed],
                 out or Path("out"),
+            )
+        if engine or dask_address:
+            chosen = engine or ("dask" if dask_address else settings.engine.kind)
+            settings = settings.model_copy(
+                update={
+                    "engine": settings.engine.model_copy(
+                        update={"kind": chosen, "address": dask_address or settings.engine.address}
+                    )
+                }
             )
         register_path = settings.population_register.path
         if not register_path.exists():
@@ -206,8 +228,10 @@ def report(
     out_dir = settings.out_dir if settings else (out or Path("out"))
     url = store or (settings.review.store if settings else None) or default_url(out_dir)
     scope = commune or (settings.review.commune if settings else None) or DEFAULT_SCOPE
-    history = DecisionStore(url, scope).history()
-    workbook, text = write_monthly_report(history, month, out_dir / "bao_cao_thang")
+    decisions = DecisionStore(url, scope)
+    workbook, text = write_monthly_report(
+        decisions.history(), month, out_dir / "bao_cao_thang", decisions.estimates()
+    )
     click.echo(text.read_text(encoding="utf-8"))
     click.echo(f"Báo cáo / report: {workbook}")
 

@@ -22,7 +22,9 @@ from typing import ParamSpec, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
-from reconcile.config import ListConfig, RunConfig
+from reconcile.check_sample import corrected, draw_sample
+from reconcile.config import EngineConfig, ListConfig, RunConfig
+from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
 from reconcile.kind_evidence import contradiction
@@ -30,12 +32,16 @@ from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
 from reconcile.matching.decision import Thresholds, fit_and_score
 from reconcile.matching.duplicates import find_register_duplicates
-from reconcile.matching.engine import PandasExecutor
-from reconcile.normalize.people import normalize_people
+from reconcile.matching.engine import executor_for
+from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
 from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
 from reconcile.review.store import store_for
-from reconcile.review.workbook_decisions import read_workbook, review_workbooks
+from reconcile.review.workbook_decisions import (
+    read_check_marks,
+    read_workbook,
+    review_workbooks,
+)
 from reconcile.validate import REJECTED_COLUMNS, MissingColumnsError, Validated, validate_list
 from schemas.tables import check_people
 
@@ -84,6 +90,7 @@ class ReviewReport:
     suppressed: int = 0
     resolved: int = 0
     ignored: int = 0  # decisions or workbook parts ignored, each a problem below
+    check_marks: int = 0  # marks read from check sheets (of links this installation sampled)
     # by file, sheet and row, never a cell's text; shown in the workbook, not in summary.json
     problems: list[str] = field(default_factory=list)
 
@@ -100,6 +107,7 @@ class RunResult:
     duplicates: int
     review: ReviewReport = field(default_factory=lambda: ReviewReport())
     layout: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LAYOUT_COLUMNS))
+    trust: Trust = field(default_factory=Trust)
 
 
 # ---- the stages: plain functions of data ----
@@ -124,18 +132,25 @@ def normalize_stage(
 
 
 def match_stage(
-    register: pd.DataFrame, lists: list[PreparedList], thresholds: Thresholds, fitted: bool = True
+    register: pd.DataFrame,
+    lists: list[PreparedList],
+    thresholds: Thresholds,
+    fitted: bool = True,
+    engine: EngineConfig | None = None,
 ) -> tuple[list[LinkedList], pd.DataFrame]:
     linked = []
-    executor = PandasExecutor()
-    people = [item.people for item in lists]
-    scored_lists, model = fit_and_score(people, register, fitted, executor)
-    for item, scored in zip(lists, scored_lists, strict=True):
-        links = executor.decide(item.people, register, scored, thresholds)
+    engine = engine or EngineConfig()
+    commune = single_commune(register)
+    people = [inherit_commune(item.people, commune) for item in lists]
+    with executor_for(engine.kind, engine.address, engine.workers) as executor:
+        scored_lists, model = fit_and_score(people, register, fitted, executor)
+        decided = [
+            executor.decide(table, register, scored, thresholds)
+            for table, scored in zip(people, scored_lists, strict=True)
+        ]
+    for item, table, scored, links in zip(lists, people, scored_lists, decided, strict=True):
         linked.append(
-            LinkedList(
-                item.spec.label, item.spec.kind, item.people, links, scored, item.spec.list_series
-            )
+            LinkedList(item.spec.label, item.spec.kind, table, links, scored, item.spec.list_series)
         )
     return linked, find_register_duplicates(register, model)
 
@@ -163,6 +178,7 @@ def review_stage(
     report = ReviewReport()
     decisions = []
     for path in review_workbooks(config.review.inbox, config.out_dir):
+        report.check_marks += store.record_marks(read_check_marks(path))[0]
         accepted, problems = vouched(read_workbook(path), store)
         decisions += accepted
         report.problems += problems
@@ -176,8 +192,42 @@ def review_stage(
     return outcome, report
 
 
+def estimate_stage(
+    linked: list[LinkedList], register: pd.DataFrame, config: RunConfig, run_id: str
+) -> Trust:
+    """Each list's error estimates (corrected by the officers' marks so far), this run's check
+    sample, the weights the model learnt and the scores' distribution."""
+    store = store_for(config)
+    marks = store.check_marks()
+    estimates = {}
+    for item in linked:
+        estimate = estimate_list(item.links, item.scored)
+        mine = marks[marks["series"] == (item.series or item.label)]
+        estimates[item.label] = corrected(estimate, item.links, item.scored, mine)
+    seed = int.from_bytes(run_id.encode()[-8:].rjust(8, b"0"), "little") % 2**32
+    thresholds = config.matching.thresholds()
+    return Trust(
+        estimates,
+        draw_sample(linked, register, store.secret(), seed),
+        learnt_weights([item.scored for item in linked]),
+        score_histogram([item.links for item in linked]),
+        thresholds.match,
+        thresholds.possible,
+    )
+
+
 def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -> None:
-    store_for(config).save(
+    store = store_for(config)
+    store.record_estimates(
+        result.run_id,
+        result.started,
+        {
+            item.spec.list_series: result.trust.estimates[item.spec.label].as_dict()
+            for item in result.lists
+            if item.spec.label in result.trust.estimates
+        },
+    )
+    store.save(
         outcome.history,
         result.run_id,
         result.started,
@@ -197,7 +247,10 @@ def report_stage(result: RunResult, config: RunConfig) -> Path:
         result,
         config.out_dir,
         token=store.workbook_token(result.run_id),
-        before_publish=lambda: store.record_issued(result.run_id, result.findings),
+        before_publish=lambda: (
+            store.record_issued(result.run_id, result.findings),
+            store.record_sample(result.run_id, result.trust.check_sample),
+        ),
     )
 
 
@@ -209,6 +262,7 @@ STAGES: tuple[Callable, ...] = (
     match_stage,
     findings_stage,
     review_stage,
+    estimate_stage,
     report_stage,
     record_stage,
 )
@@ -463,7 +517,9 @@ def run_reconciliation(
     )
     thresholds = config.matching.thresholds()
     fitted = config.matching.weights == "fitted"
-    linked, duplicates = call(match_stage, register.people, usable, thresholds, fitted)
+    linked, duplicates = call(
+        match_stage, register.people, usable, thresholds, fitted, config.engine
+    )
     for item, linked_list in zip(usable, linked, strict=True):
         decisions = linked_list.links["decision"].value_counts()
         for decision in ("match", "possible", "none"):
@@ -475,6 +531,7 @@ def run_reconciliation(
     say(f"[4/5] {STAGE_LABELS['review']}")
     processed = {"register", *(item.spec.list_series for item in usable)}
     outcome, review = call(review_stage, findings, config, run_id, started, processed)
+    trust = call(estimate_stage, linked, register.people, config, run_id)
     rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
     rejected = (
         pd.concat(rejected_parts, ignore_index=True)
@@ -495,6 +552,7 @@ def run_reconciliation(
         pd.concat(layout_parts, ignore_index=True)
         if layout_parts
         else pd.DataFrame(columns=LAYOUT_COLUMNS),
+        trust,
     )
 
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")

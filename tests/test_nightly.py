@@ -212,6 +212,7 @@ def test_a_run_killed_at_any_moment_leaves_earlier_outputs_and_no_partial_folder
                 "rejected.csv",
                 "review.xlsx",
                 "summary.json",
+                "trust.html",
             ]
             assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["run_id"]
         archived = not any((inbox / "death").iterdir())

@@ -44,6 +44,7 @@ def test_run_folder_has_exactly_the_contract_files(small_run):
         "rejected.csv",
         "review.xlsx",
         "summary.json",
+        "trust.html",
     ]
     findings = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
     assert list(findings.columns) == FINDING_COLUMNS + SIDE_COLUMNS

@@ -78,6 +78,12 @@ def summary(result) -> dict:
         # counts only: the problems name files, sheets and rows, and stay in the workbook
         "review": {k: v for k, v in asdict(result.review).items() if k != "problems"},
         "checks": checks,
+        # expected errors per list, from the model's posterior (estimates.py): numbers only
+        "estimates": {label: e.as_dict() for label, e in result.trust.estimates.items()},
+        "check_sample": {
+            "drawn": int(len(result.trust.check_sample)),
+            "marks_read": int(result.review.check_marks),
+        },
     }
 
 

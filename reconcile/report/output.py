@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from reconcile.report.files import write_machine_files
+from reconcile.report.trust import trust_html
 from reconcile.report.workbook import write_review_workbook
 
 STAGING_PREFIX = ".partial-"
@@ -39,6 +40,7 @@ def write_run(result, out_dir: Path, token: str = "", before_publish=None) -> Pa
     try:
         summary = write_machine_files(result, staging)
         write_review_workbook(result, summary, staging / "review.xlsx", token)
+        (staging / "trust.html").write_text(trust_html(result, summary), encoding="utf-8")
         # summary.json is touched last: a review.xlsx newer than it was edited by an officer
         # (review_workbooks relies on this to read decisions only from edited workbooks)
         os.utime(staging / "summary.json")

@@ -26,6 +26,7 @@ from reconcile.report.finding_sheets import (
     print_setup,
     write_finding_sheet,
 )
+from reconcile.report.trust import write_check_sheet, write_trust_section
 from reconcile.review.workbook_decisions import (
     DECISIONS,
     NOT_SAME_PERSON,
@@ -56,7 +57,9 @@ DECISION_MEANINGS = {
 }
 
 
-def _summary_sheet(ws: Worksheet, styles: Styles, result, summary: dict) -> None:
+def _summary_sheet(
+    wb: xlsxwriter.Workbook, ws: Worksheet, styles: Styles, result, summary: dict
+) -> None:
     put(ws, styles, 0, 0, "KẾT QUẢ ĐỐI SOÁT DỮ LIỆU DÂN CƯ", "title")
     put(ws, styles, 1, 0, f"Lần chạy {result.run_id}, lúc {result.started:%H:%M ngày %d/%m/%Y}")
     row = 3
@@ -126,19 +129,20 @@ def _summary_sheet(ws: Worksheet, styles: Styles, result, summary: dict) -> None
     for problem in result.review.problems:
         row += 1
         put(ws, styles, row, 0, problem, "problem")
-    _per_list_table(ws, styles, row + 2, result.findings)
+    row = _per_list_table(ws, styles, row + 2, result.findings)
+    write_trust_section(wb, ws, styles, result, summary, row + 2)
     for col, width in enumerate([34, 22, 28, 12, 10, 10, 10, 12, 12, 70]):
         ws.set_column(col, col, width)
     print_setup(ws, "Tổng hợp kết quả đối soát")
 
 
-def _per_list_table(ws: Worksheet, styles: Styles, row: int, findings) -> None:
+def _per_list_table(ws: Worksheet, styles: Styles, row: int, findings) -> int:
     """Findings per list and type: which office has what to look at."""
     import pandas as pd
 
     put(ws, styles, row, 0, "Số sai lệch theo danh sách", "bold")
     if not len(findings):
-        return
+        return row
     counts = pd.crosstab(findings["list_label"], findings["type"])
     row += 1
     kinds = [k for k in FINDING_LABELS if k in counts.columns]
@@ -149,6 +153,7 @@ def _per_list_table(ws: Worksheet, styles: Styles, row: int, findings) -> None:
         put(ws, styles, row, 0, label)
         for col, kind in enumerate(kinds, start=1):
             put(ws, styles, row, col, int(counted[kind]) or None)
+    return row
 
 
 def _legend_sheet(ws: Worksheet, styles: Styles) -> None:
@@ -259,13 +264,14 @@ def write_review_workbook(result, summary: dict, path: Path, token: str = "") ->
         },
     )
     styles = Styles(wb)
-    _summary_sheet(wb.add_worksheet(SUMMARY_SHEET), styles, result, summary)
+    _summary_sheet(wb, wb.add_worksheet(SUMMARY_SHEET), styles, result, summary)
     _legend_sheet(wb.add_worksheet(LEGEND_SHEET), styles)
     written = []
     for kind in FINDING_LABELS:
         rows = result.findings[result.findings["type"] == kind]
         if len(rows):
             written.append(write_finding_sheet(wb, styles, kind, rows).name)
+    write_check_sheet(wb, styles, result.trust.check_sample)
     _rejected_sheet(wb, styles, result.rejected)
     wb.set_custom_property(RUN_PROPERTY, result.run_id)
     wb.set_custom_property(TOKEN_PROPERTY, token or "-")

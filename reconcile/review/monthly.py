@@ -82,12 +82,31 @@ def monthly_counts(history: pd.DataFrame, month: str) -> pd.DataFrame:
     return counts.drop(columns="order").reset_index(drop=True)
 
 
-def monthly_text(counts: pd.DataFrame, month: str) -> str:
+def month_estimates(estimates: pd.DataFrame | None, month: str) -> dict:
+    """Per list series, the estimates of the month's last run (from the store's run_estimates)."""
+    import json
+
+    from reconcile.estimates import ListEstimate
+
+    if estimates is None or not len(estimates):
+        return {}
+    first, last = month_bounds(month)
+    started = pd.to_datetime(estimates["started"])
+    in_month = estimates[(started.dt.date >= first) & (started.dt.date <= last)]
+    out = {}
+    for series, group in in_month.sort_values("started").groupby("series"):
+        data = json.loads(group["estimate"].iloc[-1])
+        out[series] = ListEstimate(**data)
+    return out
+
+
+def monthly_text(counts: pd.DataFrame, month: str, estimates: dict | None = None) -> str:
     first, _ = month_bounds(month)
     lines = [f"BÁO CÁO KẾT QUẢ ĐỐI SOÁT DỮ LIỆU DÂN CƯ THÁNG {first:%m/%Y}", ""]
+    trust = _trust_lines(estimates)
     if not len(counts):
         lines.append("Trong tháng không có trường hợp sai lệch nào được ghi nhận.")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + trust) + "\n"
     t = counts[COUNTS].sum()
     lines.append(
         f"Đầu tháng còn tồn {t['open_start']} trường hợp; trong tháng phát hiện mới {t['found']}, "
@@ -102,7 +121,19 @@ def monthly_text(counts: pd.DataFrame, month: str) -> str:
             for r in group.itertuples()
         ]
         lines.append(f"- {list_name(label)}: " + "; ".join(parts) + ".")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + trust) + "\n"
+
+
+def _trust_lines(estimates: dict | None) -> list[str]:
+    from reconcile.estimates import sentence
+
+    if not estimates:
+        return []
+    return [
+        "",
+        "Độ tin cậy của lần đối soát cuối tháng (ước tính, không cần nhãn):",
+        *(f"- {sentence(list_name(series), e)}" for series, e in estimates.items()),
+    ]
 
 
 def _replace(path: Path, write) -> None:
@@ -112,11 +143,14 @@ def _replace(path: Path, write) -> None:
     os.replace(partial, path)
 
 
-def write_monthly_report(history: pd.DataFrame, month: str, folder: Path) -> tuple[Path, Path]:
+def write_monthly_report(
+    history: pd.DataFrame, month: str, folder: Path, estimates: pd.DataFrame | None = None
+) -> tuple[Path, Path]:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     counts = monthly_counts(history, month)
+    trust = month_estimates(estimates, month)
     first, _ = month_bounds(month)
     folder.mkdir(parents=True, exist_ok=True)
     workbook_path = folder / f"bao_cao_{month}.xlsx"
@@ -143,8 +177,41 @@ def write_monthly_report(history: pd.DataFrame, month: str, folder: Path) -> tup
         for col, width in zip("ABCDEFG", (34, 48, 13, 13, 13, 15, 15), strict=True):
             ws.column_dimensions[col].width = width
         ws.page_setup.orientation = "landscape"
+        if trust:
+            ws = wb.create_sheet("Độ tin cậy")
+            ws.append(["Độ tin cậy của lần đối soát cuối tháng (ước tính, không cần nhãn)"])
+            ws.cell(ws.max_row, 1).font = Font(bold=True)
+            ws.append(
+                [
+                    "Danh sách",
+                    "Dòng đã ghép",
+                    "Ước tính ghép nhầm",
+                    "Khoảng (90%)",
+                    "Dòng không ghép",
+                    "Ước tính người có trong sổ bị bỏ sót",
+                    "Khoảng (90%)",
+                ]
+            )
+            for cell in ws[ws.max_row]:
+                cell.font = Font(bold=True)
+            for series, e in trust.items():
+                ws.append(
+                    [
+                        list_name(series),
+                        e.matched,
+                        round(e.false_links, 1),
+                        "{}–{}".format(*e.false_links_interval),
+                        e.unmatched,
+                        round(e.missed_residents, 1),
+                        "{}–{}".format(*e.missed_residents_interval),
+                    ]
+                )
+        for col, width in zip("ABCDEFG", (34, 48, 13, 13, 13, 15, 15), strict=True):
+            ws.column_dimensions[col].width = width
+        ws.page_setup.orientation = "landscape"
         wb.save(path)
 
     _replace(workbook_path, write_workbook)
-    _replace(text_path, lambda p: p.write_text(monthly_text(counts, month), encoding="utf-8"))
+    text = monthly_text(counts, month, trust)
+    _replace(text_path, lambda p: p.write_text(text, encoding="utf-8"))
     return workbook_path, text_path

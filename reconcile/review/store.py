@@ -76,6 +76,30 @@ RUNS = sa.Table(
     sa.Column("suppressed", sa.Integer),
     sa.Column("resolved", sa.Integer),
 )
+# The check sample each run drew (sampled links, ids keyed like finding ids) and the marks an
+# officer gave them: numbers and ids only, no names.
+CHECKS = sa.Table(
+    "check_sample",
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("sample_id", sa.String(40), primary_key=True),
+    sa.Column("run_id", sa.String(40)),
+    sa.Column("series", sa.String(500)),
+    sa.Column("band", sa.String(20)),
+    sa.Column("p_wrong", sa.Float),
+    sa.Column("mark", sa.String(20)),
+    sa.Column("marked_at", sa.DateTime),
+)
+# Each run's estimates per list, for the monthly report.
+ESTIMATES = sa.Table(
+    "run_estimates",
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("series", sa.String(500), primary_key=True),
+    sa.Column("started", sa.DateTime),
+    sa.Column("estimate", sa.Text),  # estimates.ListEstimate.as_dict() as JSON
+)
 INSTALLATION = sa.Table(
     "installation",
     _METADATA,
@@ -167,6 +191,32 @@ class DecisionStore:
             ).all()
         return {r[0]: (r[1], r[2] or "") for r in rows}
 
+    def check_marks(self) -> pd.DataFrame:
+        """Every sampled link of this scope with its mark (None until marked)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(
+                    CHECKS.c.sample_id,
+                    CHECKS.c.series,
+                    CHECKS.c.band,
+                    CHECKS.c.p_wrong,
+                    CHECKS.c.mark,
+                ).where(CHECKS.c.scope == self.scope)
+            ).all()
+        return pd.DataFrame(rows, columns=["sample_id", "series", "band", "p_wrong", "mark"])
+
+    def estimates(self) -> pd.DataFrame:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(
+                    ESTIMATES.c.run_id,
+                    ESTIMATES.c.series,
+                    ESTIMATES.c.started,
+                    ESTIMATES.c.estimate,
+                ).where(ESTIMATES.c.scope == self.scope)
+            ).all()
+        return pd.DataFrame(rows, columns=["run_id", "series", "started", "estimate"])
+
     def _mine(self, table: sa.Table):
         if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
             return (table.c.scope == self.scope) | table.c.scope.is_(None)
@@ -201,6 +251,64 @@ class DecisionStore:
             )
             if records:
                 connection.execute(sa.insert(ISSUED), records)
+
+    def record_sample(self, run_id: str, sample: pd.DataFrame) -> None:
+        """The links a run's check sheet shows (a link sampled before keeps its mark)."""
+        known = set(self.check_marks()["sample_id"])
+        records = [
+            {
+                "scope": self.scope,
+                "sample_id": r.sample_id,
+                "run_id": run_id,
+                "series": r.series,
+                "band": r.band,
+                "p_wrong": float(r.p_wrong),
+                "mark": None,
+                "marked_at": None,
+            }
+            for r in sample.itertuples()
+            if r.sample_id not in known
+        ]
+        if records:
+            with self.engine.begin() as connection:
+                connection.execute(sa.insert(CHECKS), records)
+
+    def record_marks(self, marks: dict[str, tuple[str, dt.datetime]]) -> tuple[int, int]:
+        """Marks by sample id; only ids this scope issued count. (recorded, unknown ids)"""
+        known = set(self.check_marks()["sample_id"])
+        mine = {k: v for k, v in marks.items() if k in known}
+        with self.engine.begin() as connection:
+            for sample_id, (mark, at) in mine.items():
+                connection.execute(
+                    sa.update(CHECKS)
+                    .where((CHECKS.c.scope == self.scope) & (CHECKS.c.sample_id == sample_id))
+                    .values(mark=mark, marked_at=at)
+                )
+        return len(mine), len(marks) - len(mine)
+
+    def record_estimates(self, run_id: str, started: dt.datetime, estimates: dict) -> None:
+        import json
+
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.delete(ESTIMATES).where(
+                    (ESTIMATES.c.scope == self.scope) & (ESTIMATES.c.run_id == run_id)
+                )
+            )
+            if estimates:
+                connection.execute(
+                    sa.insert(ESTIMATES),
+                    [
+                        {
+                            "scope": self.scope,
+                            "run_id": run_id,
+                            "series": series,
+                            "started": started.replace(tzinfo=None),
+                            "estimate": json.dumps(e, ensure_ascii=False),
+                        }
+                        for series, e in estimates.items()
+                    ],
+                )
 
     def record_decisions(self, decisions: list) -> int:
         """Store decisions not stored yet. Each is tied to the values its own workbook showed

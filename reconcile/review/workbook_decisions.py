@@ -165,3 +165,48 @@ def review_workbooks(inbox: Path | None, out_dir: Path) -> list[Path]:
             ):
                 found.append(workbook)
     return sorted(set(found), key=lambda p: p.stat().st_mtime)
+
+
+CHECK_SHEET = "Kiểm tra mẫu"
+SAMPLE_ID_HEADER, MARK_HEADER = "Mã mẫu", "Đúng/Sai"
+
+
+def _mark(value: object) -> str | None:
+    text = fold(clean_text(value)).lower().strip()
+    if text in ("dung", "d", "right", "yes", "x"):
+        return "Đúng"
+    if text in ("sai", "s", "wrong", "no"):
+        return "Sai"
+    return None
+
+
+def read_check_marks(path: Path) -> dict[str, tuple[str, dt.datetime]]:
+    """Sample id → (mark, when) from a workbook's check sheet; rows without a mark are left
+    out, and so is anything a formula wrote."""
+    from openpyxl import load_workbook
+
+    marks: dict[str, tuple[str, dt.datetime]] = {}
+    at = dt.datetime.fromtimestamp(path.stat().st_mtime)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except Exception:
+        return marks
+    try:
+        if CHECK_SHEET not in workbook.sheetnames:
+            return marks
+        rows = workbook[CHECK_SHEET].iter_rows(values_only=True)
+        header = None
+        for row in rows:
+            cells = [clean_text(c) for c in row]
+            if header is None:
+                if SAMPLE_ID_HEADER in cells and MARK_HEADER in cells:
+                    header = (cells.index(SAMPLE_ID_HEADER), cells.index(MARK_HEADER))
+                continue
+            sample_id, mark = (row[i] if i < len(row) else None for i in header)
+            if isinstance(mark, str) and mark.startswith("="):
+                continue
+            if sample_id and _mark(mark):
+                marks[clean_text(sample_id)] = (_mark(mark), at)
+    finally:
+        workbook.close()
+    return marks
