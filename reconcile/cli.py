@@ -181,7 +181,7 @@ def run(
                 }
             )
         register_path = settings.population_register.path
-        if not register_path.exists():
+        if not settings.population_register.url and not register_path.exists():
             raise ConfigError(
                 f"Không tìm thấy dữ liệu dân cư / register not found: {register_path}"
             )

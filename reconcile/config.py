@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reconcile.kinds import ListKind
 
@@ -28,12 +28,23 @@ class _Strict(BaseModel):
 class ListConfig(_Strict):
     kind: ListKind
     path: Path
+    # a database table instead of a file: SQLAlchemy URL and table ("schema.table"); `path`
+    # then only names it (default: the table's name)
+    url: str | None = None
+    table: str | None = None
     name: str | None = None
     # header text as written in the file → our field name, for unusual headers
     columns: dict[str, str] = Field(default_factory=dict)
     # the list's identity across runs, which finding ids and decisions are keyed to; default:
     # the kind and the file name without its numbers (tro_cap_thang_11 → welfare/tro_cap_thang)
     series: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _table_names_the_path(cls, data):
+        if isinstance(data, dict) and data.get("url") and not data.get("path"):
+            data = {**data, "path": Path(str(data.get("table") or "table").replace(".", "_"))}
+        return data
 
     @property
     def label(self) -> str:

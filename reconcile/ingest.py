@@ -157,6 +157,69 @@ def _read_csv_grid(path: Path) -> list[SheetGrid]:
     return [SheetGrid(path.stem, ([*r] for r in rows))]
 
 
+# Rows fetched at a time from a Parquet file or a database table: a province's register never
+# has to be in memory twice (once as the source's batches, once as our rows).
+TABLE_CHUNK_ROWS = 50_000
+
+
+def _parquet_rows(path: Path) -> Iterator[list[object]]:
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    yield list(source.schema_arrow.names)  # the header row
+    for batch in source.iter_batches(batch_size=TABLE_CHUNK_ROWS):
+        columns = [column.to_pylist() for column in batch.columns]
+        yield from (list(row) for row in zip(*columns, strict=True))
+
+
+def _read_parquet_grid(path: Path) -> list[SheetGrid]:
+    try:
+        import pyarrow.parquet as pq
+
+        pq.ParquetFile(path)  # fails fast on a file that is not Parquet
+    except Exception:
+        raise UnreadableListError(
+            f"Tệp {path.name} không phải Parquet đọc được / {path.name} is not readable Parquet"
+        ) from None
+    return [SheetGrid(path.stem, _parquet_rows(path))]
+
+
+def _sql_rows(url: str, table: str) -> Iterator[list[object]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        schema, _, name = table.rpartition(".")
+        reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=engine)
+        yield [c.name for c in reflected.columns]
+        with engine.connect() as connection:
+            result = connection.execution_options(
+                stream_results=True, yield_per=TABLE_CHUNK_ROWS
+            ).execute(sa.select(reflected))
+            for chunk in result.partitions(TABLE_CHUNK_ROWS):
+                yield from (list(row) for row in chunk)
+    finally:
+        engine.dispose()
+
+
+def read_table_grid(url: str, table: str) -> list[SheetGrid]:
+    """A database table (SQLAlchemy URL; PostgreSQL for a province) as one sheet whose first
+    row is the column names, streamed in chunks."""
+    rows = _sql_rows(url, table)
+    try:
+        header = next(rows)
+    except Exception as exc:
+        raise UnreadableListError(
+            f"Không đọc được bảng {table} / cannot read table {table}: {type(exc).__name__}"
+        ) from None
+    return [SheetGrid(table, _chain([header], rows))]
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
 def _calamine_rows(sheet) -> Iterator[list[object]]:
     offset = sheet.start[1] if sheet.start else 0
     for row in sheet.iter_rows():
@@ -224,6 +287,8 @@ def _read_grids(path: Path) -> list[SheetGrid]:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return _read_csv_grid(path)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet_grid(path)
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         with path.open("rb") as handle:
             magic = handle.read(8)
@@ -231,8 +296,8 @@ def _read_grids(path: Path) -> list[SheetGrid]:
             return _read_csv_grid(path)  # a "spreadsheet" that is really a CSV
         return _read_excel_grid(path)
     raise UnreadableListError(
-        f"Không hỗ trợ loại tệp của {path.name} (cần .xlsx, .xls hoặc .csv) / "
-        f"unsupported file type for {path.name} (need .xlsx, .xls or .csv)"
+        f"Không hỗ trợ loại tệp của {path.name} (cần .xlsx, .xls, .csv hoặc .parquet) / "
+        f"unsupported file type for {path.name} (need .xlsx, .xls, .csv or .parquet)"
     )
 
 
@@ -598,14 +663,21 @@ def _unread_warning(path: Path, sheet: str, unread: tuple[str, ...]) -> str:
 
 
 def ingest_list(
-    path: Path, kind: ListKind, label: str | None = None, overrides: Mapping[str, str] | None = None
+    path: Path,
+    kind: ListKind,
+    label: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    url: str | None = None,
+    table: str | None = None,
 ) -> IngestedList:
-    """Read every visible sheet that holds a table. A sheet without one costs only itself (the
-    report says which header row came closest); UnreadableListError when no sheet holds one."""
-    grids = read_grids(path)
+    """Read every visible sheet that holds a table (or, with `url` and `table`, a database
+    table). A sheet without one costs only itself (the report says which header row came
+    closest); UnreadableListError when no sheet holds one."""
+    grids = read_table_grid(url, table or path.stem) if url else read_grids(path)
     keyed = keyed_overrides(overrides)
-    formulas = xlsx_parts.uncomputed_formulas(path) if path.suffix.lower() != ".csv" else {}
-    legacy_fonts = path.suffix.lower() != ".csv" and xlsx_parts.has_legacy_fonts(path)
+    spreadsheet = not url and path.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq")
+    formulas = xlsx_parts.uncomputed_formulas(path) if spreadsheet else {}
+    legacy_fonts = spreadsheet and xlsx_parts.has_legacy_fonts(path)
     frames, headers, without, dates, layout, reports, warnings = [], {}, [], [], [], [], []
     titles = []
     for grid in grids:

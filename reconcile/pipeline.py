@@ -114,7 +114,7 @@ class RunResult:
 
 
 def ingest_stage(spec: ListConfig) -> IngestedList:
-    return ingest_list(spec.path, spec.kind, spec.label, spec.columns)
+    return ingest_list(spec.path, spec.kind, spec.label, spec.columns, spec.url, spec.table)
 
 
 def validate_stage(ingested: IngestedList) -> Validated:
