@@ -190,10 +190,15 @@ def learnt_weights(scored: list[pd.DataFrame]) -> pd.DataFrame:
     if not pairs:
         return pd.DataFrame(columns=["field", "level", "label", "pairs", "median", "p10", "p90"])
     for name_of_field, levels in LEVELS.items():
-        level = pd.concat([s[name_of_field].astype(str) for s in pairs], ignore_index=True)
-        weight = pd.concat([s[f"w_{name_of_field}"] for s in pairs], ignore_index=True)
-        for name, (_, label) in levels.items():
-            here = weight[level == name]
+        # level codes, not text: a province's million pairs are compared as small integers
+        codes = np.concatenate(
+            [pd.Categorical(s[name_of_field], categories=list(levels)).codes for s in pairs]
+        )
+        weight = np.concatenate([s[f"w_{name_of_field}"].to_numpy(dtype=float) for s in pairs])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(levels) + 1))
+        for i, (name, (_, label)) in enumerate(levels.items()):
+            here = pd.Series(weight[order[bounds[i] : bounds[i + 1]]])
             if name == "missing" or not len(here):
                 continue
             rows.append(
