@@ -42,7 +42,7 @@ FINDING_COLUMNS = [
     "status",
 ]
 # The person on both sides, for the workbook (findings.csv carries them too).
-PERSON_FIELDS = ("name", "birth", "sex", "id", "hamlet")
+PERSON_FIELDS = ("name", "birth", "sex", "id", "hamlet", "commune")
 SIDE_COLUMNS = [f"{side}_{f}" for side in ("list", "register") for f in PERSON_FIELDS]
 # Kept for the workbook: the list's label and the explanation in Vietnamese.
 EXTRA_COLUMNS = [
@@ -124,6 +124,7 @@ def _side(frame: pd.DataFrame, positions: np.ndarray, prefix: str) -> dict[str, 
         f"{prefix}_sex": sex,
         f"{prefix}_id": take("pid"),
         f"{prefix}_hamlet": take("hamlet"),
+        f"{prefix}_commune": take("commune"),
     }
 
 

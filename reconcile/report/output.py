@@ -5,8 +5,12 @@ its final name. Files are readable by their owner only (personal data)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from reconcile.report.files import write_machine_files
 from reconcile.report.trust import trust_html
@@ -28,6 +32,38 @@ def _free_name(out_dir: Path, run_id: str) -> Path:
     return target
 
 
+# Rows a finding sheet may hold below its header (Excel's and LibreOffice's limit: 1,048,576).
+SHEET_ROW_LIMIT = 1_048_575
+
+
+def _commune_of(findings) -> pd.Series:
+    register = findings.get("register_commune")
+    listed = findings.get("list_commune")
+    if register is None:
+        return pd.Series("", index=findings.index)
+    return register.where(register.astype(str).ne(""), listed).fillna("").astype(str)
+
+
+def workbook_parts(result) -> list[tuple[str, object]]:
+    """review.xlsx, or, when some finding sheet would pass Excel's row limit (a province), one
+    review_<commune>.xlsx per commune (findings without a known commune in review_chua_ro_xa).
+    Every finding is in exactly one workbook."""
+    counts = result.findings["type"].value_counts()
+    if not len(counts) or counts.max() <= SHEET_ROW_LIMIT:
+        return [("review.xlsx", result)]
+    parts = []
+    communes = _commune_of(result.findings)
+    for commune, rows in result.findings.groupby(communes, sort=True):
+        slug = re.sub(r"[^a-z0-9]+", "_", str(commune)).strip("_") or "chua_ro_xa"
+        if rows["type"].value_counts().max() > SHEET_ROW_LIMIT:
+            raise ValueError(  # one commune past the limit: nothing sensible to split by
+                f"{len(rows)} sai lệch của xã {commune} vượt giới hạn một trang Excel / "
+                f"findings of commune {commune} exceed an Excel sheet"
+            )
+        parts.append((f"review_{slug}.xlsx", replace(result, findings=rows.reset_index(drop=True))))
+    return parts
+
+
 def write_run(result, out_dir: Path, token: str = "", before_publish=None) -> Path:
     """Write everything into a hidden staging folder; call `before_publish` (the store records
     the issued findings) and only then rename the folder into place."""
@@ -39,7 +75,8 @@ def write_run(result, out_dir: Path, token: str = "", before_publish=None) -> Pa
     staging.mkdir(mode=0o700)
     try:
         summary = write_machine_files(result, staging)
-        write_review_workbook(result, summary, staging / "review.xlsx", token)
+        for name, part in workbook_parts(result):
+            write_review_workbook(part, summary, staging / name, token)
         (staging / "trust.html").write_text(trust_html(result, summary), encoding="utf-8")
         # summary.json is touched last: a review.xlsx newer than it was edited by an officer
         # (review_workbooks relies on this to read decisions only from edited workbooks)

@@ -157,13 +157,13 @@ def review_workbooks(inbox: Path | None, out_dir: Path) -> list[Path]:
         found.append(inbox)
     if out_dir.is_dir():
         for run in out_dir.iterdir():
-            workbook, summary = run / "review.xlsx", run / "summary.json"
-            if (
-                workbook.is_file()
-                and summary.is_file()
-                and (workbook.stat().st_mtime > summary.stat().st_mtime + 1)
-            ):
-                found.append(workbook)
+            summary = run / "summary.json"
+            if not summary.is_file():
+                continue
+            # review.xlsx, or review_<commune>.xlsx where a province's run was split
+            for workbook in run.glob("review*.xlsx"):
+                if workbook.stat().st_mtime > summary.stat().st_mtime + 1:
+                    found.append(workbook)
     return sorted(set(found), key=lambda p: p.stat().st_mtime)
 
 
