@@ -294,9 +294,17 @@ def sex_slips(people: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
     return ((sex == "M") & says_f & ~says_m) | ((sex == "F") & says_m & ~says_f)
 
 
+SEX_SLIP = "sex_slip"
+
+
 def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Pairs with a level column per field (categorical: one byte a pair) and the total score."""
-    slips = (sex_slips(left, right), sex_slips(right, right))
+    # a slip is judged against the whole register; a partition of it carries the judgement made
+    # on the whole (SEX_SLIP, set by the executor), so a subset compares as the whole would
+    slips = tuple(
+        frame[SEX_SLIP].to_numpy(dtype=bool) if SEX_SLIP in frame else sex_slips(frame, right)
+        for frame in (left, right)
+    )
     if len(pairs) <= CHUNK_PAIRS:
         return _compare_chunk(left, right, pairs, slips)
     chunks = [

@@ -1,9 +1,12 @@
 """The engine's executor on a Dask cluster: the same comparison code as PandasExecutor, run over
 partitions of the candidate pairs on the cluster's workers.
 
-Comparing is the expensive step (rapidfuzz over every candidate pair); each worker receives the
-two prepared tables once (scattered, broadcast) and compares the pairs of its partitions, which
-are cut by the left row, so every pair of one list row is compared on one worker. Pattern counts
+Comparing is the expensive step (rapidfuzz over every candidate pair). The pairs are cut into
+partitions by list row (every pair of one row on one worker); a partition travels with only the
+table rows it names, after the comparison has added what it needs of the whole tables
+(`with_context`), so a worker's memory follows its partition, not the register's size. A
+comparison without `subset` (the generic one, which codes by position) gets its tables
+broadcast once instead. Pattern counts
 are summed from each partition's (fellegi_sunter.PatternCounts.combine), so training sees only
 counts. Blocking, scoring and the decision run in the driver: they need whole-list views (a
 list's in-register share, one resident per row) and cost little beside comparing.
@@ -56,12 +59,28 @@ class DaskExecutor(PandasExecutor):
         if len(pairs) < self.local_below:
             return super().compare(model, tables, pairs)
         pairs = pairs.reset_index(drop=True)
-        (shared,) = self.client.scatter([tables], broadcast=True, hash=False)
         parts = self._partitions(pairs)
-        futures = [
-            self.client.submit(_compare_part, model, shared, pairs.iloc[p], pure=False)
-            for p in parts
-        ]
+        comparison = comparison_of(model)
+        if hasattr(comparison, "subset"):
+            # each partition travels with only the rows it names: a worker's memory follows
+            # the partition, whatever the register's size
+            whole = comparison.with_context(model, tables)
+            futures = [
+                self.client.submit(
+                    _compare_part,
+                    model,
+                    comparison.subset(model, whole, pairs.iloc[p]),
+                    pairs.iloc[p],
+                    pure=False,
+                )
+                for p in parts
+            ]
+        else:
+            (shared,) = self.client.scatter([tables], broadcast=True, hash=False)
+            futures = [
+                self.client.submit(_compare_part, model, shared, pairs.iloc[p], pure=False)
+                for p in parts
+            ]
         results = self.client.gather(futures)
         order = np.concatenate(parts)
         compared = pd.concat(results, ignore_index=True)

@@ -12,7 +12,7 @@ import pandas as pd
 from reconcile.frames import joined
 from reconcile.matching import blocking
 from reconcile.matching import fellegi_sunter as fs
-from reconcile.matching.comparison import LEVELS, compare
+from reconcile.matching.comparison import LEVELS, SEX_SLIP, compare, sex_slips
 from reconcile.matching.engine import COMPARISONS
 from reconcile.matching.model import BlockingModel, FieldModel, MatchModel, SessionModel
 from schemas.tables import check_pairs
@@ -252,6 +252,25 @@ class CommuneComparison:
 
     def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
         return compare(*tables, pairs)
+
+    def with_context(self, model: MatchModel, tables):
+        """The tables with what a pair's comparison needs of the whole register (whether a
+        row's sex contradicts its name, judged on all residents), so a partition of rows
+        compares exactly as the whole tables would."""
+        left, right = tables
+        return (
+            left.assign(**{SEX_SLIP: sex_slips(left, right)}),
+            right.assign(**{SEX_SLIP: sex_slips(right, right)}),
+        )
+
+    def subset(self, model: MatchModel, tables, pairs: pd.DataFrame):
+        """Only the rows `pairs` name: a worker's memory follows its partition, not the
+        register's size."""
+        left, right = tables
+        return (
+            left.loc[pd.unique(pairs["left"].to_numpy())],
+            right.loc[pd.unique(pairs["right"].to_numpy())],
+        )
 
     def patterns(self, model: MatchModel, compared: pd.DataFrame) -> np.ndarray:
         return estimator_gamma(gamma_of(compared), compared["birth_precise"].to_numpy(bool))

@@ -62,15 +62,24 @@ def district(
     outsiders: float = 0.05,
     seed: int = 2026,
     several_errors: float = 0.0,
+    communes: int = 0,
+    moved: float = 0.02,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(register, list): raw cells plus truth columns `key` (register), `true_key` (list, -1 for
     someone not in the register), `given_noise` (list: "dialect", "misspelled" or "") and
     `errors` (list: how many of _several_errors' errors the row carries, on a share
-    `several_errors` of the residents' rows)."""
+    `several_errors` of the residents' rows).
+
+    With `communes`, a province: every commune has its own Thôn 1…10 (the same hamlet names in
+    each), register and list carry a Xã/phường column, and a share `moved` of the list rows
+    give another commune and hamlet (people who moved)."""
     rng = random.Random(seed)
     families = [f for f, _ in FAMILIES]
     weights = [w for _, w in FAMILIES]
-    hamlets = [f"Xóm {i}" for i in range(1, 301)]
+    hamlets = (
+        [f"Xóm {i}" for i in range(1, 301)] if not communes else [f"Thôn {i}" for i in range(1, 11)]
+    )
+    commune_names = [f"Xã {i}" for i in range(1, communes + 1)]
     people = []
     for key in range(residents + int(rows * outsiders)):
         sex = rng.choice("MF")
@@ -87,6 +96,7 @@ def district(
                 "born": born,
                 "pid": f"034{digit}{born.year % 100:02d}{key:06d}"[-12:],
                 "hamlet": rng.choice(hamlets),
+                "commune": rng.choice(commune_names) if communes else None,
             }
         )
     register = pd.DataFrame(
@@ -99,6 +109,7 @@ def district(
                 "sex": "Nam" if p["sex"] == "M" else "Nữ",
                 "personal_id": p["pid"],
                 "hamlet": p["hamlet"],
+                **({"commune": p["commune"]} if communes else {}),
             }
             for p in people[:residents]
         ]
@@ -156,6 +167,10 @@ def district(
             "personal_id": pid,
             "hamlet": p["hamlet"] if rng.random() < 0.9 else None,
         }
+        if communes:
+            row["commune"] = p["commune"]
+            if rng.random() < moved:  # moved: the list knows the new place, the register not
+                row["commune"], row["hamlet"] = rng.choice(commune_names), rng.choice(hamlets)
         if key < residents and rng.random() < several_errors:
             faithful = dict(row, full_name=f"{family} {middle} {given}".replace("  ", " "))
             row = faithful

@@ -1,0 +1,82 @@
+"""A province on the Dask engine: matching at 300k, 1M (and 3M) residents with 2 local workers,
+beside the pandas engine where it fits. Communes each have their own Thôn 1…10
+(tests/support/synthetic/district.py with communes), 2% of list rows moved commune.
+
+Run by hand: python bench/bench_province.py [SIZES] [--no-pandas]
+(default 300000,1000000; list rows = 0.65 × residents, one commune per 10,000 residents).
+
+Prints per size: candidates, matching wall time per engine, links identical or not, the peak
+memory of each Dask worker (ru_maxrss) and of the driver, and recall on the residents' rows.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from reconcile.kinds import ListKind
+from reconcile.matching.dask_executor import dask_executor
+from reconcile.matching.decision import Thresholds, fit_and_score, link
+from reconcile.matching.engine import PandasExecutor
+from reconcile.normalize.people import normalize_people
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from synthetic.district import district  # noqa: E402
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def match(people, register, executor):
+    started = time.perf_counter()
+    (scored,), _ = fit_and_score([people], register, executor=executor)
+    links, _ = link(people, register, Thresholds(), scored)
+    return links, len(scored), time.perf_counter() - started
+
+
+def main() -> None:
+    sizes = [int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "300000,1000000").split(",")]
+    with_pandas = "--no-pandas" not in sys.argv
+    for size in sizes:
+        started = time.perf_counter()
+        register_raw, list_raw = district(size, int(size * 0.65), communes=max(1, size // 10_000))
+        register = normalize_people(register_raw, ListKind.REGISTER)
+        people = normalize_people(list_raw, ListKind.MEMBERSHIP)
+        prepared = time.perf_counter() - started
+        truth, keys = list_raw["true_key"].to_numpy(), register_raw["key"].to_numpy()
+        del register_raw
+        line = (
+            f"{size:>9,} residents, {len(people):,} rows (made and normalised in {prepared:.0f} s)"
+        )
+        print(line, flush=True)
+        with dask_executor(workers=2) as executor:
+            links, pairs, seconds = match(people, register, executor)
+            workers = executor.client.run(
+                lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            )
+        right = links["right"].to_numpy()
+        found = np.where(
+            np.isnan(right.astype(float)), -1, keys[np.nan_to_num(right.astype(float)).astype(int)]
+        )
+        resident = truth >= 0
+        recall = ((links["decision"] == "match").to_numpy() & (found == truth) & resident).sum()
+        peaks = ", ".join(f"{m:.0f}" for m in workers.values())
+        print(
+            f"  dask, 2 workers: {pairs:,} candidate pairs, matching {seconds:.1f} s, worker peak "
+            f"{peaks} MB, recall {recall / resident.sum():.4f}",
+            flush=True,
+        )
+        if with_pandas:
+            local, _, local_seconds = match(people, register, PandasExecutor())
+            same = local.equals(links)
+            print(f"  pandas: matching {local_seconds:.1f} s, links identical to dask: {same}")
+        print(f"  driver peak so far {_peak_mb():.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
