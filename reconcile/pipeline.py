@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -204,7 +205,7 @@ def estimate_stage(
         estimate = estimate_list(item.links, item.scored)
         mine = marks[marks["series"] == (item.series or item.label)]
         estimates[item.label] = corrected(estimate, item.links, item.scored, mine)
-    seed = int.from_bytes(run_id.encode()[-8:].rjust(8, b"0"), "little") % 2**32
+    seed = zlib.crc32(run_id.encode())  # the same run draws the same sample
     thresholds = config.matching.thresholds()
     return Trust(
         estimates,

@@ -4,6 +4,7 @@ ordinary file pays nothing for them."""
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -96,11 +97,10 @@ def uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             return {}
         for name, part in parts.items():
             try:
-                with archive.open(part) as stream:
-                    if not _ANY_FORMULA.search(stream.read()):  # most sheets hold none
-                        continue
-                with archive.open(part) as stream:
-                    cells = _uncomputed_in(stream)
+                xml = archive.read(part)
+                if not _ANY_FORMULA.search(xml):  # most sheets hold no formula at all
+                    continue
+                cells = _uncomputed_in(io.BytesIO(xml))
             except (KeyError, ElementTree.ParseError):
                 continue
             if cells:

@@ -52,8 +52,10 @@ class DaskExecutor(PandasExecutor):
         count = max(1, -(-len(pairs) // self.partition_pairs))
         workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         count = max(count, min(workers, max(1, len(pairs) // 1000)))
-        left = pd.factorize(pairs["left"].to_numpy())[0] % count
-        return [np.flatnonzero(left == p) for p in range(count) if (left == p).any()]
+        part = pd.factorize(pairs["left"].to_numpy())[0] % count
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(count + 1))
+        return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
     def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
         if len(pairs) < self.local_below:

@@ -166,9 +166,7 @@ def train(
         for s in model.sessions
     ]
     m, shares = fs.train_m(candidates, u, model.m_prior(), sessions, model.prior_strength)
-    if model.comparison == "commune":
-        # a pair's prior is one resident among the register's; each list's in-register share
-        # is learnt when it is scored (weights.in_register_share)
+    if model.pair_prior == "one_resident":
         prior = 1.0 / max(2, len(sizes[0][2]))
     else:
         prior = shares[-1] if shares and shares[-1] == shares[-1] else 0.05

@@ -72,6 +72,9 @@ class MatchModel:
     max_match_share: float | None = None
     # field kinds of the generic comparison (column → kind); empty for the commune's
     kinds: dict[str, str] = field(default_factory=dict)
+    # a candidate pair's prior: "learnt" (the last session's match share) or "one_resident"
+    # (1 / the right table's rows; each list's in-register share is learnt when it is scored)
+    pair_prior: str = "learnt"
 
     @property
     def field_names(self) -> list[str]:

@@ -144,6 +144,7 @@ COMMUNE_MODEL = MatchModel(
     prior_strength=PRIOR_STRENGTH,
     u_prior_pairs=U_PRIOR_PAIRS,
     random_pairs=200_000,
+    pair_prior="one_resident",  # weights.in_register_share learns each list's share
 )
 
 

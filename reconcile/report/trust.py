@@ -17,10 +17,10 @@ from xlsxwriter.worksheet import Worksheet
 from reconcile.check_sample import MARK_RIGHT, MARK_WRONG
 from reconcile.estimates import BIN, sentence
 from reconcile.report.cells import Styles, put
-from reconcile.report.finding_sheets import print_setup
+from reconcile.report.finding_sheets import MATCH_LABELS, print_setup
 from reconcile.review.workbook_decisions import CHECK_SHEET, MARK_HEADER, SAMPLE_ID_HEADER
 
-DECISION_LABELS = {"match": "Khớp", "possible": "Có thể khớp", "none": "Không khớp"}
+DECISION_LABELS = {d: MATCH_LABELS[d] for d in ("match", "possible", "none")}
 
 
 def per_list_counts(summary: dict) -> pd.DataFrame:

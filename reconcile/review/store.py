@@ -191,31 +191,20 @@ class DecisionStore:
             ).all()
         return {r[0]: (r[1], r[2] or "") for r in rows}
 
+    def _scoped(self, table: sa.Table, columns: list[str]) -> pd.DataFrame:
+        """These columns of this scope's rows of `table`."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(*(table.c[c] for c in columns)).where(table.c.scope == self.scope)
+            ).all()
+        return pd.DataFrame(rows, columns=columns)
+
     def check_marks(self) -> pd.DataFrame:
         """Every sampled link of this scope with its mark (None until marked)."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(
-                    CHECKS.c.sample_id,
-                    CHECKS.c.series,
-                    CHECKS.c.band,
-                    CHECKS.c.p_wrong,
-                    CHECKS.c.mark,
-                ).where(CHECKS.c.scope == self.scope)
-            ).all()
-        return pd.DataFrame(rows, columns=["sample_id", "series", "band", "p_wrong", "mark"])
+        return self._scoped(CHECKS, ["sample_id", "series", "band", "p_wrong", "mark"])
 
     def estimates(self) -> pd.DataFrame:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(
-                    ESTIMATES.c.run_id,
-                    ESTIMATES.c.series,
-                    ESTIMATES.c.started,
-                    ESTIMATES.c.estimate,
-                ).where(ESTIMATES.c.scope == self.scope)
-            ).all()
-        return pd.DataFrame(rows, columns=["run_id", "series", "started", "estimate"])
+        return self._scoped(ESTIMATES, ["run_id", "series", "started", "estimate"])
 
     def _mine(self, table: sa.Table):
         if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
