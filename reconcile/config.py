@@ -65,6 +65,11 @@ class MatchingConfig(_Strict):
     match: float | None = None
     possible: float | None = None
     ambiguity_margin: float = 3.0
+    # compare only the pairs the last run did not (matching.memory); false: compare every pair
+    incremental: bool = True
+    # "auto": keep the last run's model unless more than 10% of the pairs are new; "always":
+    # learn it again; "never": keep it whenever there is one
+    retrain: Literal["auto", "always", "never"] = "auto"
 
     def thresholds(self):
         from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds

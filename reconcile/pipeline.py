@@ -31,9 +31,10 @@ from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, 
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
-from reconcile.matching.decision import Thresholds, fit_and_score
+from reconcile.matching.decision import Thresholds
 from reconcile.matching.duplicates import find_register_duplicates
-from reconcile.matching.engine import executor_for
+from reconcile.matching.engine import executor_for, run_remembering
+from reconcile.matching.memory import PairMemory
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
 from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
@@ -97,6 +98,15 @@ class ReviewReport:
 
 
 @dataclass
+class MatchStats:
+    """How much of a run's matching was remembered from the last run: counts only."""
+
+    pairs: int = 0  # candidate pairs of every list
+    recalled: int = 0  # of them, compared last run and not again
+    retrained: bool = True  # the model was learnt tonight (else the last run's was kept)
+
+
+@dataclass
 class RunResult:
     run_id: str
     started: dt.datetime
@@ -109,6 +119,7 @@ class RunResult:
     review: ReviewReport = field(default_factory=lambda: ReviewReport())
     layout: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LAYOUT_COLUMNS))
     trust: Trust = field(default_factory=Trust)
+    matching: MatchStats = field(default_factory=lambda: MatchStats())
 
 
 # ---- the stages: plain functions of data ----
@@ -132,28 +143,55 @@ def normalize_stage(
     return check_people(people, register=kind is ListKind.REGISTER)
 
 
+@dataclass
+class Matched:
+    linked: list[LinkedList]
+    duplicates: pd.DataFrame
+    memory: PairMemory
+    stats: MatchStats
+
+
 def match_stage(
     register: pd.DataFrame,
     lists: list[PreparedList],
     thresholds: Thresholds,
     fitted: bool = True,
     engine: EngineConfig | None = None,
-) -> tuple[list[LinkedList], pd.DataFrame]:
-    linked = []
+    memory: PairMemory | None = None,
+    retrain: bool | None = None,
+    secret: bytes = b"",
+) -> Matched:
+    """Every list linked to the register, and the register's duplicates. With `memory` (the
+    last run's), only pairs it does not hold are compared, and its model is kept unless
+    `retrain` (None: when much changed): the result is the one a full run with that model
+    gives."""
+    from reconcile.matching.weights import COMMUNE_MODEL
+
     engine = engine or EngineConfig()
     commune = single_commune(register)
     people = [inherit_commune(item.people, commune) for item in lists]
     with executor_for(engine.kind, engine.address, engine.workers) as executor:
-        scored_lists, model = fit_and_score(people, register, fitted, executor)
+        run = run_remembering(
+            COMMUNE_MODEL, people, register, memory, executor, fitted, retrain, secret
+        )
         decided = [
             executor.decide(table, register, scored, thresholds)
-            for table, scored in zip(people, scored_lists, strict=True)
+            for table, scored in zip(people, run.scored, strict=True)
         ]
-    for item, table, scored, links in zip(lists, people, scored_lists, decided, strict=True):
-        linked.append(
-            LinkedList(item.spec.label, item.spec.kind, table, links, scored, item.spec.list_series)
-        )
-    return linked, find_register_duplicates(register, model)
+    linked = [
+        LinkedList(item.spec.label, item.spec.kind, table, links, scored, item.spec.list_series)
+        for item, table, scored, links in zip(lists, people, run.scored, decided, strict=True)
+    ]
+    stats = MatchStats(run.pairs, run.recalled, run.retrained)
+    return Matched(linked, find_register_duplicates(register, run.params), run.memory, stats)
+
+
+def recall_stage(config: RunConfig) -> PairMemory | None:
+    """What the last run of this scope remembered; with incremental off, its model alone."""
+    memory = store_for(config).pair_memory()
+    if memory is None or config.matching.incremental:
+        return memory
+    return memory.forget_pairs()
 
 
 def findings_stage(
@@ -217,8 +255,12 @@ def estimate_stage(
     )
 
 
-def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -> None:
+def record_stage(
+    outcome: ReviewOutcome, config: RunConfig, result: RunResult, memory: PairMemory | None = None
+) -> None:
     store = store_for(config)
+    if memory is not None:
+        store.save_pair_memory(result.run_id, memory)
     store.record_estimates(
         result.run_id,
         result.started,
@@ -260,6 +302,7 @@ STAGES: tuple[Callable, ...] = (
     ingest_stage,
     validate_stage,
     normalize_stage,
+    recall_stage,
     match_stage,
     findings_stage,
     review_stage,
@@ -518,9 +561,27 @@ def run_reconciliation(
     )
     thresholds = config.matching.thresholds()
     fitted = config.matching.weights == "fitted"
-    linked, duplicates = call(
-        match_stage, register.people, usable, thresholds, fitted, config.engine
+    memory = call(recall_stage, config)
+    retrain = {"auto": None, "always": True, "never": False}[config.matching.retrain]
+    matched = call(
+        match_stage,
+        register.people,
+        usable,
+        thresholds,
+        fitted,
+        config.engine,
+        memory,
+        retrain,
+        store_for(config).secret(),
     )
+    linked, duplicates = matched.linked, matched.duplicates
+    if matched.stats.recalled:
+        say(
+            f"  {matched.stats.recalled}/{matched.stats.pairs} cặp đã so ở lần trước, "
+            f"{'học lại mô hình' if matched.stats.retrained else 'giữ mô hình cũ'} / "
+            f"{matched.stats.recalled} of {matched.stats.pairs} pairs recalled from the last "
+            f"run, model {'learnt again' if matched.stats.retrained else 'kept'}"
+        )
     for item, linked_list in zip(usable, linked, strict=True):
         decisions = linked_list.links["decision"].value_counts()
         for decision in ("match", "possible", "none"):
@@ -554,12 +615,13 @@ def run_reconciliation(
         if layout_parts
         else pd.DataFrame(columns=LAYOUT_COLUMNS),
         trust,
+        matched.stats,
     )
 
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
     run_dir = call(report_stage, result, config)
     # The store learns of this run only once its outputs exist.
-    call(record_stage, outcome, config, result)
+    call(record_stage, outcome, config, result, matched.memory)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should
     return result, run_dir
 

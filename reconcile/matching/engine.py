@@ -20,12 +20,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.memory import (
+    PairMemory,
+    pair_keys,
+    remember,
+    reuse_model,
+    row_keys,
+    with_prior,
+)
 from reconcile.matching.model import MatchModel
 
 
@@ -196,6 +205,99 @@ def run(
         for t, c, left in zip(tables, compared, lefts, strict=True)
     ]
     return scored, params
+
+
+@dataclass
+class MatchRun:
+    """What run_remembering gives: each list's scored pairs, the parameters used, what to
+    remember for the next run, and how much of tonight was remembered."""
+
+    scored: list[pd.DataFrame]
+    params: fs.Model | None
+    memory: PairMemory
+    pairs: int = 0
+    recalled: int = 0
+    retrained: bool = True
+
+
+def _compare_recalling(
+    model: MatchModel,
+    executor: Executor,
+    tables: Any,
+    pairs: pd.DataFrame,
+    memory: PairMemory,
+    secret: bytes,
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """`pairs` compared, those memory holds recalled instead: (compared, pair keys, recalled).
+    The result equals executor.compare(model, tables, pairs) row for row."""
+    left, right = tables
+    pair_key = pair_keys(
+        row_keys(left, secret)[left.index.get_indexer(pairs["left"])],
+        row_keys(right, secret)[right.index.get_indexer(pairs["right"])],
+    )
+    found, recalled = memory.recall(pair_key)
+    fresh = np.ones(len(pairs), dtype=bool)
+    fresh[found] = False
+    if not len(found):
+        return executor.compare(model, tables, pairs), pair_key, 0
+    recalled.insert(0, "right", pairs["right"].to_numpy(np.int64)[found])
+    recalled.insert(0, "left", pairs["left"].to_numpy(np.int64)[found])
+    if not fresh.any():
+        return recalled, pair_key, len(found)
+    compared = executor.compare(model, tables, pairs[fresh].reset_index(drop=True))
+    recalled = recalled.astype(compared.dtypes.to_dict())
+    order = np.concatenate([np.flatnonzero(fresh), found])
+    both = pd.concat([compared, recalled], ignore_index=True)
+    both.index = order
+    return both.sort_index().reset_index(drop=True), pair_key, len(found)
+
+
+def run_remembering(
+    model: MatchModel,
+    lefts: list[pd.DataFrame],
+    right: pd.DataFrame,
+    memory: PairMemory | None,
+    executor: Executor | None = None,
+    fitted: bool = True,
+    retrain: bool | None = None,
+    secret: bytes = b"",
+    seed: int = 0,
+) -> MatchRun:
+    """run, comparing only the pairs `memory` does not hold, and scoring with its model unless
+    retrain (None: when more than memory.RETRAIN_SHARE of the pairs are new). Equal to run with
+    the same parameters; the comparison must take (left, right) frames and give their context
+    (`with_context`)."""
+    executor = executor or PandasExecutor()
+    comparison = comparison_of(model)
+    memory = memory or PairMemory.empty()
+    tables = [
+        comparison.with_context(model, executor.prepare(model, left, right)) for left in lefts
+    ]
+    compared, keys, recalled = [], [], 0
+    for t in tables:
+        c, k, n = _compare_recalling(model, executor, t, executor.block(model, t), memory, secret)
+        compared.append(c)
+        keys.append(k)
+        recalled += n
+    pairs = sum(len(c) for c in compared)
+    if not fitted or not lefts:
+        return MatchRun(compared, None, remember(None, model.name, compared, keys), pairs, recalled)
+    new_share = 1 - recalled / pairs if pairs else 0.0
+    kept = reuse_model(memory, model.name, new_share, retrain)
+    if kept:
+        params = memory.params
+        if model.pair_prior == "one_resident":  # the register's size is tonight's
+            params = with_prior(params, 1.0 / max(2, len(right)))
+    else:
+        sizes = [(len(left), left.index, right.index) for left in lefts]
+        params = train(model, executor, tables, compared, sizes, seed)
+    scored = [
+        executor.score(model, params, t, c, len(left))
+        for t, c, left in zip(tables, compared, lefts, strict=True)
+    ]
+    return MatchRun(
+        scored, params, remember(params, model.name, compared, keys), pairs, recalled, not kept
+    )
 
 
 @contextmanager

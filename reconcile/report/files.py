@@ -71,6 +71,8 @@ def summary(result) -> dict:
         ],
         "warnings": warnings,
         "register_duplicate_pairs": result.duplicates,
+        # how much of the matching the last run's memory saved (matching.memory)
+        "matching": asdict(result.matching),
         "findings_total": int(len(result.findings)),
         "findings_by_type": {t: by_type.get(t, 0) for t in FINDING_LABELS},
         "findings_by_list": dict(sorted(by_list.items())),

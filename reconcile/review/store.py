@@ -100,6 +100,16 @@ ESTIMATES = sa.Table(
     sa.Column("started", sa.DateTime),
     sa.Column("estimate", sa.Text),  # estimates.ListEstimate.as_dict() as JSON
 )
+# What the last run's matching learnt (matching.memory): its model and its compared pairs, keyed
+# by keyed hashes of the rows' contents. No name or number is stored in the clear.
+MEMORY = sa.Table(
+    "match_memory",
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("run_id", sa.String(40)),
+    sa.Column("meta", sa.Text),
+    sa.Column("pairs", sa.LargeBinary),
+)
 INSTALLATION = sa.Table(
     "installation",
     _METADATA,
@@ -206,6 +216,22 @@ class DecisionStore:
     def estimates(self) -> pd.DataFrame:
         return self._scoped(ESTIMATES, ["run_id", "series", "started", "estimate"])
 
+    def pair_memory(self):
+        """The last run's matching memory of this scope, or None before the first run (or when
+        a newer version cannot read it: then the run compares everything again)."""
+        from reconcile.matching.memory import from_bytes
+
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(MEMORY.c.meta, MEMORY.c.pairs).where(MEMORY.c.scope == self.scope)
+            ).first()
+        if row is None:
+            return None
+        try:
+            return from_bytes(row[0], row[1])
+        except (ValueError, KeyError, TypeError, OSError):
+            return None
+
     def _mine(self, table: sa.Table):
         if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
             return (table.c.scope == self.scope) | table.c.scope.is_(None)
@@ -298,6 +324,17 @@ class DecisionStore:
                         for series, e in estimates.items()
                     ],
                 )
+
+    def save_pair_memory(self, run_id: str, memory) -> None:
+        from reconcile.matching.memory import to_bytes
+
+        meta, payload = to_bytes(memory)
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(MEMORY).where(MEMORY.c.scope == self.scope))
+            connection.execute(
+                sa.insert(MEMORY),
+                [{"scope": self.scope, "run_id": run_id, "meta": meta, "pairs": payload}],
+            )
 
     def record_decisions(self, decisions: list) -> int:
         """Store decisions not stored yet. Each is tied to the values its own workbook showed

@@ -1,0 +1,194 @@
+"""What one run's matching leaves the next: the fitted model and every candidate pair it
+compared, each pair keyed by the content of its two rows.
+
+A pair's levels depend only on the two rows as the comparison reads them (with what the
+comparison takes from the whole register, `with_context`, inside the row). So a pair of rows
+whose contents were compared last night compares the same tonight, whatever row numbers the
+files give them: tonight compares only pairs with a new or changed side. Blocking still runs on
+the whole tables (it is cheap, and a new resident can give an old row new candidates or
+take it over a block's cap), and scoring and the decision still run over every pair (a list's
+in-register share and one resident per row are whole-list questions), so the result is the
+one a full run with the same model gives, by construction.
+
+Row keys are keyed hashes (the installation's secret): the store holds no value that can be
+checked against a guessed name and date.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reconcile.matching import fellegi_sunter as fs
+
+# Retrain the model when more than this share of tonight's candidate pairs is new: the lists or
+# the register changed enough that what was learnt may no longer describe them.
+RETRAIN_SHARE = 0.10
+# Columns of a people table that only say where a row was read, not who it is.
+_PLACE_COLUMNS = {"source_file", "source_sheet", "source_row"}
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def row_keys(table: pd.DataFrame, secret: bytes = b"") -> np.ndarray:
+    """One uint64 per row from every column but where it was read: equal rows, equal keys."""
+    columns = sorted(c for c in table.columns if c not in _PLACE_COLUMNS)
+    if not len(table):
+        return np.zeros(0, dtype=np.uint64)
+    frame = table[columns].astype(
+        {c: object for c in columns if isinstance(table[c].dtype, pd.CategoricalDtype)}
+    )
+    key = (secret.hex() + "0" * 16)[:16]
+    return pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy(np.uint64)
+
+
+def pair_keys(left_keys: np.ndarray, right_keys: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return left_keys * _MIX + (right_keys ^ (right_keys >> np.uint64(29)))
+
+
+@dataclass
+class PairMemory:
+    """The model a run used and its compared pairs: `pairs` has a uint64 `key` (pair_keys of
+    the two rows) and the comparison's columns, categories as codes (`categories` names
+    them)."""
+
+    params: fs.Model | None
+    pairs: pd.DataFrame
+    categories: dict[str, list[str]]
+    model_name: str = ""
+
+    @classmethod
+    def empty(cls, params: fs.Model | None = None, model_name: str = "") -> PairMemory:
+        return cls(params, pd.DataFrame({"key": pd.Series(dtype=np.uint64)}), {}, model_name)
+
+    def forget_pairs(self) -> PairMemory:
+        """The model alone: every pair compared again under it (a full run, kept model)."""
+        return PairMemory.empty(self.params, self.model_name)
+
+    def recall(self, keys: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+        """(positions of `keys` found, their remembered comparison columns in that order)."""
+        if not len(self.pairs):
+            return np.zeros(0, dtype=np.int64), self.pairs.iloc[:0]
+        index = pd.Index(self.pairs["key"].to_numpy(np.uint64))
+        where = index.get_indexer(keys)
+        found = np.flatnonzero(where >= 0)
+        columns = self.pairs.iloc[where[found]].drop(columns="key").reset_index(drop=True)
+        for column, categories in self.categories.items():
+            columns[column] = pd.Categorical.from_codes(columns[column], categories)
+        return found, columns
+
+
+def remember(
+    params: fs.Model | None, model_name: str, compared: list[pd.DataFrame], keys: list[np.ndarray]
+) -> PairMemory:
+    """Tonight's pairs (every list's, each pair once) for tomorrow."""
+    frames = [
+        c.drop(columns=["left", "right"]).assign(key=k) for c, k in zip(compared, keys, strict=True)
+    ]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return PairMemory.empty(params, model_name)
+    pairs = pd.concat(frames, ignore_index=True).drop_duplicates("key")
+    categories = {}
+    for column in pairs.columns:
+        if isinstance(pairs[column].dtype, pd.CategoricalDtype):
+            categories[column] = [str(c) for c in pairs[column].cat.categories]
+            pairs[column] = pairs[column].cat.codes.astype(np.int8)
+    return PairMemory(params, pairs.reset_index(drop=True), categories, model_name)
+
+
+def reuse_model(
+    memory: PairMemory | None, model_name: str, new_share: float, retrain: bool | None
+) -> bool:
+    """Whether tonight scores with the kept model: there is one of this model, and either the
+    run said so (retrain=False) or little changed (retrain=None and at most RETRAIN_SHARE of
+    the pairs are new)."""
+    if memory is None or memory.params is None or memory.model_name != model_name:
+        return False
+    if retrain is None:
+        return new_share <= RETRAIN_SHARE
+    return not retrain
+
+
+def with_prior(params: fs.Model, prior: float) -> fs.Model:
+    return replace(params, prior=prior)
+
+
+# ---- serialising (the decisions store keeps these as bytes) ----
+
+
+def params_json(params: fs.Model | None) -> str:
+    if params is None:
+        return "null"
+    return json.dumps(
+        {
+            "fields": params.fields,
+            "levels": params.levels,
+            "m": [m.tolist() for m in params.m],
+            "u": [u.tolist() for u in params.u],
+            "prior": params.prior,
+        }
+    )
+
+
+def params_from_json(text: str) -> fs.Model | None:
+    data = json.loads(text)
+    if data is None:
+        return None
+    return fs.Model(
+        data["fields"],
+        data["levels"],
+        [np.asarray(m, dtype=float) for m in data["m"]],
+        [np.asarray(u, dtype=float) for u in data["u"]],
+        float(data["prior"]),
+    )
+
+
+def logic_version() -> str:
+    """A digest of the code that turns two rows into levels: a memory made by other comparison
+    code is not recalled (its levels may no longer be what this code gives)."""
+    import hashlib
+
+    from reconcile.matching import comparison, linker, weights
+
+    digest = hashlib.sha256()
+    for module in (comparison, weights, linker):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class StaleMemory(ValueError):
+    """A memory written by other comparison code."""
+
+
+def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
+    """(metadata JSON, the pairs as Parquet)."""
+    import io
+
+    buffer = io.BytesIO()
+    memory.pairs.to_parquet(buffer, index=False)
+    meta = json.dumps(
+        {
+            "params": params_json(memory.params),
+            "categories": memory.categories,
+            "model": memory.model_name,
+            "logic": logic_version(),
+        }
+    )
+    return meta, buffer.getvalue()
+
+
+def from_bytes(meta: str, payload: bytes) -> PairMemory:
+    import io
+
+    data = json.loads(meta)
+    if data.get("logic") != logic_version():
+        raise StaleMemory("matching code changed since this memory was written")
+    pairs = pd.read_parquet(io.BytesIO(payload))
+    return PairMemory(
+        params_from_json(data["params"]), pairs, data["categories"], data.get("model", "")
+    )
