@@ -64,9 +64,12 @@ class PrefectOrchestrator:
 
     def run(self, config, progress) -> Path:
         self._start(config.out_dir, progress)
+        from flows.common import task_runner_for
         from flows.reconcile_flow import reconcile_flow
 
-        return Path(reconcile_flow(config=config))
+        runner = task_runner_for(config.engine)
+        chosen = reconcile_flow.with_options(task_runner=runner) if runner else reconcile_flow
+        return Path(chosen(config=config))
 
     def nightly(self, settings, progress) -> Path:
         self._start(settings.out_dir, progress)

@@ -14,7 +14,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from reconcile.config import ConfigError
+from reconcile.config import ConfigError, EngineConfig, RunConfig
 from reconcile.ingest import UnreadableListError
 from reconcile.kinds import KIND_LABELS, ListKind
 from reconcile.nightly import NIGHTLY_STAGES
@@ -95,6 +95,44 @@ TASKS = {fn: _task_of(fn) for fn in (*STAGES, *NIGHTLY_STAGES)}
 def run_stage(stage, /, *args, **kwargs):
     """pipeline.StageRunner that runs each stage as its Prefect task."""
     return TASKS[stage](*args, **kwargs)
+
+
+def task_runner_for(engine: EngineConfig):
+    """The flow's task runner: with the Dask engine, prefect-dask's DaskTaskRunner on the
+    cluster at engine.address, else on a LocalCluster of engine.workers processes for the
+    flow's duration; otherwise Prefect's default."""
+    if engine.kind != "dask":
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    if engine.address:
+        return DaskTaskRunner(address=engine.address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": engine.workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": ":0",
+        }
+    )
+
+
+def on_task_runner_cluster(config: RunConfig) -> RunConfig:
+    """The config with the Dask engine pointed at the flow's DaskTaskRunner's cluster, so the
+    matching runs where the flow's tasks do (one cluster, not a second LocalCluster)."""
+    if config.engine.kind != "dask":
+        return config
+    from prefect.context import FlowRunContext
+    from prefect_dask import DaskTaskRunner
+
+    context = FlowRunContext.get()
+    if context is None or not isinstance(context.task_runner, DaskTaskRunner):
+        return config
+    # the runner's client starts (or connects to) its cluster on first use
+    address = context.task_runner.client.scheduler.address
+    return config.model_copy(
+        update={"engine": config.engine.model_copy(update={"address": address})}
+    )
 
 
 def publish_artifacts(result, run_dir) -> None:

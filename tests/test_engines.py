@@ -66,3 +66,41 @@ def test_a_run_on_the_dask_engine_gives_the_same_findings(commune, tmp_path, mon
         b.findings[columns].sort_values(columns).reset_index(drop=True),
     )
     pd.testing.assert_frame_equal(a.links, b.links)
+
+
+def test_the_prefect_flow_on_a_dask_task_runner_compares_on_its_cluster(
+    commune, tmp_path, monkeypatch
+):
+    """`reconcile run --prefect --engine dask`: the flow runs on prefect-dask's DaskTaskRunner,
+    and the matching connects to that runner's cluster instead of starting its own."""
+    from contextlib import contextmanager
+
+    from click.testing import CliRunner
+
+    from flows.cli import main as installed
+    from reconcile.matching import dask_executor
+
+    monkeypatch.setattr(dask_executor, "LOCAL_BELOW", 0)
+    monkeypatch.setattr(dask_executor, "PARTITION_PAIRS", 300)
+    addresses = []
+    real = dask_executor.dask_executor
+
+    @contextmanager
+    def spying(address=None, workers=2):
+        addresses.append(address)
+        with real(address, workers) as executor:
+            yield executor
+
+    monkeypatch.setattr(dask_executor, "dask_executor", spying)
+    config_file = commune.population_register.path.parent / "reconcile.toml"
+    result = CliRunner().invoke(
+        installed,
+        ["run", "--prefect", "--engine", "dask", str(config_file), "--out", str(tmp_path / "d")],
+    )
+    assert result.exit_code == 0, result.output
+    (address,) = addresses
+    assert address and address.startswith("tcp://")  # the task runner's, not a new cluster
+    flow_run = pd.read_csv(next((tmp_path / "d").glob("*/links.csv")), encoding="utf-8-sig")
+    plain, _ = run_reconciliation(commune.model_copy(update={"out_dir": tmp_path / "p"}))
+    assert flow_run["person_id"].fillna("").tolist() == plain.links["person_id"].tolist()
+    assert flow_run["decision"].tolist() == plain.links["decision"].tolist()
