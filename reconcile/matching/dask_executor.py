@@ -8,7 +8,9 @@ table rows it names, after the comparison has added what it needs of the whole t
 comparison without `subset` (the generic one, which codes by position) gets its tables
 broadcast once instead. Pattern counts
 are summed from each partition's (fellegi_sunter.PatternCounts.combine), so training sees only
-counts. Blocking, scoring and the decision run in the driver: they need whole-list views (a
+counts. At most IN_FLIGHT_PER_WORKER partitions per worker are in flight at once, each result
+fetched and released as soon as it is done, so a worker's memory is bounded by a few partitions.
+Blocking, scoring and the decision run in the driver: they need whole-list views (a
 list's in-register share, one resident per row) and cost little beside comparing.
 
 The partitions' results are put back in the pandas executor's order, so both executors give the
@@ -17,6 +19,8 @@ same links and findings (tests/test_engines.py).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +35,8 @@ from reconcile.matching.model import MatchModel
 PARTITION_PAIRS = 100_000
 # Below this many pairs a cluster round trip costs more than it saves.
 LOCAL_BELOW = 20_000
+# Partitions each worker may have queued or running at once: one computing, one arriving.
+IN_FLIGHT_PER_WORKER = 2
 
 
 def _compare_part(model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +63,37 @@ class DaskExecutor(PandasExecutor):
         bounds = np.searchsorted(part[order], np.arange(count + 1))
         return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
+    def _window(self) -> int:
+        workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        return IN_FLIGHT_PER_WORKER * workers
+
+    def _bounded(self, fn, arguments: Iterator[tuple]) -> list:
+        """fn over every argument tuple on the cluster, in order, with at most _window()
+        tasks in flight: each result comes back to this process as soon as it is done and is
+        released from its worker, so a worker holds a few partitions whatever the run's size
+        (submitting every partition at once left every result waiting on the workers)."""
+        from distributed import as_completed
+
+        results: list = []
+        position: dict[str, int] = {}
+        running = as_completed()
+
+        def submit(args: tuple) -> None:
+            future = self.client.submit(fn, *args, pure=False)
+            position[future.key] = len(results)
+            results.append(None)
+            running.add(future)
+
+        for args in itertools.islice(arguments, self._window()):
+            submit(args)
+        for future in running:
+            results[position.pop(future.key)] = future.result()
+            future.release()
+            following = next(arguments, None)
+            if following is not None:
+                submit(following)
+        return results
+
     def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
         if len(pairs) < self.local_below:
             return super().compare(model, tables, pairs)
@@ -67,23 +104,14 @@ class DaskExecutor(PandasExecutor):
             # each partition travels with only the rows it names: a worker's memory follows
             # the partition, whatever the register's size
             whole = comparison.with_context(model, tables)
-            futures = [
-                self.client.submit(
-                    _compare_part,
-                    model,
-                    comparison.subset(model, whole, pairs.iloc[p]),
-                    pairs.iloc[p],
-                    pure=False,
-                )
+            arguments = (
+                (model, comparison.subset(model, whole, pairs.iloc[p]), pairs.iloc[p])
                 for p in parts
-            ]
+            )
         else:
             (shared,) = self.client.scatter([tables], broadcast=True, hash=False)
-            futures = [
-                self.client.submit(_compare_part, model, shared, pairs.iloc[p], pure=False)
-                for p in parts
-            ]
-        results = self.client.gather(futures)
+            arguments = ((model, shared, pairs.iloc[p]) for p in parts)
+        results = self._bounded(_compare_part, arguments)
         order = np.concatenate(parts)
         compared = pd.concat(results, ignore_index=True)
         # back in the pairs' own order, as the pandas executor returns them
@@ -94,9 +122,8 @@ class DaskExecutor(PandasExecutor):
         if len(compared) < self.local_below:
             return super().pattern_counts(model, compared)
         step = self.partition_pairs
-        pieces = [compared.iloc[i : i + step] for i in range(0, len(compared), step)]
-        futures = self.client.map(_counts_part, [model] * len(pieces), pieces, pure=False)
-        return fs.PatternCounts.combine(self.client.gather(futures), len(model.fields))
+        pieces = ((model, compared.iloc[i : i + step]) for i in range(0, len(compared), step))
+        return fs.PatternCounts.combine(self._bounded(_counts_part, pieces), len(model.fields))
 
 
 @contextmanager
