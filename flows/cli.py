@@ -83,6 +83,7 @@ class PrefectOrchestrator:
                 keep_runs=settings.keep_runs,
                 store=settings.store,
                 commune=settings.commune,
+                full=settings.full,
             )
         )
 

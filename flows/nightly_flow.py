@@ -22,9 +22,11 @@ def nightly_flow(
     keep_runs: int = 30,
     store: str | None = None,
     commune: str | None = None,
+    full: bool = False,
 ) -> str:
-    """Reconcile the inbox; return the run's output folder."""
-    settings = nightly_settings(inbox, out_dir, archive_dir, keep_runs, store, commune)
+    """Reconcile the inbox (only what changed since the last night, unless `full`); return the
+    run's output folder."""
+    settings = nightly_settings(inbox, out_dir, archive_dir, keep_runs, store, commune, full)
     result, run_dir = run_nightly(settings, call=run_stage, progress=progress())
     publish_artifacts(result, run_dir)
     return str(run_dir)

@@ -134,6 +134,12 @@ def main() -> None:
     default=None,
     help="Cụm Dask có sẵn / an existing Dask scheduler (default: a local cluster).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Đọc và so lại tất cả, học lại mô hình / read and compare everything again and learn "
+    "the model again (default: only what changed since the last run).",
+)
 def run(
     config: Path | None,
     register: Path | None,
@@ -142,6 +148,7 @@ def run(
     prefect: bool | None,
     engine: str | None,
     dask_address: str | None,
+    full: bool,
 ) -> None:
     """Chạy một lần đối soát / run one reconciliation.
 
@@ -179,6 +186,10 @@ def run(
                         update={"kind": chosen, "address": dask_address or settings.engine.address}
                     )
                 }
+            )
+        if full:
+            settings = settings.model_copy(
+                update={"matching": settings.matching.model_copy(update={"incremental": False})}
             )
         register_path = settings.population_register.path
         if not settings.population_register.url and not register_path.exists():
@@ -282,13 +293,19 @@ def _nightly_options(fn):
     default=None,
     help="Chạy qua Prefect (mặc định: khi có PREFECT_API_URL) / as a Prefect flow.",
 )
-def nightly_run(inbox, out, archive, keep_runs, store, commune, prefect) -> None:
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Đọc và so lại tất cả, học lại mô hình / read and compare everything again and learn "
+    "the model again (default: only what changed since the last run).",
+)
+def nightly_run(inbox, out, archive, keep_runs, store, commune, prefect, full) -> None:
     """Chạy ngay một lần / run the nightly reconciliation once, now."""
     from reconcile.nightly import nightly_settings, run_nightly
 
     started = time.perf_counter()
     with _explained_exits():
-        settings = nightly_settings(inbox, out, archive, keep_runs, store, commune)
+        settings = nightly_settings(inbox, out, archive, keep_runs, store, commune, full)
         console = Console()
         try:
             if _use_prefect(prefect):

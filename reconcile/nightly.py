@@ -32,6 +32,8 @@ class NightlySettings(BaseModel):
     keep_runs: int = Field(30, ge=1, le=3650)
     store: str | None = None
     commune: str | None = None  # required with a shared store (config.ReviewConfig)
+    # read and compare everything again, learn the model again (default: only what changed)
+    full: bool = False
 
     @field_validator("inbox")
     @classmethod
@@ -52,6 +54,7 @@ def nightly_settings(
     keep_runs: int = 30,
     store: str | None = None,
     commune: str | None = None,
+    full: bool = False,
 ) -> NightlySettings:
     """Validated parameters, or a ConfigError that says what is wrong in both languages."""
     try:
@@ -62,6 +65,7 @@ def nightly_settings(
             keep_runs=keep_runs,
             store=store,
             commune=commune,
+            full=full,
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -103,6 +107,7 @@ def inbox_config(settings: NightlySettings) -> RunConfig:
         {"kind": "register", "path": registers[-1]},
         lists,
         settings.out_dir,
+        matching={"incremental": not settings.full},
         source=str(settings.inbox),
         review=review,
     )

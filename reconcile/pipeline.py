@@ -28,6 +28,7 @@ from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
+from reconcile.input_memory import from_record, input_digest, to_record
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
@@ -38,7 +39,7 @@ from reconcile.matching.memory import PairMemory
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
 from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
-from reconcile.review.store import store_for
+from reconcile.review.store import existing_store, store_for
 from reconcile.review.workbook_decisions import (
     read_check_marks,
     read_workbook,
@@ -81,6 +82,8 @@ class PreparedList:
     people: pd.DataFrame | None = None
     rejected: pd.DataFrame | None = None
     layout: pd.DataFrame | None = None  # every non-data row with its role and reason
+    digest: str | None = None  # input_memory.input_digest of what was read
+    remembered: bool = False  # taken from the store, the file unchanged since it was read
 
 
 @dataclass
@@ -261,6 +264,9 @@ def record_stage(
     store = store_for(config)
     if memory is not None:
         store.save_pair_memory(result.run_id, memory)
+    for item in (result.register, *result.lists):
+        if item.digest and not item.remembered and item.people is not None:
+            store.save_prepared(_series(item.spec), item.digest, to_record(item))
     store.record_estimates(
         result.run_id,
         result.started,
@@ -341,7 +347,29 @@ def call_directly(stage: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -
 Progress = Callable[[str], None]
 
 
+def _series(spec: ListConfig) -> str:
+    return "register" if spec.kind is ListKind.REGISTER else spec.list_series
+
+
 def _prepare(
+    spec: ListConfig, config: RunConfig, call: StageRunner, progress: Progress
+) -> PreparedList:
+    """A file read, validated and normalised; or, unchanged since the last run read it, as
+    that run left it (input_memory)."""
+    digest = input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
+    store = existing_store(config) if digest else None
+    record = store.prepared(_series(spec), digest) if store else None
+    if record is not None:
+        prepared = from_record(record, spec, ListCounts, PreparedList)
+        prepared.digest, prepared.remembered = digest, True
+        _say_counts(prepared.counts, progress, remembered=True)
+        return prepared
+    prepared = _read(spec, config, call, progress)
+    prepared.digest = digest
+    return prepared
+
+
+def _read(
     spec: ListConfig, config: RunConfig, call: StageRunner, progress: Progress
 ) -> PreparedList:
     counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
@@ -376,13 +404,14 @@ def _count_sheets(counts: ListCounts, ingested: IngestedList) -> None:
             counts.layout[role] = counts.layout.get(role, 0) + n
 
 
-def _say_counts(counts: ListCounts, progress: Progress) -> None:
+def _say_counts(counts: ListCounts, progress: Progress, remembered: bool = False) -> None:
     if counts.skipped:
         progress(f"  ! {counts.file}: BỎ QUA / SKIPPED: {counts.skipped}")
     else:
+        unchanged = " (không đổi từ lần trước / unchanged since the last run)" if remembered else ""
         progress(
             f"  {counts.file}: {counts.rows_read} dòng / rows, {counts.valid} hợp lệ / valid, "
-            f"{counts.rejected} bị loại / rejected"
+            f"{counts.rejected} bị loại / rejected{unchanged}"
         )
 
 
@@ -546,7 +575,7 @@ def run_reconciliation(
         if background:
             lists = _collect(config, background[1])
             for item in lists:
-                _say_counts(item.counts, say)
+                _say_counts(item.counts, say, item.remembered)
         else:
             lists = [_prepare_list(spec, config, call, say) for spec in config.lists]
     finally:

@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconcile.cli import main
+from reconcile.config import load_config
 
 from conftest import SAMPLE_DIR
 from synthetic.evaluate import score_findings
@@ -45,6 +46,26 @@ def test_one_off_run_without_a_config_file(tmp_path):
     findings = pd.read_csv(run_dir / "findings.csv", dtype=str, encoding="utf-8-sig")
     assert {"deceased_still_active", "benefit_to_deceased"} <= set(findings["type"])
     assert set(findings["source_file"]) <= {"dan_cu.xlsx", "khai_tu.xlsx", "tro_cap_xa_hoi.xlsx"}
+
+
+def test_a_second_run_reads_and_compares_only_what_changed_unless_full(tmp_path):
+    config = SAMPLE_DIR / "reconcile.toml"
+    outputs, summaries = [], []
+    for extra in ([], [], ["--full"]):
+        result = CliRunner().invoke(
+            main, ["run", "--no-prefect", str(config), "--out", str(tmp_path), *extra]
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+        summary = _run_dir(result.output) / "summary.json"
+        summaries.append(json.loads(summary.read_text(encoding="utf-8"))["matching"])
+    first, second, full = outputs
+    assert "unchanged since the last run" not in first and "recalled" not in first
+    assert second.count("unchanged since the last run") == 1 + len(load_config(config).lists)
+    assert summaries[1]["recalled"] == summaries[1]["pairs"] > 0
+    assert not summaries[1]["retrained"]
+    assert "unchanged since the last run" not in full and "recalled" not in full
+    assert summaries[2] == {**summaries[0], "retrained": True}
 
 
 def test_an_unreadable_list_is_skipped_and_the_run_goes_on(tmp_path):

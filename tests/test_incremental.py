@@ -103,6 +103,8 @@ def nights(tmp_path_factory):
             }
         )
         runs[name] = run_reconciliation(night, now=NIGHT_2)[0]
+        if name == "incremental":  # and the night after, nothing changed
+            runs["unchanged"] = run_reconciliation(night, now=NIGHT_2 + dt.timedelta(days=1))[0]
     return runs, edited
 
 
@@ -170,3 +172,21 @@ def test_a_much_changed_night_learns_the_model_again():
     assert memory_module.reuse_model(kept, "commune", 0.02, None) is True
     assert memory_module.reuse_model(kept, "commune", 0.02, True) is False
     assert memory_module.reuse_model(kept, "other", 0.02, None) is False
+
+
+def test_files_unchanged_since_the_last_run_are_not_read_again(nights):
+    runs, _ = nights
+    edited, unchanged = runs["incremental"], runs["unchanged"]
+    # every workbook was edited on night 2: each was read again
+    assert not any(item.remembered for item in (edited.register, *edited.lists))
+    # the night after, nothing changed: nothing is read, nothing compared
+    assert all(item.remembered for item in (unchanged.register, *unchanged.lists))
+    assert unchanged.matching.recalled == unchanged.matching.pairs > 0
+    pd.testing.assert_frame_equal(unchanged.links, edited.links)
+    pd.testing.assert_frame_equal(unchanged.rejected, edited.rejected)
+    assert set(unchanged.findings["finding_id"]) == set(edited.findings["finding_id"])
+    for before, after in zip(
+        (edited.register, *edited.lists), (unchanged.register, *unchanged.lists), strict=True
+    ):
+        assert before.counts == after.counts
+        pd.testing.assert_frame_equal(before.people, after.people)

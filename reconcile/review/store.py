@@ -110,6 +110,18 @@ MEMORY = sa.Table(
     sa.Column("meta", sa.Text),
     sa.Column("pairs", sa.LargeBinary),
 )
+# Input files as they were last read (input_memory): a file unchanged since is not read again.
+INPUTS = sa.Table(
+    "input_memory",
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("series", sa.String(500), primary_key=True),
+    sa.Column("digest", sa.String(64)),
+    sa.Column("counts", sa.Text),
+    sa.Column("people", sa.LargeBinary, nullable=True),
+    sa.Column("rejected", sa.LargeBinary, nullable=True),
+    sa.Column("layout", sa.LargeBinary, nullable=True),
+)
 INSTALLATION = sa.Table(
     "installation",
     _METADATA,
@@ -126,6 +138,14 @@ def store_for(config) -> DecisionStore:
     """The run configuration's store, scoped to its commune."""
     url = config.review.store or default_url(config.out_dir)
     return DecisionStore(url, config.review.commune or DEFAULT_SCOPE)
+
+
+def existing_store(config) -> DecisionStore | None:
+    """store_for, but None where the default SQLite store has not been made yet: a lookup
+    never creates the output folder (a run that fails early leaves nothing behind)."""
+    if not config.review.store and not (config.out_dir / "decisions.sqlite").is_file():
+        return None
+    return store_for(config)
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
@@ -231,6 +251,34 @@ class DecisionStore:
             return from_bytes(row[0], row[1])
         except (ValueError, KeyError, TypeError, OSError):
             return None
+
+    def prepared(self, series: str, digest: str) -> dict | None:
+        """The input of `series` as last read, if it was read from exactly this digest."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    sa.select(INPUTS).where(
+                        (INPUTS.c.scope == self.scope)
+                        & (INPUTS.c.series == series)
+                        & (INPUTS.c.digest == digest)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+    def save_prepared(self, series: str, digest: str, record: dict) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.delete(INPUTS).where(
+                    (INPUTS.c.scope == self.scope) & (INPUTS.c.series == series)
+                )
+            )
+            connection.execute(
+                sa.insert(INPUTS),
+                [{"scope": self.scope, "series": series, "digest": digest, **record}],
+            )
 
     def _mine(self, table: sa.Table):
         if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
