@@ -1,6 +1,7 @@
 """A province on the Dask engine: matching at 300k, 1M (and 3M) residents with 2 local workers,
 beside the pandas engine where it fits. Communes each have their own Thôn 1…10
-(tests/support/synthetic/district.py with communes), 2% of list rows moved commune.
+(tests/support/synthetic/district.py with communes), 2% of list rows moved commune, 0.3% of
+residents registered twice (another commune, another ID).
 
 Run by hand: python bench/bench_province.py [SIZES] [--no-pandas]
 (default 300000,1000000; list rows = 0.65 × residents, one commune per 10,000 residents).
@@ -21,11 +22,15 @@ import numpy as np
 from reconcile.kinds import ListKind
 from reconcile.matching.dask_executor import dask_executor
 from reconcile.matching.decision import Thresholds, fit_and_score, link
+from reconcile.matching.duplicates import find_register_duplicates
 from reconcile.matching.engine import PandasExecutor
 from reconcile.normalize.people import normalize_people
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from synthetic.district import district  # noqa: E402
+
+# Residents registered a second time in another commune under a second ID.
+TWICE = 0.003
 
 
 def _peak_mb() -> float:
@@ -34,9 +39,27 @@ def _peak_mb() -> float:
 
 def match(people, register, executor):
     started = time.perf_counter()
-    (scored,), _ = fit_and_score([people], register, executor=executor)
+    (scored,), params = fit_and_score([people], register, executor=executor)
     links, _ = link(people, register, Thresholds(), scored)
-    return links, len(scored), time.perf_counter() - started
+    return links, len(scored), time.perf_counter() - started, params
+
+
+def duplicates(register, keys, params) -> None:
+    """The register checked against itself: the planted second registrations (another
+    commune, another ID) found, and the pairs reported that are not one person."""
+    started = time.perf_counter()
+    found = find_register_duplicates(register, params)
+    seconds = time.perf_counter() - started
+    position = register.index
+    a = keys[position.get_indexer(found["left"])]
+    b = keys[position.get_indexer(found["right"])]
+    planted = len(keys) - len(np.unique(keys))
+    right = int((a == b).sum())
+    print(
+        f"  register duplicates: {right} of {planted} planted second registrations found, "
+        f"{len(found) - right} other pairs reported, in {seconds:.1f} s",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -44,7 +67,9 @@ def main() -> None:
     with_pandas = "--no-pandas" not in sys.argv
     for size in sizes:
         started = time.perf_counter()
-        register_raw, list_raw = district(size, int(size * 0.65), communes=max(1, size // 10_000))
+        register_raw, list_raw = district(
+            size, int(size * 0.65), communes=max(1, size // 10_000), twice=TWICE
+        )
         register = normalize_people(register_raw, ListKind.REGISTER)
         people = normalize_people(list_raw, ListKind.MEMBERSHIP)
         prepared = time.perf_counter() - started
@@ -55,10 +80,11 @@ def main() -> None:
         )
         print(line, flush=True)
         with dask_executor(workers=2) as executor:
-            links, pairs, seconds = match(people, register, executor)
+            links, pairs, seconds, params = match(people, register, executor)
             workers = executor.client.run(
                 lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             )
+        duplicates(register, keys, params)
         right = links["right"].to_numpy()
         found = np.where(
             np.isnan(right.astype(float)), -1, keys[np.nan_to_num(right.astype(float)).astype(int)]
@@ -72,7 +98,7 @@ def main() -> None:
             flush=True,
         )
         if with_pandas:
-            local, _, local_seconds = match(people, register, PandasExecutor())
+            local, _, local_seconds, _ = match(people, register, PandasExecutor())
             same = local.equals(links)
             print(f"  pandas: matching {local_seconds:.1f} s, links identical to dask: {same}")
         print(f"  driver peak so far {_peak_mb():.0f} MB", flush=True)

@@ -64,6 +64,7 @@ def district(
     several_errors: float = 0.0,
     communes: int = 0,
     moved: float = 0.02,
+    twice: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(register, list): raw cells plus truth columns `key` (register), `true_key` (list, -1 for
     someone not in the register), `given_noise` (list: "dialect", "misspelled" or "") and
@@ -72,7 +73,10 @@ def district(
 
     With `communes`, a province: every commune has its own Thôn 1…10 (the same hamlet names in
     each), register and list carry a Xã/phường column, and a share `moved` of the list rows
-    give another commune and hamlet (people who moved)."""
+    give another commune and hamlet (people who moved). With `twice`, that share of the residents
+    is registered a second time in another commune under a second ID (same name, date and sex;
+    the register's extra rows share the person's `key`), as a person who moved and was entered
+    anew is."""
     rng = random.Random(seed)
     families = [f for f, _ in FAMILIES]
     weights = [w for _, w in FAMILIES]
@@ -114,6 +118,21 @@ def district(
             for p in people[:residents]
         ]
     )
+    if communes > 1 and twice:
+        again = []
+        for j, key in enumerate(rng.sample(range(residents), int(residents * twice))):
+            p = people[key]
+            digit = century_sex_digit(p["sex"], p["born"].year)
+            again.append(
+                {
+                    **register.iloc[key].to_dict(),
+                    "resident_code": f"NK{9_000_000 + j:07d}",
+                    "personal_id": f"034{digit}{p['born'].year % 100:02d}{900_000 + j:06d}",
+                    "hamlet": rng.choice(hamlets),
+                    "commune": rng.choice([c for c in commune_names if c != p["commune"]]),
+                }
+            )
+        register = pd.concat([register, pd.DataFrame(again)], ignore_index=True)
 
     chosen = rng.sample(range(residents), rows - int(rows * outsiders))
     chosen += list(range(residents, len(people)))
