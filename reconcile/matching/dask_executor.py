@@ -79,6 +79,12 @@ class DaskExecutor(PandasExecutor):
         running = as_completed()
 
         def submit(args: tuple) -> None:
+            # frames are scattered, not embedded in the task graph (which Dask warns about
+            # above a few MB and the scheduler would carry)
+            args = tuple(
+                self.client.scatter(a, hash=False) if isinstance(a, pd.DataFrame | tuple) else a
+                for a in args
+            )
             future = self.client.submit(fn, *args, pure=False)
             position[future.key] = len(results)
             results.append(None)
