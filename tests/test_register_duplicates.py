@@ -107,3 +107,49 @@ def test_the_note_names_the_digits_that_differ_and_what_they_fit():
     assert kind == "correction" and "giới tính" in note
     assert id_difference("034088121212", "034088121213")[0] == "one_digit"
     assert id_difference("034088121212", "123456789")[0] == "old_cmnd"
+
+
+COMMUNES = ["Xã An Bình", "Xã Hòa Lạc", "Phường Trung Tâm"]
+
+
+def _province(second_commune: str, second_hamlet: str):
+    """Three communes' residents in one register (each with a Xã/phường column) and one woman
+    registered a second time under another number, in the given commune and hamlet."""
+    rng = random.Random(12)
+    rows = [dict(row, commune=rng.choice(COMMUNES)) for row in _background(n=3000, seed=12)]
+    planted = [
+        ("M1", "Nguyễn Thị Lan", "21/04/1983", "034183070707", "Thôn Đông", "Xã An Bình"),
+        ("M2", "Nguyễn Thị Lan", "21/04/1983", "034183919191", second_hamlet, second_commune),
+        # namesakes of one year in two communes: two people
+        ("P1", "Trần Văn Long", "02/02/1990", "034090080808", "Thôn Đoài", "Xã An Bình"),
+        ("P2", "Trần Văn Long", "19/11/1990", "034090929292", "Khu 2", "Xã Hòa Lạc"),
+    ]
+    for code, name, born, pid, hamlet, commune in planted:
+        rows.append(
+            {
+                "resident_code": code,
+                "full_name": name,
+                "birth_date": born,
+                "sex": "Nữ" if " Thị " in name else "Nam",
+                "personal_id": pid,
+                "hamlet": hamlet,
+                "commune": commune,
+            }
+        )
+    register = people(ListKind.REGISTER, rows, file="dan_cu_tinh.xlsx")
+    found = find_register_duplicates(register)
+    codes = register["resident_code"]
+    return {
+        frozenset(codes.loc[[a, b]]): score
+        for a, b, score in found[["left", "right", "score"]].itertuples(index=False)
+    }
+
+
+def test_a_person_registered_again_in_another_commune_is_not_held_back_by_the_hamlet():
+    """Moved and entered anew, a person is in another hamlet by the nature of the case: across
+    communes the hamlet is no evidence, within one commune another hamlet still is."""
+    moved = _province("Phường Trung Tâm", "Khu 4")
+    same_commune = _province("Xã An Bình", "Thôn Đoài")
+    assert frozenset({"M1", "M2"}) in moved
+    assert moved[frozenset({"M1", "M2"})] > same_commune.get(frozenset({"M1", "M2"}), 0.0)
+    assert frozenset({"P1", "P2"}) not in moved

@@ -214,10 +214,16 @@ def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = No
     if "household" in register:
         households = column("household")
         same_place |= pd.notna(households[0]) & (households[0] == households[1])
+    # A person registered in two communes (moved, entered anew) is in another hamlet by the
+    # very nature of the case: a hamlet differs only within one commune.
+    other_commune = np.zeros(len(scored), dtype=bool)
+    if "commune" in register:
+        commune_a, commune_b = column("commune")
+        other_commune = pd.notna(commune_a) & pd.notna(commune_b) & (commune_a != commune_b)
     total += np.where(
         same_place,
         np.log2(m["hamlet"]) + np.where(hamlet == "equal", rarity(["hamlet_key"]), 0.0),
-        level_weight("hamlet", hamlet),
+        np.where(other_commune, 0.0, level_weight("hamlet", hamlet)),
     )
     total += np.where(pid == "equal", weights["pid"]["equal"], 0.0)
     insurance = scored["insurance"].astype(str).to_numpy()
