@@ -54,10 +54,16 @@ def resident_ids(register: pd.DataFrame, resident_code: pd.Series | None = None)
         ids[missing] = _own_data_key(register.loc[missing])
     # the same id twice (one person entered twice with nothing to tell them apart): numbered
     # in the order of the rest of their data, never of their rows
+    # (only the rows sharing an id are ordered: joining and sorting every row's text cost 4 s
+    # for a district's register, nearly all of whose ids are unique)
+    shared = pd.Series(ids).duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return ids.astype(object)
+    twice = register[shared]
     rest = [c for c in ("name_raw", "pid", "insurance", "household") if c in register]
-    content = joined(register, rest) if rest else ""
-    frame = pd.DataFrame({"id": ids, "content": content}, index=register.index)
+    content = joined(twice, rest) if rest else ""
+    frame = pd.DataFrame({"id": ids[shared], "content": content}, index=twice.index)
     order = frame.sort_values(["id", "content"], kind="stable")
     repeat = order.groupby("id").cumcount().reindex(frame.index).to_numpy()
-    ids = np.where(repeat > 0, ids + "-" + repeat.astype(str), ids)
+    ids[shared] = np.where(repeat > 0, ids[shared] + "-" + repeat.astype(str), ids[shared])
     return ids.astype(object)
