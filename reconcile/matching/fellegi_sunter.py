@@ -17,6 +17,19 @@ MISSING = 0
 _FLOOR = 1e-6
 
 
+def _row_keys(gamma: np.ndarray) -> np.ndarray | None:
+    """One int64 per row, ordered as the rows are lexicographically (first column most
+    significant), or None when the levels do not fit: np.unique over one integer column is
+    some 20 times faster than over rows (4 s for a district's 1.4M pairs)."""
+    bases = gamma.max(axis=0).astype(np.int64) + 1
+    if (gamma.min() < 0) or np.log2(bases.astype(float)).sum() >= 62:
+        return None
+    keys = np.zeros(len(gamma), dtype=np.int64)
+    for column, base in zip(gamma.T, bases, strict=True):
+        keys = keys * base + column
+    return keys
+
+
 @dataclass(frozen=True)
 class PatternCounts:
     """Distinct agreement patterns (int8, patterns × fields) and how many pairs show each."""
@@ -28,7 +41,12 @@ class PatternCounts:
     def of(cls, gamma: np.ndarray) -> PatternCounts:
         if not len(gamma):
             return cls(np.zeros((0, gamma.shape[1]), dtype=np.int8), np.zeros(0))
-        patterns, counts = np.unique(gamma, axis=0, return_counts=True)
+        keys = _row_keys(gamma)
+        if keys is None:
+            patterns, counts = np.unique(gamma, axis=0, return_counts=True)
+        else:
+            _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+            patterns = gamma[first]
         return cls(patterns.astype(np.int8), counts.astype(float))
 
     @classmethod
