@@ -33,6 +33,14 @@ from synthetic.district import district  # noqa: E402
 TWICE = 0.003
 
 
+def _worker_memory() -> tuple[float, float]:
+    """A worker's peak resident memory (ru_maxrss) and its resident memory now, in MB."""
+    import psutil
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak, psutil.Process().memory_info().rss / 2**20
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -81,9 +89,7 @@ def main() -> None:
         print(line, flush=True)
         with dask_executor(workers=2) as executor:
             links, pairs, seconds, params = match(people, register, executor)
-            workers = executor.client.run(
-                lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            )
+            workers = executor.client.run(_worker_memory)
         duplicates(register, keys, params)
         right = links["right"].to_numpy()
         found = np.where(
@@ -91,7 +97,7 @@ def main() -> None:
         )
         resident = truth >= 0
         recall = ((links["decision"] == "match").to_numpy() & (found == truth) & resident).sum()
-        peaks = ", ".join(f"{m:.0f}" for m in workers.values())
+        peaks = ", ".join(f"{peak:.0f} (now {now:.0f})" for peak, now in workers.values())
         print(
             f"  dask, 2 workers: {pairs:,} candidate pairs, matching {seconds:.1f} s, worker peak "
             f"{peaks} MB, recall {recall / resident.sum():.4f}",
