@@ -9,6 +9,7 @@ it are all the same (digest); anything else reads it again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -44,6 +45,8 @@ def input_digest(spec, hamlet_aliases: dict[str, str]) -> str | None:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     settings = {
+        # two-digit years take their century from the current year
+        "year": dt.date.today().year,
         "kind": spec.kind.value,
         "file": spec.path.name,
         "columns": spec.columns,
@@ -74,6 +77,19 @@ def to_record(prepared) -> dict:
         "rejected": _frame_bytes(prepared.rejected),
         "layout": _frame_bytes(prepared.layout),
     }
+
+
+# A cell rejected for a date in the future (normalize.dates) may be valid on a later day: a file
+# with such rows is read again rather than taken as it was. No other verdict depends on the day.
+_LATER_VALID = "in the future"
+
+
+def still_valid(record: dict) -> bool:
+    """Whether a stored reading of a file is what reading it today would give."""
+    rejected = _frame(record["rejected"])
+    if rejected is None or rejected.empty:
+        return True
+    return not rejected["reason"].astype(str).str.contains(_LATER_VALID, regex=False).any()
 
 
 def from_record(record: dict, spec, counts_type, prepared_type):

@@ -28,7 +28,7 @@ from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
-from reconcile.input_memory import from_record, input_digest, to_record
+from reconcile.input_memory import from_record, input_digest, still_valid, to_record
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
@@ -359,7 +359,7 @@ def _prepare(
     digest = input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
     store = existing_store(config) if digest else None
     record = store.prepared(_series(spec), digest) if store else None
-    if record is not None:
+    if record is not None and still_valid(record):
         prepared = from_record(record, spec, ListCounts, PreparedList)
         prepared.digest, prepared.remembered = digest, True
         _say_counts(prepared.counts, progress, remembered=True)

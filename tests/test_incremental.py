@@ -190,3 +190,27 @@ def test_files_unchanged_since_the_last_run_are_not_read_again(nights):
     ):
         assert before.counts == after.counts
         pd.testing.assert_frame_equal(before.people, after.people)
+
+
+def test_a_file_with_a_date_rejected_as_future_is_read_again(tmp_path):
+    """Tomorrow a date of today is no longer in the future: such a file is never taken as the
+    last run left it; the other files are."""
+    from conftest import SAMPLE_DIR
+
+    folder = tmp_path / "commune"
+    shutil.copytree(SAMPLE_DIR, folder)
+    path = folder / "khai_tu.xlsx"
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    top, name_col, birth_col = _header(ws)
+    row = next(r for r in ws.iter_rows(min_row=top + 1) if isinstance(r[name_col].value, str))
+    row[birth_col].value = "01/01/2099"
+    wb.save(path)
+    config = load_config(folder / "reconcile.toml", out_dir=tmp_path / "out")
+    first = run_reconciliation(config, now=NIGHT_1)[0]
+    second = run_reconciliation(config, now=NIGHT_2)[0]
+    death = next(i for i in second.lists if i.spec.path.name == "khai_tu.xlsx")
+    assert "in the future" in " ".join(first.rejected["reason"])
+    assert not death.remembered
+    assert second.register.remembered
+    assert all(i.remembered for i in second.lists if i is not death)
