@@ -17,9 +17,13 @@ from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from reconcile.ingest import SOURCE_COLUMNS
 from schemas.tables import from_parquet, to_parquet
+
+RAW_KEY = "_raw_key"  # in the stored people: the key of the raw row each came from
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHUNK = 1 << 20
@@ -35,6 +39,35 @@ def reader_version() -> str:
     return digest.hexdigest()
 
 
+def _settings(spec, hamlet_aliases: dict[str, str]) -> dict:
+    return {
+        # two-digit years take their century from the current year
+        "year": dt.date.today().year,
+        "kind": spec.kind.value,
+        "columns": spec.columns,
+        "aliases": hamlet_aliases,
+        "code": reader_version(),
+    }
+
+
+def raw_row_keys(
+    frame: pd.DataFrame, spec, hamlet_aliases: dict[str, str], list_date
+) -> np.ndarray:
+    """One uint64 per data row of an ingested frame, from its cells (not where it was read) and
+    what else decides how it normalises (the settings, the list's own date): a row with a
+    stored key normalises to the stored row. The settings are the hash key, so a key made under
+    other settings never matches."""
+    settings = json.dumps(
+        {**_settings(spec, hamlet_aliases), "list_date": list_date}, sort_keys=True, default=str
+    )
+    key = hashlib.sha256(settings.encode()).hexdigest()[:16]
+    columns = sorted(c for c in frame.columns if c not in SOURCE_COLUMNS)
+    if not len(frame) or not columns:
+        return np.zeros(len(frame), dtype=np.uint64)
+    cells = frame[columns].astype(object).where(frame[columns].notna(), None).astype(str)
+    return pd.util.hash_pandas_object(cells, index=False, hash_key=key).to_numpy(np.uint64)
+
+
 def input_digest(spec, hamlet_aliases: dict[str, str]) -> str | None:
     """What decides a file's prepared rows, or None for a source that is not a file (a
     database table changes without its bytes being ours to hash)."""
@@ -44,15 +77,7 @@ def input_digest(spec, hamlet_aliases: dict[str, str]) -> str | None:
     with spec.path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
-    settings = {
-        # two-digit years take their century from the current year
-        "year": dt.date.today().year,
-        "kind": spec.kind.value,
-        "file": spec.path.name,
-        "columns": spec.columns,
-        "aliases": hamlet_aliases,
-        "code": reader_version(),
-    }
+    settings = {**_settings(spec, hamlet_aliases), "file": spec.path.name}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -70,10 +95,14 @@ def _frame(payload: bytes | None) -> pd.DataFrame | None:
 
 
 def to_record(prepared) -> dict:
-    """A prepared list as the store keeps it: Parquet bytes and its counts as JSON."""
+    """A prepared list as the store keeps it: Parquet bytes (the people with their raw rows'
+    keys) and its counts as JSON."""
+    people = prepared.people
+    if people is not None and prepared.raw_keys is not None:
+        people = people.assign(**{RAW_KEY: prepared.raw_keys})
     return {
         "counts": json.dumps(asdict(prepared.counts), ensure_ascii=False),
-        "people": _frame_bytes(prepared.people),
+        "people": _frame_bytes(people),
         "rejected": _frame_bytes(prepared.rejected),
         "layout": _frame_bytes(prepared.layout),
     }
@@ -92,12 +121,41 @@ def still_valid(record: dict) -> bool:
     return not rejected["reason"].astype(str).str.contains(_LATER_VALID, regex=False).any()
 
 
+def stored_rows(record: dict) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """(the people a stored reading gave, their raw rows' keys), or None without keys."""
+    people = _frame(record["people"])
+    if people is None or RAW_KEY not in people:
+        return None
+    return people.drop(columns=RAW_KEY), people[RAW_KEY].to_numpy(np.uint64)
+
+
 def from_record(record: dict, spec, counts_type, prepared_type):
     counts = counts_type(**json.loads(record["counts"]))
-    return prepared_type(
-        spec,
-        counts,
-        _frame(record["people"]),
-        _frame(record["rejected"]),
-        _frame(record["layout"]),
+    rows = stored_rows(record)
+    people, keys = rows if rows else (_frame(record["people"]), None)
+    prepared = prepared_type(
+        spec, counts, people, _frame(record["rejected"]), _frame(record["layout"])
     )
+    prepared.raw_keys = keys
+    return prepared
+
+
+def reuse_rows(
+    ingested_frame: pd.DataFrame, keys: np.ndarray, stored: tuple[pd.DataFrame, np.ndarray]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """(the stored people of the rows whose keys are stored, placed where this file has them;
+    a mask of this file's rows that are new and must be validated and normalised)."""
+    people, stored_keys = stored
+    index = pd.Index(stored_keys)
+    positions = np.arange(len(index))
+    if not index.is_unique:  # one row typed twice: either copy normalises alike
+        first = ~index.duplicated()
+        index, positions = index[first], positions[first]
+    found = index.get_indexer(keys) if len(index) else np.full(len(keys), -1)
+    hit = found >= 0
+    where = np.where(hit, positions[np.maximum(found, 0)], -1)
+    reused = people.iloc[where[hit]].copy()
+    reused.index = ingested_frame.index[hit]
+    for column in SOURCE_COLUMNS:
+        reused[column] = ingested_frame[column].to_numpy()[hit]
+    return reused, ~hit

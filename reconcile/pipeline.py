@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import ParamSpec, Protocol, TypeVar
 
@@ -27,8 +28,17 @@ from reconcile.check_sample import corrected, draw_sample
 from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
+from reconcile.identity import resident_ids
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
-from reconcile.input_memory import from_record, input_digest, still_valid, to_record
+from reconcile.input_memory import (
+    from_record,
+    input_digest,
+    raw_row_keys,
+    reuse_rows,
+    still_valid,
+    stored_rows,
+    to_record,
+)
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
@@ -45,7 +55,13 @@ from reconcile.review.workbook_decisions import (
     read_workbook,
     review_workbooks,
 )
-from reconcile.validate import REJECTED_COLUMNS, MissingColumnsError, Validated, validate_list
+from reconcile.validate import (
+    REJECTED_COLUMNS,
+    MissingColumnsError,
+    Validated,
+    column_warnings,
+    validate_list,
+)
 from schemas.tables import check_people
 
 
@@ -84,6 +100,8 @@ class PreparedList:
     layout: pd.DataFrame | None = None  # every non-data row with its role and reason
     digest: str | None = None  # input_memory.input_digest of what was read
     remembered: bool = False  # taken from the store, the file unchanged since it was read
+    raw_keys: np.ndarray | None = None  # input_memory.raw_row_keys of the people's raw rows
+    reused_rows: int = 0  # rows taken as the last reading normalised them (input_memory)
 
 
 @dataclass
@@ -358,20 +376,29 @@ def _prepare(
     that run left it (input_memory)."""
     digest = input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
     store = existing_store(config) if digest else None
-    record = store.prepared(_series(spec), digest) if store else None
-    if record is not None and still_valid(record):
+    record = store.prepared(_series(spec)) if store else None
+    if record is not None and record["digest"] == digest and still_valid(record):
         prepared = from_record(record, spec, ListCounts, PreparedList)
         prepared.digest, prepared.remembered = digest, True
         _say_counts(prepared.counts, progress, remembered=True)
         return prepared
-    prepared = _read(spec, config, call, progress)
+    stored = stored_rows(record) if record is not None else None
+    prepared = _read(spec, config, call, progress, stored)
     prepared.digest = digest
     return prepared
 
 
 def _read(
-    spec: ListConfig, config: RunConfig, call: StageRunner, progress: Progress
+    spec: ListConfig,
+    config: RunConfig,
+    call: StageRunner,
+    progress: Progress,
+    stored: tuple[pd.DataFrame, np.ndarray] | None = None,
 ) -> PreparedList:
+    """Read, validate and normalise a file. With `stored` (the last reading of its series),
+    rows whose raw cells the last reading normalised are taken as it did, and only the others
+    are validated and normalised (the result is the same: a row's reading depends on its own
+    cells and the settings its key carries; the register's ids are made again over all)."""
     counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
     try:
         ingested = call(ingest_stage, spec)
@@ -380,18 +407,43 @@ def _read(
             raise MissingColumnsError(wrong_kind)
         counts.rows_read = len(ingested.frame)
         _count_sheets(counts, ingested)
-        validated = call(validate_stage, ingested)
+        keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
+        reused, fresh = None, np.ones(len(ingested.frame), dtype=bool)
+        if stored is not None:
+            reused, fresh = reuse_rows(ingested.frame, keys, stored)
+        validated = call(
+            validate_stage,
+            dc_replace(ingested, frame=ingested.frame[fresh]) if reused is not None else ingested,
+        )
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
         _say_counts(counts, progress)
         return PreparedList(spec, counts)
-    counts.valid, counts.rejected = len(validated.valid), len(validated.rejected)
-    counts.warnings = [*ingested.warnings, *validated.warnings]
     people = call(
         normalize_stage, validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
     )
+    if reused is not None and len(reused):
+        people = _with_reused(people, reused, ingested.frame.index, spec.kind)
+    counts.valid, counts.rejected = len(people), len(validated.rejected)
+    counts.warnings = [*ingested.warnings, *column_warnings(ingested)]
     _say_counts(counts, progress)
-    return PreparedList(spec, counts, people, validated.rejected, ingested.layout)
+    position = ingested.frame.index.get_indexer(people.index)
+    prepared = PreparedList(spec, counts, people, validated.rejected, ingested.layout)
+    prepared.raw_keys = keys[position]
+    prepared.reused_rows = 0 if reused is None else len(reused)
+    return prepared
+
+
+def _with_reused(
+    fresh: pd.DataFrame, reused: pd.DataFrame, order: pd.Index, kind: ListKind
+) -> pd.DataFrame:
+    """The freshly normalised rows and the reused ones, in the file's order; a register's ids
+    made again over all its rows (they are unique across the whole register)."""
+    people = pd.concat([reused, fresh]) if len(fresh) else reused
+    people = people.iloc[np.argsort(order.get_indexer(people.index), kind="stable")]
+    if kind is ListKind.REGISTER:
+        people = people.assign(person_id=resident_ids(people, people["resident_code"]))
+    return check_people(people, register=kind is ListKind.REGISTER)
 
 
 def _count_sheets(counts: ListCounts, ingested: IngestedList) -> None:

@@ -214,3 +214,22 @@ def test_a_file_with_a_date_rejected_as_future_is_read_again(tmp_path):
     assert not death.remembered
     assert second.register.remembered
     assert all(i.remembered for i in second.lists if i is not death)
+
+
+def test_only_the_edited_rows_of_an_edited_file_are_normalised_again(nights):
+    """Night 2's files all changed, but most of their rows did not: those are taken as night 1
+    normalised them, and every table equals the one read afresh."""
+    runs, _ = nights
+    incremental, full = runs["incremental"], runs["full_kept_model"]
+    pairs = zip(
+        (incremental.register, *incremental.lists), (full.register, *full.lists), strict=True
+    )
+    for remembered, fresh in pairs:
+        assert remembered.reused_rows > 0.8 * remembered.counts.rows_read
+        assert fresh.reused_rows == 0
+        pd.testing.assert_frame_equal(remembered.people, fresh.people)
+        pd.testing.assert_frame_equal(
+            remembered.rejected.reset_index(drop=True), fresh.rejected.reset_index(drop=True)
+        )
+        assert remembered.counts == fresh.counts
+    pd.testing.assert_frame_equal(incremental.rejected, full.rejected)
