@@ -71,6 +71,10 @@ class MatchingConfig(_Strict):
     # learn it again; "never": keep it whenever there is one
     retrain: Literal["auto", "always", "never"] = "auto"
 
+    def retrain_choice(self) -> bool | None:
+        """retrain as matching.engine.run_remembering takes it (None: decide by the share)."""
+        return {"auto": None, "always": True, "never": False}[self.retrain]
+
     def thresholds(self):
         from reconcile.matching.decision import PRIOR_THRESHOLDS, Thresholds
 

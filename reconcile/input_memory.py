@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
@@ -113,31 +113,44 @@ def to_record(prepared) -> dict:
 _LATER_VALID = "in the future"
 
 
-def still_valid(record: dict) -> bool:
-    """Whether a stored reading of a file is what reading it today would give."""
-    rejected = _frame(record["rejected"])
-    if rejected is None or rejected.empty:
-        return True
-    return not rejected["reason"].astype(str).str.contains(_LATER_VALID, regex=False).any()
+@dataclass
+class StoredReading:
+    """A file as the last run read it, decoded once from the store's record."""
 
+    digest: str
+    counts: dict
+    people: pd.DataFrame | None
+    rejected: pd.DataFrame | None
+    layout: pd.DataFrame | None
+    raw_keys: np.ndarray | None  # of the people's raw rows (None in older stores)
 
-def stored_rows(record: dict) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """(the people a stored reading gave, their raw rows' keys), or None without keys."""
-    people = _frame(record["people"])
-    if people is None or RAW_KEY not in people:
-        return None
-    return people.drop(columns=RAW_KEY), people[RAW_KEY].to_numpy(np.uint64)
+    @classmethod
+    def of(cls, record: dict) -> StoredReading:
+        people, keys = _frame(record["people"]), None
+        if people is not None and RAW_KEY in people:
+            people, keys = people.drop(columns=RAW_KEY), people[RAW_KEY].to_numpy(np.uint64)
+        return cls(
+            record["digest"],
+            json.loads(record["counts"]),
+            people,
+            _frame(record["rejected"]),
+            _frame(record["layout"]),
+            keys,
+        )
 
+    def still_valid(self) -> bool:
+        """Whether reading the file today would give this reading."""
+        if self.rejected is None or self.rejected.empty:
+            return True
+        reasons = self.rejected["reason"].astype(str)
+        return not reasons.str.contains(_LATER_VALID, regex=False).any()
 
-def from_record(record: dict, spec, counts_type, prepared_type):
-    counts = counts_type(**json.loads(record["counts"]))
-    rows = stored_rows(record)
-    people, keys = rows if rows else (_frame(record["people"]), None)
-    prepared = prepared_type(
-        spec, counts, people, _frame(record["rejected"]), _frame(record["layout"])
-    )
-    prepared.raw_keys = keys
-    return prepared
+    @property
+    def rows(self) -> tuple[pd.DataFrame, np.ndarray] | None:
+        """(people, their raw rows' keys) for reuse_rows, when the keys were stored."""
+        if self.people is None or self.raw_keys is None:
+            return None
+        return self.people, self.raw_keys
 
 
 def reuse_rows(

@@ -31,12 +31,10 @@ from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.identity import resident_ids
 from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
 from reconcile.input_memory import (
-    from_record,
+    StoredReading,
     input_digest,
     raw_row_keys,
     reuse_rows,
-    still_valid,
-    stored_rows,
     to_record,
 )
 from reconcile.kind_evidence import contradiction
@@ -377,13 +375,21 @@ def _prepare(
     digest = input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
     store = existing_store(config) if digest else None
     record = store.prepared(_series(spec)) if store else None
-    if record is not None and record["digest"] == digest and still_valid(record):
-        prepared = from_record(record, spec, ListCounts, PreparedList)
-        prepared.digest, prepared.remembered = digest, True
-        _say_counts(prepared.counts, progress, remembered=True)
-        return prepared
-    stored = stored_rows(record) if record is not None else None
-    prepared = _read(spec, config, call, progress, stored)
+    stored = StoredReading.of(record) if record is not None else None
+    if stored is not None and stored.digest == digest and stored.still_valid():
+        counts = ListCounts(**stored.counts)
+        _say_counts(counts, progress, remembered=True)
+        return PreparedList(
+            spec,
+            counts,
+            stored.people,
+            stored.rejected,
+            stored.layout,
+            digest=digest,
+            remembered=True,
+            raw_keys=stored.raw_keys,
+        )
+    prepared = _read(spec, config, call, progress, keyed=digest is not None, stored=stored)
     prepared.digest = digest
     return prepared
 
@@ -393,12 +399,14 @@ def _read(
     config: RunConfig,
     call: StageRunner,
     progress: Progress,
-    stored: tuple[pd.DataFrame, np.ndarray] | None = None,
+    keyed: bool = False,
+    stored: StoredReading | None = None,
 ) -> PreparedList:
-    """Read, validate and normalise a file. With `stored` (the last reading of its series),
-    rows whose raw cells the last reading normalised are taken as it did, and only the others
-    are validated and normalised (the result is the same: a row's reading depends on its own
-    cells and the settings its key carries; the register's ids are made again over all)."""
+    """Read, validate and normalise a file; `keyed`: key its raw rows for the next run. With
+    `stored` (the last reading of its series), rows whose raw cells the last reading
+    normalised are taken as it did, and only the others are validated and normalised (the
+    result is the same: a row's reading depends on its own cells and the settings its key
+    carries; the register's ids are made again over all)."""
     counts = ListCounts(spec.label, spec.kind.value, spec.path.name)
     try:
         ingested = call(ingest_stage, spec)
@@ -407,14 +415,14 @@ def _read(
             raise MissingColumnsError(wrong_kind)
         counts.rows_read = len(ingested.frame)
         _count_sheets(counts, ingested)
-        keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
-        reused, fresh = None, np.ones(len(ingested.frame), dtype=bool)
-        if stored is not None:
-            reused, fresh = reuse_rows(ingested.frame, keys, stored)
-        validated = call(
-            validate_stage,
-            dc_replace(ingested, frame=ingested.frame[fresh]) if reused is not None else ingested,
-        )
+        keys = None
+        if keyed or stored is not None:
+            keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
+        reused = None
+        if stored is not None and stored.rows is not None:
+            reused, fresh = reuse_rows(ingested.frame, keys, stored.rows)
+            ingested_fresh = dc_replace(ingested, frame=ingested.frame[fresh])
+        validated = call(validate_stage, ingested_fresh if reused is not None else ingested)
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
         _say_counts(counts, progress)
@@ -425,13 +433,19 @@ def _read(
     if reused is not None and len(reused):
         people = _with_reused(people, reused, ingested.frame.index, spec.kind)
     counts.valid, counts.rejected = len(people), len(validated.rejected)
-    counts.warnings = [*ingested.warnings, *column_warnings(ingested)]
+    # the warnings look at whole columns: a subset's would not be the file's
+    warnings = validated.warnings if reused is None else column_warnings(ingested)
+    counts.warnings = [*ingested.warnings, *warnings]
     _say_counts(counts, progress)
-    position = ingested.frame.index.get_indexer(people.index)
-    prepared = PreparedList(spec, counts, people, validated.rejected, ingested.layout)
-    prepared.raw_keys = keys[position]
-    prepared.reused_rows = 0 if reused is None else len(reused)
-    return prepared
+    return PreparedList(
+        spec,
+        counts,
+        people,
+        validated.rejected,
+        ingested.layout,
+        raw_keys=None if keys is None else keys[ingested.frame.index.get_indexer(people.index)],
+        reused_rows=0 if reused is None else len(reused),
+    )
 
 
 def _with_reused(
@@ -643,7 +657,6 @@ def run_reconciliation(
     thresholds = config.matching.thresholds()
     fitted = config.matching.weights == "fitted"
     memory = call(recall_stage, config)
-    retrain = {"auto": None, "always": True, "never": False}[config.matching.retrain]
     matched = call(
         match_stage,
         register.people,
@@ -652,7 +665,7 @@ def run_reconciliation(
         fitted,
         config.engine,
         memory,
-        retrain,
+        config.matching.retrain_choice(),
         store_for(config).secret(),
     )
     linked, duplicates = matched.linked, matched.duplicates

@@ -20,21 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from reconcile.matching import fellegi_sunter as fs
-from reconcile.matching.memory import (
-    PairMemory,
-    pair_keys,
-    remember,
-    reuse_model,
-    row_keys,
-    with_prior,
-)
+from reconcile.matching.memory import PairMemory, pair_keys, remember, reuse_model, row_keys
 from reconcile.matching.model import MatchModel
 
 
@@ -135,6 +128,12 @@ def _random_pairs(
         )
 
 
+def one_resident_prior(residents: int) -> float:
+    """A pair's prior when a row is one resident among the register's (pair_prior
+    "one_resident"; each list's in-register share is learnt when it is scored)."""
+    return 1.0 / max(2, residents)
+
+
 def train(
     model: MatchModel,
     executor: Executor,
@@ -176,7 +175,7 @@ def train(
     ]
     m, shares = fs.train_m(candidates, u, model.m_prior(), sessions, model.prior_strength)
     if model.pair_prior == "one_resident":
-        prior = 1.0 / max(2, len(sizes[0][2]))
+        prior = one_resident_prior(len(sizes[0][2]))
     else:
         prior = shares[-1] if shares and shares[-1] == shares[-1] else 0.05
     return fs.Model(model.field_names, [list(f.levels) for f in model.fields], m, u, prior)
@@ -198,13 +197,20 @@ def run(
     compared = [executor.compare(model, t, executor.block(model, t)) for t in tables]
     if not fitted or not lefts:
         return compared, None
+    params = _trained(model, executor, tables, compared, lefts, right, seed)
+    return _scored(model, executor, params, tables, compared, lefts), params
+
+
+def _trained(model, executor, tables, compared, lefts, right, seed) -> fs.Model:
     sizes = [(len(left), left.index, right.index) for left in lefts]
-    params = train(model, executor, tables, compared, sizes, seed)
-    scored = [
+    return train(model, executor, tables, compared, sizes, seed)
+
+
+def _scored(model, executor, params, tables, compared, lefts) -> list[pd.DataFrame]:
+    return [
         executor.score(model, params, t, c, len(left))
         for t, c, left in zip(tables, compared, lefts, strict=True)
     ]
-    return scored, params
 
 
 @dataclass
@@ -226,14 +232,15 @@ def _compare_recalling(
     tables: Any,
     pairs: pd.DataFrame,
     memory: PairMemory,
-    secret: bytes,
+    keys: tuple[np.ndarray, np.ndarray],
 ) -> tuple[pd.DataFrame, np.ndarray, int]:
     """`pairs` compared, those memory holds recalled instead: (compared, pair keys, recalled).
-    The result equals executor.compare(model, tables, pairs) row for row."""
+    `keys` are the two tables' row_keys. The result equals executor.compare(model, tables,
+    pairs) row for row."""
     left, right = tables
     pair_key = pair_keys(
-        row_keys(left, secret)[left.index.get_indexer(pairs["left"])],
-        row_keys(right, secret)[right.index.get_indexer(pairs["right"])],
+        keys[0][left.index.get_indexer(pairs["left"])],
+        keys[1][right.index.get_indexer(pairs["right"])],
     )
     found, recalled = memory.recall(pair_key)
     fresh = np.ones(len(pairs), dtype=bool)
@@ -273,9 +280,14 @@ def run_remembering(
     tables = [
         comparison.with_context(model, executor.prepare(model, left, right)) for left in lefts
     ]
+    # every table has the same right side (the register with its context): keyed once
+    right_keys = row_keys(tables[0][1], secret) if tables else None
     compared, keys, recalled = [], [], 0
     for t in tables:
-        c, k, n = _compare_recalling(model, executor, t, executor.block(model, t), memory, secret)
+        table_keys = (row_keys(t[0], secret), right_keys)
+        c, k, n = _compare_recalling(
+            model, executor, t, executor.block(model, t), memory, table_keys
+        )
         compared.append(c)
         keys.append(k)
         recalled += n
@@ -287,14 +299,10 @@ def run_remembering(
     if kept:
         params = memory.params
         if model.pair_prior == "one_resident":  # the register's size is tonight's
-            params = with_prior(params, 1.0 / max(2, len(right)))
+            params = replace(params, prior=one_resident_prior(len(right)))
     else:
-        sizes = [(len(left), left.index, right.index) for left in lefts]
-        params = train(model, executor, tables, compared, sizes, seed)
-    scored = [
-        executor.score(model, params, t, c, len(left))
-        for t, c, left in zip(tables, compared, lefts, strict=True)
-    ]
+        params = _trained(model, executor, tables, compared, lefts, right, seed)
+    scored = _scored(model, executor, params, tables, compared, lefts)
     return MatchRun(
         scored, params, remember(params, model.name, compared, keys), pairs, recalled, not kept
     )

@@ -17,7 +17,8 @@ checked against a guessed name and date.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ class PairMemory:
     pairs: pd.DataFrame
     categories: dict[str, list[str]]
     model_name: str = ""
+    _index: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls, params: fs.Model | None = None, model_name: str = "") -> PairMemory:
@@ -73,8 +75,9 @@ class PairMemory:
         """(positions of `keys` found, their remembered comparison columns in that order)."""
         if not len(self.pairs):
             return np.zeros(0, dtype=np.int64), self.pairs.iloc[:0]
-        index = pd.Index(self.pairs["key"].to_numpy(np.uint64))
-        where = index.get_indexer(keys)
+        if self._index is None:  # built once, looked up once per list
+            self._index = pd.Index(self.pairs["key"].to_numpy(np.uint64))
+        where = self._index.get_indexer(keys)
         found = np.flatnonzero(where >= 0)
         columns = self.pairs.iloc[where[found]].drop(columns="key").reset_index(drop=True)
         for column, categories in self.categories.items():
@@ -114,10 +117,6 @@ def reuse_model(
     return not retrain
 
 
-def with_prior(params: fs.Model, prior: float) -> fs.Model:
-    return replace(params, prior=prior)
-
-
 # ---- serialising (the decisions store keeps these as bytes) ----
 
 
@@ -148,6 +147,7 @@ def params_from_json(text: str) -> fs.Model | None:
     )
 
 
+@cache
 def logic_version() -> str:
     """A digest of the code that turns two rows into levels: a memory made by other comparison
     code is not recalled (its levels may no longer be what this code gives)."""

@@ -267,16 +267,22 @@ class DecisionStore:
         return dict(row) if row else None
 
     def save_prepared(self, series: str, digest: str, record: dict) -> None:
+        self._replace(
+            INPUTS,
+            {"series": series},
+            [{"scope": self.scope, "series": series, "digest": digest, **record}],
+        )
+
+    def _replace(self, table: sa.Table, key: dict, records: list[dict]) -> None:
+        """In one transaction, this scope's rows of `table` with these key values replaced by
+        `records`."""
+        where = table.c.scope == self.scope
+        for column, value in key.items():
+            where &= table.c[column] == value
         with self.engine.begin() as connection:
-            connection.execute(
-                sa.delete(INPUTS).where(
-                    (INPUTS.c.scope == self.scope) & (INPUTS.c.series == series)
-                )
-            )
-            connection.execute(
-                sa.insert(INPUTS),
-                [{"scope": self.scope, "series": series, "digest": digest, **record}],
-            )
+            connection.execute(sa.delete(table).where(where))
+            if records:
+                connection.execute(sa.insert(table), records)
 
     def _mine(self, table: sa.Table):
         if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
@@ -304,14 +310,7 @@ class DecisionStore:
                 strict=True,
             )
         ]
-        with self.engine.begin() as connection:
-            connection.execute(
-                sa.delete(ISSUED).where(
-                    (ISSUED.c.scope == self.scope) & (ISSUED.c.run_id == run_id)
-                )
-            )
-            if records:
-                connection.execute(sa.insert(ISSUED), records)
+        self._replace(ISSUED, {"run_id": run_id}, records)
 
     def record_sample(self, run_id: str, sample: pd.DataFrame) -> None:
         """The links a run's check sheet shows (a link sampled before keeps its mark)."""
@@ -350,37 +349,25 @@ class DecisionStore:
     def record_estimates(self, run_id: str, started: dt.datetime, estimates: dict) -> None:
         import json
 
-        with self.engine.begin() as connection:
-            connection.execute(
-                sa.delete(ESTIMATES).where(
-                    (ESTIMATES.c.scope == self.scope) & (ESTIMATES.c.run_id == run_id)
-                )
-            )
-            if estimates:
-                connection.execute(
-                    sa.insert(ESTIMATES),
-                    [
-                        {
-                            "scope": self.scope,
-                            "run_id": run_id,
-                            "series": series,
-                            "started": started.replace(tzinfo=None),
-                            "estimate": json.dumps(e, ensure_ascii=False),
-                        }
-                        for series, e in estimates.items()
-                    ],
-                )
+        records = [
+            {
+                "scope": self.scope,
+                "run_id": run_id,
+                "series": series,
+                "started": started.replace(tzinfo=None),
+                "estimate": json.dumps(e, ensure_ascii=False),
+            }
+            for series, e in estimates.items()
+        ]
+        self._replace(ESTIMATES, {"run_id": run_id}, records)
 
     def save_pair_memory(self, run_id: str, memory) -> None:
         from reconcile.matching.memory import to_bytes
 
         meta, payload = to_bytes(memory)
-        with self.engine.begin() as connection:
-            connection.execute(sa.delete(MEMORY).where(MEMORY.c.scope == self.scope))
-            connection.execute(
-                sa.insert(MEMORY),
-                [{"scope": self.scope, "run_id": run_id, "meta": meta, "pairs": payload}],
-            )
+        self._replace(
+            MEMORY, {}, [{"scope": self.scope, "run_id": run_id, "meta": meta, "pairs": payload}]
+        )
 
     def record_decisions(self, decisions: list) -> int:
         """Store decisions not stored yet. Each is tied to the values its own workbook showed
