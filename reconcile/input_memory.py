@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.ingest import SOURCE_COLUMNS
+from reconcile.normalize.dates import IN_THE_FUTURE
 from schemas.tables import from_parquet, to_parquet
 
 RAW_KEY = "_raw_key"  # in the stored people: the key of the raw row each came from
@@ -108,11 +109,6 @@ def to_record(prepared) -> dict:
     }
 
 
-# A cell rejected for a date in the future (normalize.dates) may be valid on a later day: a file
-# with such rows is read again rather than taken as it was. No other verdict depends on the day.
-_LATER_VALID = "in the future"
-
-
 @dataclass
 class StoredReading:
     """A file as the last run read it, decoded once from the store's record."""
@@ -139,11 +135,12 @@ class StoredReading:
         )
 
     def still_valid(self) -> bool:
-        """Whether reading the file today would give this reading."""
+        """Whether reading the file today would give this reading: not if a cell was rejected
+        for a date in the future, which a later day may accept."""
         if self.rejected is None or self.rejected.empty:
             return True
         reasons = self.rejected["reason"].astype(str)
-        return not reasons.str.contains(_LATER_VALID, regex=False).any()
+        return not reasons.str.contains(IN_THE_FUTURE, regex=False).any()
 
     @property
     def rows(self) -> tuple[pd.DataFrame, np.ndarray] | None:

@@ -47,6 +47,11 @@ class PartialDate:
         return f"{self.year:04d}"
 
 
+# The one verdict that depends on the day a list is read: what is in the future today may not be
+# tomorrow (input_memory reads such a file again).
+IN_THE_FUTURE = "in the future"
+
+
 class DateError(ValueError):
     """Carries a bilingual reason; never the offending value (it may be personal data)."""
 
@@ -79,9 +84,9 @@ def _build(year: int, month: int | None, day: int | None, today: dt.date) -> Par
         except ValueError:
             raise DateError("Ngày không tồn tại / no such calendar date") from None
         if value > today:
-            raise DateError("Ngày ở tương lai / date in the future")
+            raise DateError(f"Ngày ở tương lai / date {IN_THE_FUTURE}")
     elif year > today.year:
-        raise DateError("Năm ở tương lai / year in the future")
+        raise DateError(f"Năm ở tương lai / year {IN_THE_FUTURE}")
     return PartialDate(year, month, day)
 
 
