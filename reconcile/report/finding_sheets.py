@@ -18,6 +18,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
+from reconcile.report.bulk_rows import BulkRowsWorksheet
 from reconcile.report.cells import Styles, full_date, put
 from reconcile.review.workbook_decisions import (
     DECISION_HEADER,
@@ -164,7 +165,8 @@ def _rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows: pd.DataFrame):
-    ws = wb.add_worksheet(SHEET_NAMES[kind])
+    ws = wb.add_worksheet(SHEET_NAMES[kind], worksheet_class=BulkRowsWorksheet)
+    ws.styles = styles
     for col, column in enumerate(COLUMNS):
         put(ws, styles, 0, col, column.title, "header")
         ws.set_column(col, col, column.width)
@@ -177,6 +179,7 @@ def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows
         start=1,
     ):
         lines = 1
+        values, cell_styles = [], []
         for col, (column, value) in enumerate(zip(COLUMNS, record, strict=True)):
             style = column.style
             if column.side and _SIDE_FIELD[column.key.split("_", 1)[1]] in fields:
@@ -189,14 +192,15 @@ def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows
                 style = "possible"
             if column.style == "input":
                 style = "input"
-            put(ws, styles, r, col, value, style)
+            values.append(value)
+            cell_styles.append(style)
             if column.style in ("wrap", "input") and isinstance(value, str):
                 needed = math.ceil(len(value) / max(column.width - 1, 1))
                 # the long explanation beside the print area may show three lines; the
                 # officer widens the column or opens the cell for the rest
                 lines = max(lines, needed if col < len(PRINTED) else min(needed, 3))
         # LibreOffice does not grow rows for wrapped text on opening: size them here
-        ws.set_row(r, 15 * min(lines, 8))
+        ws.add_row(r, values, cell_styles, 15 * min(lines, 8))
     last = max(1, len(rows))
     decision_col = next(i for i, c in enumerate(COLUMNS) if c.key == "decision_input")
     ws.data_validation(

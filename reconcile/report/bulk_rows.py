@@ -1,0 +1,127 @@
+"""A worksheet whose many data rows go straight to XML when the workbook closes.
+
+XlsxWriter spends about 16 µs on a cell: a cell object when it is written, then an XML element
+built from attribute lists at close. A district's finding sheets hold a million cells, which
+cost more than the whole matching stage. Rows given to `BulkRowsWorksheet.add_row` are kept as
+the plain values and style names they came in, and rendered once, at close, by `_write_rows`,
+with the same rules as `cells.put`: text always as text (inline, never a formula), dates as date
+cells, numbers as numbers, an empty cell kept only for its style. Everything else on the sheet
+(header row, column widths, validation, filter, print set-up) is still XlsxWriter's.
+
+This reaches into XlsxWriter's worksheet internals (`_write_rows`, `fh`, the escaping helpers),
+which pyproject pins to one major version; tests/test_bulk_rows.py compares every cell and row
+height with what `cells.put` writes through the public API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+
+import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet, _preserve_whitespace
+
+from reconcile.report.cells import FORMULA_START, Styles
+
+POINTS_PER_PIXEL = 0.75
+
+
+class _SharedText(int):
+    """The index of a text kept in the workbook's shared string table."""
+
+    quoted = False
+
+
+class BulkRowsWorksheet(Worksheet):
+    """Add it with `workbook.add_worksheet(name, worksheet_class=BulkRowsWorksheet)`, give it
+    the workbook's `Styles`, write any header rows with `put`, then `add_row` the rest in
+    order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.styles: Styles | None = None
+        self._rows: list[tuple[int, float | None, list, list[str]]] = []
+
+    def add_row(
+        self, row: int, values: list, styles: list[str], height: float | None = None
+    ) -> None:
+        """One row from column 0: a value and a style name (cells.FORMATS) per cell, and the
+        row's height in points. Rows come after every row written through XlsxWriter."""
+        if self._rows and row <= self._rows[-1][0]:
+            raise ValueError(f"bulk rows come in order: row {row} after {self._rows[-1][0]}")
+        self._check_dimensions(row, max(len(values) - 1, 0))
+        self._rows.append((row, height, [self._shared_if_escaped(v) for v in values], styles))
+
+    def _shared_if_escaped(self, value: object) -> object:
+        # openpyxl reads "_xHHHH_" back as written in an inline string but decodes it in the
+        # shared table, as Excel and LibreOffice do: such rare text goes to the table, which
+        # XlsxWriter closes before any sheet is rendered
+        if not isinstance(value, str) or ("_x" not in value and value.isprintable()):
+            return value
+        if self._escape_control_characters(value) == value:
+            return value
+        shared = _SharedText(self.str_table._get_shared_string_index(value))
+        shared.quoted = value.startswith(FORMULA_START)
+        return shared
+
+    def _write_rows(self) -> None:
+        super()._write_rows()
+        if not self._rows:
+            return
+        if max((r for r, cells in self.table.items() if cells), default=-1) >= self._rows[0][0]:
+            raise ValueError("a bulk row overlaps a row written cell by cell")
+        width = max(len(values) for _, _, values, _ in self._rows)
+        letters = [xl_col_to_name(col) for col in range(width)]
+        write = self.fh.write
+        for row, height, values, styles in self._rows:
+            number = row + 1
+            cells = [
+                self._cell(f"{letters[col]}{number}", value, style)
+                for col, (value, style) in enumerate(zip(values, styles, strict=True))
+            ]
+            write(f"{self._row_tag(number, height)}{''.join(cells)}</row>")
+
+    def _row_tag(self, number: int, height: float | None) -> str:
+        # the same rule as XlsxWriter's set_row: points to whole pixels, default height unsaid
+        if height is None:
+            return f'<row r="{number}">'
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        if pixels == self.default_row_height == self.original_row_height:
+            return f'<row r="{number}">'
+        return f'<row r="{number}" ht="{pixels * POINTS_PER_PIXEL:.16g}" customHeight="1">'
+
+    def _cell(self, ref: str, value: object, style: str) -> str:
+        """One <c> element, by the rules of cells.put."""
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return "" if style == "plain" else f'<c r="{ref}" s="{self._xf(style)}"/>'
+        if isinstance(value, str):
+            if not value:
+                return "" if style == "plain" else f'<c r="{ref}" s="{self._xf(style)}"/>'
+            return self._text(ref, value, self._xf(style, value.startswith(FORMULA_START)))
+        if isinstance(value, _SharedText):
+            return f'<c r="{ref}" s="{self._xf(style, value.quoted)}" t="s"><v>{value}</v></c>'
+        if isinstance(value, bool):
+            return f'<c r="{ref}" s="{self._xf(style)}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, dt.datetime | dt.date):
+            serial = self._convert_date_time(value)
+            return f'<c r="{ref}" s="{self._xf(style)}"><v>{serial:.16G}</v></c>'
+        if isinstance(value, numbers.Number):
+            number = float(value)
+            if math.isinf(number):  # as XlsxWriter's nan_inf_to_errors writes it
+                formula = "1/0" if number > 0 else "-1/0"
+                xf = self._xf(style)
+                return f'<c r="{ref}" s="{xf}" t="e"><f>{formula}</f><v>#DIV/0!</v></c>'
+            return f'<c r="{ref}" s="{self._xf(style)}"><v>{number:.16G}</v></c>'
+        return self._text(ref, str(value), self._xf(style))
+
+    def _text(self, ref: str, text: str, xf: int) -> str:
+        space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+        return (
+            f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{self._escape_data(text)}</t>'
+            "</is></c>"
+        )
+
+    def _xf(self, style: str, quoted: bool = False) -> int:
+        return self.styles(style, quoted)._get_xf_index()
