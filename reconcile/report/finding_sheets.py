@@ -173,34 +173,25 @@ def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows
     ws.set_row(0, 45)
     ws.freeze_panes(1, 0)
     shown = _rows(rows)
-    differing = shown["differing"].fillna("").astype(str).str.split(",").map(set)
-    for r, (record, fields) in enumerate(
-        zip(shown[[c.key for c in COLUMNS]].itertuples(index=False), differing, strict=True),
-        start=1,
+    differing = shown["differing"].fillna("").astype(str).str.split(",").map(set).tolist()
+    cells = [_column_cells(column, shown[column.key].tolist(), differing) for column in COLUMNS]
+    lines = [1] * len(shown)
+    for col, column in enumerate(COLUMNS):
+        if column.style in ("wrap", "input"):
+            per_line = max(column.width - 1, 1)
+            # the long explanation beside the print area may show three lines; the officer
+            # widens the column or opens the cell for the rest
+            most = 8 if col < len(PRINTED) else 3
+            for r, value in enumerate(cells[col][0]):
+                if isinstance(value, str) and value:
+                    lines[r] = max(lines[r], min(math.ceil(len(value) / per_line), most))
+    values_by_row = zip(*(values for values, _ in cells), strict=True)
+    styles_by_row = zip(*(cell_styles for _, cell_styles in cells), strict=True)
+    for r, (values, cell_styles, height) in enumerate(
+        zip(values_by_row, styles_by_row, lines, strict=True), start=1
     ):
-        lines = 1
-        values, cell_styles = [], []
-        for col, (column, value) in enumerate(zip(COLUMNS, record, strict=True)):
-            style = column.style
-            if column.side and _SIDE_FIELD[column.key.split("_", 1)[1]] in fields:
-                style = "differs_date" if style == "date" else "differs"
-            if style in ("date", "differs_date"):
-                value = full_date(value) or value  # partial dates stay text
-                if not hasattr(value, "year"):
-                    style = "differs" if style == "differs_date" else "cell"
-            if column.key == "match_label" and value and value != MATCH_LABELS["match"]:
-                style = "possible"
-            if column.style == "input":
-                style = "input"
-            values.append(value)
-            cell_styles.append(style)
-            if column.style in ("wrap", "input") and isinstance(value, str):
-                needed = math.ceil(len(value) / max(column.width - 1, 1))
-                # the long explanation beside the print area may show three lines; the
-                # officer widens the column or opens the cell for the rest
-                lines = max(lines, needed if col < len(PRINTED) else min(needed, 3))
         # LibreOffice does not grow rows for wrapped text on opening: size them here
-        ws.add_row(r, values, cell_styles, 15 * min(lines, 8))
+        ws.add_row(r, list(values), list(cell_styles), 15 * min(height, 8))
     last = max(1, len(rows))
     decision_col = next(i for i, c in enumerate(COLUMNS) if c.key == "decision_input")
     ws.data_validation(
@@ -219,6 +210,30 @@ def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows
     ws.autofilter(0, 0, last, len(COLUMNS) - 1)
     print_setup(ws, FINDING_LABELS[kind], last, len(PRINTED) - 1)
     return ws
+
+
+def _column_cells(column: Column, values: list, differing: list[set[str]]):
+    """A column's shown values and the style of each cell: the person's fields that differ
+    highlighted, full dates as dates (partial ones stay text), uncertain matches marked."""
+    if column.style == "input":
+        return values, ["input"] * len(values)
+    styles = [column.style] * len(values)
+    if column.side:
+        field = _SIDE_FIELD[column.key.split("_", 1)[1]]
+        marked = "differs_date" if column.style == "date" else "differs"
+        styles = [
+            marked if field in fields else s for s, fields in zip(styles, differing, strict=True)
+        ]
+    if column.style == "date":
+        values = [full_date(value) or value for value in values]
+        styles = [
+            s if hasattr(v, "year") else ("differs" if s == "differs_date" else "cell")
+            for s, v in zip(styles, values, strict=True)
+        ]
+    if column.key == "match_label":
+        sure = MATCH_LABELS["match"]
+        styles = ["possible" if v and v != sure else s for s, v in zip(styles, values, strict=True)]
+    return values, styles
 
 
 def print_setup(ws: Worksheet, title: str, last_row: int | None = None, last_col: int = 0):
