@@ -27,12 +27,8 @@ _WIDE_CELL = {
     3: re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{3})(\d+)"'),
     2: re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{2})(\d+)"'),
 }
-_ANY_WIDE = {
-    3: re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]{3}\d'),
-    2: re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]{2}\d'),
-}
-# A literal-led superset of _ANY_WIDE: 15x faster to rule out (0.17 s, not 2.5 s, on a 300,000-
-# row register's 123 MB sheet), so the exact pattern runs only where a wide reference may be.
+# A literal-led superset of _WIDE_CELL: 15x faster to rule out (0.17 s, not 2.5 s, on a
+# 300,000-row register's 123 MB sheet), so the exact pattern runs only where it may match.
 _MAYBE_WIDE = {3: re.compile(rb'r="[A-Z]{3}\d'), 2: re.compile(rb'r="[A-Z]{2}\d')}
 
 
@@ -83,8 +79,10 @@ def extent_of(xml: bytes) -> Extent:
     last_row = max(rows) if rows else xml.count(b"<row")
     columns, far = 26, ""
     for letters in (3, 2):
-        if _MAYBE_WIDE[letters].search(xml) and _ANY_WIDE[letters].search(xml):
-            refs = [(column_number(c.decode()), c + r) for c, r in _WIDE_CELL[letters].findall(xml)]
+        if not _MAYBE_WIDE[letters].search(xml):
+            continue
+        refs = [(column_number(c.decode()), c + r) for c, r in _WIDE_CELL[letters].findall(xml)]
+        if refs:
             columns, far = max(refs)
             far = far.decode()
             break

@@ -12,7 +12,7 @@ import pandas as pd
 import xlsxwriter
 
 from reconcile.report.bulk_rows import BulkRowsWorksheet
-from reconcile.report.cells import Styles, put
+from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, put
 
 VALUES = [
     "Nguyễn Thị Hoà",
@@ -56,15 +56,7 @@ def _rows():
 
 
 def _write(path, bulk: bool) -> None:
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": True,
-        },
-    )
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     styles = Styles(wb)
     ws = wb.add_worksheet("Sheet", worksheet_class=BulkRowsWorksheet if bulk else None)
     if bulk:

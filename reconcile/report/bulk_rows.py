@@ -95,11 +95,14 @@ class BulkRowsWorksheet(Worksheet):
 
     def _cell(self, ref: str, value: object, style: str) -> str:
         """One <c> element, by the rules of cells.put."""
-        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        if (
+            value is None
+            or value is pd.NA
+            or value == ""
+            or (isinstance(value, float) and value != value)
+        ):
             return "" if style == "plain" else f'<c r="{ref}" s="{self._xf(style)}"/>'
         if isinstance(value, str):
-            if not value:
-                return "" if style == "plain" else f'<c r="{ref}" s="{self._xf(style)}"/>'
             return self._text(ref, value, self._xf(style, value.startswith(FORMULA_START)))
         if isinstance(value, _SharedText):
             return f'<c r="{ref}" s="{self._xf(style, value.quoted)}" t="s"><v>{value}</v></c>'

@@ -22,6 +22,13 @@ from xlsxwriter.worksheet import Worksheet
 xlsxwriter.xmlwriter.re_control_chars_1 = re.compile("(_x[0-9a-fA-F]+_)")
 
 FORMULA_START = ("=", "+", "-", "@")
+# strings_to_* off: a citizen's text is text, never a number, formula or link
+WORKBOOK_OPTIONS = {
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "nan_inf_to_errors": True,
+}
 _FULL_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 _TOP = {"valign": "top"}
 _FILL = {"pattern": 1}

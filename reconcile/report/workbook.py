@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
 from reconcile.kinds import KIND_LABELS, ListKind
-from reconcile.report.cells import Styles, put
+from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, put
 from reconcile.report.finding_sheets import (
     COLUMNS,
     MATCH_LABELS,
@@ -253,16 +253,7 @@ def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected) -> None:
 
 
 def write_review_workbook(result, summary: dict, path: Path, token: str = "") -> None:
-    # strings_to_* off: a citizen's text is text, never a number, formula or link
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": True,
-        },
-    )
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     styles = Styles(wb)
     _summary_sheet(wb, wb.add_worksheet(SUMMARY_SHEET), styles, result, summary)
     _legend_sheet(wb.add_worksheet(LEGEND_SHEET), styles)
