@@ -13,6 +13,10 @@ from synthetic.commune import generate_commune
 
 distributed = pytest.importorskip("distributed")
 
+# Small partitions, so that even a small commune is cut into many (the largest list into about
+# 20) and compared on both workers; smaller ones only add round trips (300 took four times as long).
+PARTITION_PAIRS = 3000
+
 
 @pytest.fixture(scope="module")
 def cluster_executor():
@@ -22,8 +26,7 @@ def cluster_executor():
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = distributed.Client(cluster)
-    # small partitions, so that even a small commune is compared on both workers
-    yield DaskExecutor(client, partition_pairs=300, local_below=0)
+    yield DaskExecutor(client, partition_pairs=PARTITION_PAIRS, local_below=0)
     client.close()
     cluster.close()
 
@@ -50,7 +53,7 @@ def test_a_run_on_the_dask_engine_gives_the_same_findings(commune, tmp_path, mon
     from reconcile.matching import dask_executor
 
     monkeypatch.setattr(dask_executor, "LOCAL_BELOW", 0)  # spread even a small commune
-    monkeypatch.setattr(dask_executor, "PARTITION_PAIRS", 300)
+    monkeypatch.setattr(dask_executor, "PARTITION_PAIRS", PARTITION_PAIRS)
     pandas_config = commune.model_copy(update={"out_dir": tmp_path / "pandas"})
     dask_config = commune.model_copy(
         update={
@@ -81,7 +84,7 @@ def test_the_prefect_flow_on_a_dask_task_runner_compares_on_its_cluster(
     from reconcile.matching import dask_executor
 
     monkeypatch.setattr(dask_executor, "LOCAL_BELOW", 0)
-    monkeypatch.setattr(dask_executor, "PARTITION_PAIRS", 300)
+    monkeypatch.setattr(dask_executor, "PARTITION_PAIRS", PARTITION_PAIRS)
     addresses = []
     real = dask_executor.dask_executor
 
