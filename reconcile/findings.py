@@ -308,12 +308,20 @@ def list_findings(
     deceased = register["deceased"].to_numpy(dtype=bool)[np.maximum(right, 0)] & (right >= 0)
     death_elsewhere = np.array([r in dead for r in links["right"].astype("float64").fillna(-1)])
 
-    explain_rows = np.flatnonzero(matched | ambiguous)
+    # A pair's explanation is written only for rows that become findings: most matched rows
+    # raise none, and explaining all of them cost as much as the rest of this function.
+    explainable = matched | ambiguous
     explanation = np.full(len(links), "", dtype=object)
-    if len(explain_rows):
-        pairs = levels.iloc[explain_rows].assign(score=links["score"].to_numpy()[explain_rows])
-        explanation[explain_rows] = explain_pairs(pairs)
-    base["explanation"] = explanation
+    explained = np.zeros(len(links), dtype=bool)
+
+    def explanation_of(rows: np.ndarray) -> np.ndarray:
+        todo = rows[explainable[rows] & ~explained[rows]]
+        if len(todo):
+            pairs = levels.iloc[todo].assign(score=links["score"].to_numpy()[todo])
+            explanation[todo] = explain_pairs(pairs)
+            explained[todo] = True
+        return explanation[rows]
+
     list_insurance = _text(people["insurance"].to_numpy(dtype=object)[left])
     register_insurance = np.where(
         matched, _text(register["insurance"].to_numpy(dtype=object)[np.maximum(right, 0)]), ""
@@ -321,7 +329,19 @@ def list_findings(
 
     out = []
 
-    def add(mask, finding_type, field="", source=None, registered=None, note=None, subj=None):
+    def add(
+        mask,
+        finding_type,
+        field="",
+        source=None,
+        registered=None,
+        note=None,
+        subj=None,
+        then_explain=False,
+    ):
+        """Findings of `finding_type` on the rows of `mask`. Their explanation is `note`, or
+        with then_explain the note followed by the pair's explanation, or (no note) the pair's
+        explanation alone."""
         rows = np.flatnonzero(mask)
         if not len(rows):
             return
@@ -331,8 +351,11 @@ def list_findings(
         part["register_value"] = (
             registered[rows] if isinstance(registered, np.ndarray) else (registered or "")
         )
-        if note is not None:
-            part["explanation"] = note[rows] if isinstance(note, np.ndarray) else note
+        if note is None:
+            part["explanation"] = explanation_of(rows)
+        else:
+            noted = note[rows] if isinstance(note, np.ndarray) else np.full(len(rows), note, object)
+            part["explanation"] = noted + explanation_of(rows) if then_explain else noted
         part["subject"] = (subj if subj is not None else subject)[rows]
         out.append(part)
 
@@ -390,7 +413,8 @@ def list_findings(
         "full_name",
         base["list_name"],
         base["register_name"],
-        note=name_note + explanation,
+        note=name_note,
+        then_explain=True,
     )
     add(
         matched & differs("birth", level["birth"]),
@@ -417,7 +441,8 @@ def list_findings(
         "personal_id",
         base["list_id"],
         base["register_id"],
-        note=own_note + explanation,
+        note=own_note,
+        then_explain=True,
     )
     add(
         matched & differs("insurance", level["insurance"]),
