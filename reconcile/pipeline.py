@@ -43,7 +43,7 @@ from reconcile.leftovers import end_leftovers, forget_children, record_children
 from reconcile.matching.decision import Thresholds
 from reconcile.matching.duplicates import find_register_duplicates
 from reconcile.matching.engine import executor_for, run_remembering
-from reconcile.matching.memory import PairMemory
+from reconcile.matching.memory import PairMemory, duplicates_key, recall_duplicates
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
 from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
@@ -123,6 +123,8 @@ class MatchStats:
     pairs: int = 0  # candidate pairs of every list
     recalled: int = 0  # of them, compared last run and not again
     retrained: bool = True  # the model was learnt tonight (else the last run's was kept)
+    # the register's duplicate pairs were the last run's (its register and model unchanged)
+    duplicates_recalled: bool = False
 
 
 @dataclass
@@ -201,8 +203,15 @@ def match_stage(
         LinkedList(item.spec.label, item.spec.kind, table, links, scored, item.spec.list_series)
         for item, table, scored, links in zip(lists, people, run.scored, decided, strict=True)
     ]
-    stats = MatchStats(run.pairs, run.recalled, run.retrained)
-    return Matched(linked, find_register_duplicates(register, run.params), run.memory, stats)
+    key = ""
+    if run.register_keys is not None:
+        key = duplicates_key(register.index, run.register_keys, run.params)
+    duplicates = recall_duplicates(memory, key)
+    stats = MatchStats(run.pairs, run.recalled, run.retrained, duplicates is not None)
+    if duplicates is None:
+        duplicates = find_register_duplicates(register, run.params)
+    kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)
+    return Matched(linked, duplicates, kept, stats)
 
 
 def recall_stage(config: RunConfig) -> PairMemory | None:

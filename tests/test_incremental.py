@@ -192,6 +192,53 @@ def test_files_unchanged_since_the_last_run_are_not_read_again(nights):
         pd.testing.assert_frame_equal(before.people, after.people)
 
 
+def test_an_unchanged_register_keeps_its_duplicates_and_an_edited_one_is_searched_again(nights):
+    runs, _ = nights
+    # night 2 edited the register: its duplicates were searched again, as the full runs' were
+    searched_again = ("incremental", "full", "full_kept_model")
+    assert not any(runs[name].matching.duplicates_recalled for name in searched_again)
+    unchanged = runs["unchanged"]
+    assert unchanged.matching.duplicates_recalled  # the night after: nothing to search again
+    pairs = unchanged.findings[unchanged.findings["type"] == "register_duplicate"]
+    assert len(pairs) >= 3
+    edited = runs["incremental"].findings
+    assert set(pairs["finding_id"]) == set(
+        edited.loc[edited["type"] == "register_duplicate", "finding_id"]
+    )
+
+
+def test_the_kept_duplicates_are_those_a_new_search_finds(nights):
+    from reconcile.matching.duplicates import find_register_duplicates
+
+    runs, _ = nights
+    memory = store_for(load_config_for(runs["unchanged"])).pair_memory()
+    assert memory.duplicates is not None and len(memory.duplicates) >= 3
+    searched = find_register_duplicates(runs["unchanged"].register.people, memory.params)
+    pd.testing.assert_frame_equal(memory.duplicates, searched)  # through the store, dtypes too
+
+
+def test_the_duplicates_key_names_every_resident_row_its_label_and_the_model(nights):
+    runs, _ = nights
+    memory = store_for(load_config_for(runs["unchanged"])).pair_memory()
+    people = runs["unchanged"].register.people
+    keys = memory_module.row_keys(people)
+    key = memory_module.duplicates_key(people.index, keys, memory.params)
+    assert key == memory_module.duplicates_key(people.index, keys.copy(), memory.params)
+    one_row_changed = keys.copy()
+    one_row_changed[len(keys) // 2] += 1
+    relabelled = people.index[::-1]
+    other_model = replace(memory.params, prior=memory.params.prior / 2)
+    for changed in (
+        memory_module.duplicates_key(people.index, one_row_changed, memory.params),
+        memory_module.duplicates_key(relabelled, keys, memory.params),
+        memory_module.duplicates_key(people.index, keys, other_model),
+        memory_module.duplicates_key(people.index, keys, None),
+    ):
+        assert changed != key
+        assert memory_module.recall_duplicates(memory, changed) is None
+    assert memory_module.recall_duplicates(memory, memory.duplicates_key) is memory.duplicates
+
+
 def test_a_file_with_a_date_rejected_as_future_is_read_again(tmp_path):
     """Tomorrow a date of today is no longer in the future: such a file is never taken as the
     last run left it; the other files are."""

@@ -224,6 +224,7 @@ class MatchRun:
     pairs: int = 0
     recalled: int = 0
     retrained: bool = True
+    register_keys: np.ndarray | None = None  # row_keys of the register (None without lists)
 
 
 def _compare_recalling(
@@ -293,7 +294,8 @@ def run_remembering(
         recalled += n
     pairs = sum(len(c) for c in compared)
     if not fitted or not lefts:
-        return MatchRun(compared, None, remember(None, model.name, compared, keys), pairs, recalled)
+        memory = remember(None, model.name, compared, keys)
+        return MatchRun(compared, None, memory, pairs, recalled, register_keys=right_keys)
     new_share = 1 - recalled / pairs if pairs else 0.0
     kept = reuse_model(memory, model.name, new_share, retrain)
     if kept:
@@ -303,9 +305,8 @@ def run_remembering(
     else:
         params = _trained(model, executor, tables, compared, lefts, right, seed)
     scored = _scored(model, executor, params, tables, compared, lefts)
-    return MatchRun(
-        scored, params, remember(params, model.name, compared, keys), pairs, recalled, not kept
-    )
+    memory = remember(params, model.name, compared, keys)
+    return MatchRun(scored, params, memory, pairs, recalled, not kept, right_keys)
 
 
 @contextmanager

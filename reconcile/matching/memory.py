@@ -10,12 +10,19 @@ take it over a block's cap), and scoring and the decision still run over every p
 in-register share and one resident per row are whole-list questions), so the result is the
 one a full run with the same model gives, by construction.
 
+The register's duplicate pairs (matching.duplicates) are kept too, with the key of what they
+were found in (duplicates_key: the register's rows and labels, the model, the search's code).
+A night whose register is the last one's, under the same model, takes them instead of searching
+again; any changed resident row searches the whole register again (a duplicate's weight counts
+how common its name and date are among all residents).
+
 Row keys are keyed hashes (the installation's secret): the store holds no value that can be
 checked against a guessed name and date.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -61,6 +68,9 @@ class PairMemory:
     pairs: pd.DataFrame
     categories: dict[str, list[str]]
     model_name: str = ""
+    # the register's duplicate pairs and the duplicates_key of what they were found in
+    duplicates: pd.DataFrame | None = None
+    duplicates_key: str = ""
     _index: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -83,6 +93,29 @@ class PairMemory:
         for column, categories in self.categories.items():
             columns[column] = pd.Categorical.from_codes(columns[column], categories)
         return found, columns
+
+
+def duplicates_key(register_labels: pd.Index, register_keys: np.ndarray, params) -> str:
+    """What the register's duplicate search depends on: every resident row (its content and
+    its label, which the pairs name), the model whose weights it uses, and the search's own
+    code. Equal keys, equal duplicates."""
+    import hashlib
+
+    from reconcile.matching import duplicates
+
+    digest = hashlib.sha256()
+    digest.update(np.asarray(register_labels, dtype=np.int64).tobytes())
+    digest.update(np.asarray(register_keys, dtype=np.uint64).tobytes())
+    digest.update(params_json(params).encode())
+    digest.update(Path(duplicates.__file__).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def recall_duplicates(memory: PairMemory | None, key: str) -> pd.DataFrame | None:
+    """The last run's duplicate pairs when they were found in what `key` describes."""
+    if memory is None or memory.duplicates is None or not key or memory.duplicates_key != key:
+        return None
+    return memory.duplicates
 
 
 def remember(
@@ -171,12 +204,19 @@ def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
 
     buffer = io.BytesIO()
     memory.pairs.to_parquet(buffer, index=False)
+    duplicates = None
+    if memory.duplicates is not None:  # a few pairs per thousand residents: inside the meta
+        found = io.BytesIO()
+        memory.duplicates.to_parquet(found, index=False)
+        duplicates = base64.b64encode(found.getvalue()).decode("ascii")
     meta = json.dumps(
         {
             "params": params_json(memory.params),
             "categories": memory.categories,
             "model": memory.model_name,
             "logic": logic_version(),
+            "duplicates": duplicates,
+            "duplicates_key": memory.duplicates_key,
         }
     )
     return meta, buffer.getvalue()
@@ -189,6 +229,16 @@ def from_bytes(meta: str, payload: bytes) -> PairMemory:
     if data.get("logic") != logic_version():
         raise StaleMemory("matching code changed since this memory was written")
     pairs = pd.read_parquet(io.BytesIO(payload))
+    duplicates = None
+    if data.get("duplicates"):
+        from schemas.tables import from_parquet
+
+        duplicates = from_parquet(io.BytesIO(base64.b64decode(data["duplicates"])))
     return PairMemory(
-        params_from_json(data["params"]), pairs, data["categories"], data.get("model", "")
+        params_from_json(data["params"]),
+        pairs,
+        data["categories"],
+        data.get("model", ""),
+        duplicates,
+        data.get("duplicates_key", "") if duplicates is not None else "",
     )
