@@ -78,3 +78,86 @@ def test_a_communes_own_list_takes_the_registers_one_commune():
     listed = inherit_commune(listed, single_commune(register))
     level = compare(listed, register, pd.DataFrame({"left": [0], "right": [0]}))["hamlet"]
     assert str(level.iloc[0]) == "equal"
+
+
+def _model_pairs(listed: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """Candidate pairs as the commune model blocks them (its rules, its fuzzy fallback)."""
+    from reconcile.matching.engine import comparison_of
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    return comparison_of(COMMUNE_MODEL).candidates(COMMUNE_MODEL, (listed, register))
+
+
+def namesakes_register() -> pd.DataFrame:
+    """One "Trần Thị Lan" born in 1980 (the year only) in each of 30 communes, no IDs."""
+    rows = [
+        {
+            "full_name": "Trần Thị Lan",
+            "birth_date": "1980",
+            "sex": "Nữ",
+            "hamlet": f"Thôn {i % 4 + 1}",
+            "commune": f"{commune} {i}",
+            "status": "Đang cư trú",
+        }
+        for i, commune in enumerate(COMMUNES)
+    ]
+    return normalize_people(_raw(rows), ListKind.REGISTER)
+
+
+def test_a_province_meets_a_row_with_its_own_communes_namesakes_not_the_provinces():
+    """A name and a birth year say nothing of where: across a province such a block grows with
+    the register (30 namesakes here, hundreds in a real one). A row naming its commune meets
+    that commune's namesake; a row naming none still meets all of them."""
+    register = namesakes_register()
+    own = {"full_name": "Trần Thị Lan", "birth_date": "1980", "hamlet": "Thôn 2"}
+    listed = normalize_people(
+        _raw([{**own, "commune": COMMUNES[5] + " 5"}, {**own, "commune": None}]),
+        ListKind.MEMBERSHIP,
+    )
+    pairs = _model_pairs(listed, register)
+    assert list(pairs.loc[pairs["left"] == listed.index[0], "right"]) == [register.index[5]]
+    assert set(pairs.loc[pairs["left"] == listed.index[1], "right"]) == set(register.index)
+
+
+def test_a_resident_who_moved_is_still_found_by_full_date_or_id_across_communes():
+    register = namesakes_register()
+    moved = register.index[11]
+    listed = normalize_people(
+        _raw(
+            [
+                # registered in commune 11, listed in commune 3, a full date only she has
+                {"full_name": "Nguyễn Thị Mai", "birth_date": "14/03/1979", "commune": "Xã X 3"},
+            ]
+        ),
+        ListKind.MEMBERSHIP,
+    )
+    mover = normalize_people(
+        _raw(
+            [
+                {
+                    "full_name": "Nguyễn Thị Mai",
+                    "birth_date": "14/03/1979",
+                    "sex": "Nữ",
+                    "hamlet": "Thôn 1",
+                    "commune": "Xã Y 11",
+                    "status": "Đang cư trú",
+                }
+            ]
+        ),
+        ListKind.REGISTER,
+    )
+    register = pd.concat([register.drop(index=moved), mover.set_axis([moved])]).sort_index()
+    pairs = _model_pairs(listed, register)
+    assert list(pairs["right"]) == [moved]
+
+
+def test_the_fuzzy_fallback_looks_within_the_rows_commune():
+    """A name no key finds ("Tran Thi Lann", no year) is compared by similarity with the
+    residents of its own commune, not the province's 30 namesakes."""
+    register = namesakes_register()
+    listed = normalize_people(
+        _raw([{"full_name": "Trần Thị Lann", "commune": COMMUNES[9] + " 9"}]),
+        ListKind.MEMBERSHIP,
+    )
+    pairs = _model_pairs(listed, register)
+    assert list(pairs["right"]) == [register.index[9]]

@@ -8,6 +8,10 @@ Three tiers:
   key, so a "Nguyễn … Anh" block of a province does not flood the comparison;
 - a fuzzy fallback for the rows no key found: the names of residents born within a year of the
   row, compared with rapidfuzz, the closest few kept.
+
+Across a province (a register of several communes) the keys that say nothing of where a person
+is (a name and a year, the fuzzy fallback) look only within a row's own commune, so that what a
+row meets does not grow with the province; IDs and full dates still look everywhere.
 """
 
 from __future__ import annotations
@@ -55,6 +59,18 @@ LOOSE_RULES: tuple[tuple[str, ...], ...] = (
 # A loose key's block is skipped when more residents than this share it: each row meets at
 # most this many residents through one loose key, whatever the register's size.
 MAX_LOOSE_BLOCK = 20
+# Rules without an ID or a full date. A province's register holds many residents of one name
+# and birth year, and these blocks grow with its size (at 1M residents a list row met 5-7
+# residents through each, against 2-3 at 300k). Where the register spans several communes, these
+# meet a row only with the residents of its own commune; a resident who moved is still found by
+# ID or by name and full date, which stay province-wide.
+COMMUNE_RULES: tuple[tuple[str, ...], ...] = (
+    ("name_fold", "birth_year"),
+    ("name_nomid_fold", "birth_year"),
+    ("name_nospace_fold", "birth_year"),
+    ("family_fold", "given_fold", "birth_month", "birth_day"),
+    ("name_nomid_phon", "birth_year"),
+)
 # Fuzzy fallback: residents born within this many years of the row, names at least this alike
 # (rapidfuzz's token-set ratio: a dropped middle name, "tran phuong" in "tran thanh phuong",
 # scores 100).
@@ -95,6 +111,30 @@ def _join(left_index, right_index, left_key, right_key, max_block: int | None) -
     return a.merge(b, on="key")[["left", "right"]]
 
 
+def _spans_communes(left: pd.DataFrame, right: pd.DataFrame) -> bool:
+    return "commune" in left and "commune" in right and right["commune"].nunique() > 1
+
+
+def _within_commune(left, right, rule, codes, left_index, right_index) -> list[pd.DataFrame]:
+    """A rule's pairs where rows that both name a commune meet only in the same one; a row
+    that names none meets every resident, and a resident who names none every row."""
+    scoped_left, scoped_right = _rule_keys(left, right, (*rule, "commune"), codes)
+    plain_left, plain_right = _rule_keys(left, right, rule, codes)
+    left_known = codes["commune"][: len(left)] >= 0
+    right_known = codes["commune"][len(left) :] >= 0
+    return [
+        _join(left_index, right_index, scoped_left, scoped_right, None),
+        _join(left_index, right_index, np.where(left_known, -1, plain_left), plain_right, None),
+        _join(
+            left_index,
+            right_index,
+            np.where(left_known, plain_left, -1),
+            np.where(right_known, -1, plain_right),
+            None,
+        ),
+    ]
+
+
 def _usable(rules, left: pd.DataFrame, right: pd.DataFrame):
     return [r for r in rules if all(c in left.columns and c in right.columns for c in r)]
 
@@ -108,9 +148,11 @@ def candidate_pairs(
     fuzzy: bool = True,
     easy_rules: tuple[tuple[str, ...], ...] = EASY_RULES,
     max_loose_block: int = MAX_LOOSE_BLOCK,
+    commune_rules: tuple[tuple[str, ...], ...] = (),
 ) -> pd.DataFrame:
     """Distinct (left index, right index) pairs sharing any blocking key, plus the fuzzy
-    fallback's pairs for left rows no key found.
+    fallback's pairs for left rows no key found. Where `right` spans several communes, the
+    `commune_rules` and the fuzzy fallback look only within a row's own commune.
 
     With same_table, each unordered pair appears once (left < right) and no row pairs itself.
     """
@@ -119,7 +161,11 @@ def candidate_pairs(
     left_index, right_index = left.index.to_numpy(), right.index.to_numpy()
     easy = np.zeros(len(left), dtype=bool)
     extra_easy = tuple(r for r in easy_rules if r not in rules)
+    province = _spans_communes(left, right)
     for rule in _usable(rules + extra_easy, left, right):
+        if province and rule in commune_rules and rule not in easy_rules:
+            parts += _within_commune(left, right, rule, codes, left_index, right_index)
+            continue
         left_key, right_key = _rule_keys(left, right, rule, codes)
         part = _join(left_index, right_index, left_key, right_key, None)
         parts.append(part)
@@ -140,7 +186,7 @@ def candidate_pairs(
         pairs = pairs[pairs["left"] < pairs["right"]]
     elif fuzzy:
         found = left.index.isin(pairs["left"].to_numpy())
-        extra = fuzzy_pairs(left[~found], right)
+        extra = (_fuzzy_within_commune if province else fuzzy_pairs)(left[~found], right)
         if len(extra):
             pairs = pd.concat([pairs, extra], ignore_index=True)
     return pairs.astype({"left": "int64", "right": "int64"}).reset_index(drop=True)
@@ -184,6 +230,21 @@ def fuzzy_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
             )
     out = [o for o in out if len(o)]
     return pd.concat(out, ignore_index=True) if out else empty
+
+
+def _fuzzy_within_commune(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """fuzzy_pairs of each commune's rows against its residents (and those who name none); a
+    row that names no commune against every resident. Each row meets a commune's residents,
+    not a province's."""
+    unknown = np.flatnonzero(right["commune"].isna().to_numpy())
+    residents = right.groupby("commune", sort=False).indices
+    named = left["commune"].notna().to_numpy()
+    out = [fuzzy_pairs(left[~named], right)]
+    for commune, rows in left[named].groupby("commune", sort=False):
+        mine = residents.get(commune, np.zeros(0, dtype=np.int64))
+        out.append(fuzzy_pairs(rows, right.iloc[np.sort(np.concatenate([mine, unknown]))]))
+    out = [o for o in out if len(o)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["left", "right"])
 
 
 def _closest(rows: pd.DataFrame, names: np.ndarray, labels: np.ndarray) -> pd.DataFrame:

@@ -45,6 +45,9 @@ class BlockingModel:
     loose_rules: tuple[tuple[str, ...], ...] = ()
     max_loose_block: int = 20
     fuzzy: bool = False
+    # rules (and the fuzzy fallback) kept within a row's commune where the right table spans
+    # several (blocking.COMMUNE_RULES)
+    commune_rules: tuple[tuple[str, ...], ...] = ()
     crossed: tuple[str, ...] = ()
 
 

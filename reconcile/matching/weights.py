@@ -137,6 +137,7 @@ COMMUNE_MODEL = MatchModel(
         loose_rules=blocking.LOOSE_RULES,
         max_loose_block=blocking.MAX_LOOSE_BLOCK,
         fuzzy=True,
+        commune_rules=blocking.COMMUNE_RULES,
     ),
     # pairs with the same ID teach names, dates, sex and hamlets; pairs with the same name and
     # full date teach IDs and the rest
@@ -249,6 +250,7 @@ class CommuneComparison:
             fuzzy=rules.fuzzy,
             easy_rules=rules.easy_rules,
             max_loose_block=rules.max_loose_block,
+            commune_rules=rules.commune_rules,
         )
 
     def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
