@@ -153,3 +153,46 @@ def test_a_person_registered_again_in_another_commune_is_not_held_back_by_the_ha
     assert frozenset({"M1", "M2"}) in moved
     assert moved[frozenset({"M1", "M2"})] > same_commune.get(frozenset({"M1", "M2"}), 0.0)
     assert frozenset({"P1", "P2"}) not in moved
+
+
+def _birthday_namesakes():
+    """A province register (3,000 residents over three communes) with two women of one name and
+    birthday, born 15 years apart, in two communes; and a man whose ID was set anew after his
+    birth year was corrected (1970 → 1971), both rows in one commune and hamlet."""
+    rng = random.Random(13)
+    rows = [dict(row, commune=rng.choice(COMMUNES)) for row in _background(n=3000, seed=13)]
+    planted = [
+        ("H1", "Lê Thị Hoa", "07/08/1960", "034160121212", "Thôn Đông", "Xã An Bình"),
+        ("H2", "Lê Thị Hoa", "07/08/1975", "034175343434", "Khu 2", "Xã Hòa Lạc"),
+        ("Y1", "Đỗ Văn Hải", "05/06/1970", "034070565656", "Thôn Trung", "Xã Hòa Lạc"),
+        ("Y2", "Đỗ Văn Hải", "05/06/1971", "034071787878", "Thôn Trung", "Xã Hòa Lạc"),
+    ]
+    for code, name, born, pid, hamlet, commune in planted:
+        rows.append(
+            {
+                "resident_code": code,
+                "full_name": name,
+                "birth_date": born,
+                "sex": "Nữ" if " Thị " in name else "Nam",
+                "personal_id": pid,
+                "hamlet": hamlet,
+                "commune": commune,
+            }
+        )
+    return people(ListKind.REGISTER, rows, file="dan_cu_tinh.xlsx")
+
+
+def test_across_a_province_a_corrected_year_is_looked_for_within_a_commune():
+    """A name and a birthday without the year pair residents province-wide in blocks that grow
+    with the province; a corrected year is a correction in one commune's register."""
+    from reconcile.matching.duplicates import duplicate_candidates
+
+    register = _birthday_namesakes()
+    codes = register["resident_code"]
+    pairs = duplicate_candidates(register)
+    met = {frozenset(codes.loc[[a, b]]) for a, b in pairs.itertuples(index=False)}
+    assert frozenset({"Y1", "Y2"}) in met
+    assert frozenset({"H1", "H2"}) not in met
+    found = find_register_duplicates(register)
+    reported = {frozenset(codes.loc[[a, b]]) for a, b in found[["left", "right"]].to_numpy()}
+    assert frozenset({"Y1", "Y2"}) in reported

@@ -115,22 +115,29 @@ def _spans_communes(left: pd.DataFrame, right: pd.DataFrame) -> bool:
     return "commune" in left and "commune" in right and right["commune"].nunique() > 1
 
 
-def _within_commune(left, right, rule, codes, left_index, right_index) -> list[pd.DataFrame]:
+def _within_commune(
+    left, right, rule, codes, left_index, right_index, max_block=None, rows=None
+) -> list[pd.DataFrame]:
     """A rule's pairs where rows that both name a commune meet only in the same one; a row
-    that names none meets every resident, and a resident who names none every row."""
+    that names none meets every resident, and a resident who names none every row. `rows`
+    (a mask of left rows) limits the rows that look; `max_block` as in _join."""
     scoped_left, scoped_right = _rule_keys(left, right, (*rule, "commune"), codes)
     plain_left, plain_right = _rule_keys(left, right, rule, codes)
+    if rows is not None:
+        scoped_left, plain_left = np.where(rows, scoped_left, -1), np.where(rows, plain_left, -1)
     left_known = codes["commune"][: len(left)] >= 0
     right_known = codes["commune"][len(left) :] >= 0
     return [
-        _join(left_index, right_index, scoped_left, scoped_right, None),
-        _join(left_index, right_index, np.where(left_known, -1, plain_left), plain_right, None),
+        _join(left_index, right_index, scoped_left, scoped_right, max_block),
+        _join(
+            left_index, right_index, np.where(left_known, -1, plain_left), plain_right, max_block
+        ),
         _join(
             left_index,
             right_index,
             np.where(left_known, plain_left, -1),
             np.where(right_known, -1, plain_right),
-            None,
+            max_block,
         ),
     ]
 
@@ -152,7 +159,8 @@ def candidate_pairs(
 ) -> pd.DataFrame:
     """Distinct (left index, right index) pairs sharing any blocking key, plus the fuzzy
     fallback's pairs for left rows no key found. Where `right` spans several communes, the
-    `commune_rules` and the fuzzy fallback look only within a row's own commune.
+    `commune_rules` (exact or loose) and the fuzzy fallback look only within a row's own
+    commune.
 
     With same_table, each unordered pair appears once (left < right) and no row pairs itself.
     """
@@ -173,6 +181,11 @@ def candidate_pairs(
             easy |= left.index.isin(part["left"].to_numpy())
     hard = ~easy if not same_table else np.ones(len(left), dtype=bool)  # a row finds itself
     for rule in _usable(loose_rules, left, right):
+        if province and rule in commune_rules:
+            parts += _within_commune(
+                left, right, rule, codes, left_index, right_index, max_loose_block, hard
+            )
+            continue
         left_key, right_key = _rule_keys(left, right, rule, codes)
         left_key = np.where(hard, left_key, -1)
         parts.append(_join(left_index, right_index, left_key, right_key, max_loose_block))
