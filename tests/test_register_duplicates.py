@@ -112,18 +112,11 @@ def test_the_note_names_the_digits_that_differ_and_what_they_fit():
 COMMUNES = ["Xã An Bình", "Xã Hòa Lạc", "Phường Trung Tâm"]
 
 
-def _province(second_commune: str, second_hamlet: str):
-    """Three communes' residents in one register (each with a Xã/phường column) and one woman
-    registered a second time under another number, in the given commune and hamlet."""
-    rng = random.Random(12)
-    rows = [dict(row, commune=rng.choice(COMMUNES)) for row in _background(n=3000, seed=12)]
-    planted = [
-        ("M1", "Nguyễn Thị Lan", "21/04/1983", "034183070707", "Thôn Đông", "Xã An Bình"),
-        ("M2", "Nguyễn Thị Lan", "21/04/1983", "034183919191", second_hamlet, second_commune),
-        # namesakes of one year in two communes: two people
-        ("P1", "Trần Văn Long", "02/02/1990", "034090080808", "Thôn Đoài", "Xã An Bình"),
-        ("P2", "Trần Văn Long", "19/11/1990", "034090929292", "Khu 2", "Xã Hòa Lạc"),
-    ]
+def _province_register(seed: int, planted: list[tuple]):
+    """3,000 background residents over COMMUNES and the planted rows (code, name, birth date,
+    ID, hamlet, commune): a province's register."""
+    rng = random.Random(seed)
+    rows = [dict(row, commune=rng.choice(COMMUNES)) for row in _background(n=3000, seed=seed)]
     for code, name, born, pid, hamlet, commune in planted:
         rows.append(
             {
@@ -136,7 +129,20 @@ def _province(second_commune: str, second_hamlet: str):
                 "commune": commune,
             }
         )
-    register = people(ListKind.REGISTER, rows, file="dan_cu_tinh.xlsx")
+    return people(ListKind.REGISTER, rows, file="dan_cu_tinh.xlsx")
+
+
+def _province(second_commune: str, second_hamlet: str):
+    """Three communes' residents in one register (each with a Xã/phường column) and one woman
+    registered a second time under another number, in the given commune and hamlet."""
+    planted = [
+        ("M1", "Nguyễn Thị Lan", "21/04/1983", "034183070707", "Thôn Đông", "Xã An Bình"),
+        ("M2", "Nguyễn Thị Lan", "21/04/1983", "034183919191", second_hamlet, second_commune),
+        # namesakes of one year in two communes: two people
+        ("P1", "Trần Văn Long", "02/02/1990", "034090080808", "Thôn Đoài", "Xã An Bình"),
+        ("P2", "Trần Văn Long", "19/11/1990", "034090929292", "Khu 2", "Xã Hòa Lạc"),
+    ]
+    register = _province_register(12, planted)
     found = find_register_duplicates(register)
     codes = register["resident_code"]
     return {
@@ -159,27 +165,13 @@ def _birthday_namesakes():
     """A province register (3,000 residents over three communes) with two women of one name and
     birthday, born 15 years apart, in two communes; and a man whose ID was set anew after his
     birth year was corrected (1970 → 1971), both rows in one commune and hamlet."""
-    rng = random.Random(13)
-    rows = [dict(row, commune=rng.choice(COMMUNES)) for row in _background(n=3000, seed=13)]
     planted = [
         ("H1", "Lê Thị Hoa", "07/08/1960", "034160121212", "Thôn Đông", "Xã An Bình"),
         ("H2", "Lê Thị Hoa", "07/08/1975", "034175343434", "Khu 2", "Xã Hòa Lạc"),
         ("Y1", "Đỗ Văn Hải", "05/06/1970", "034070565656", "Thôn Trung", "Xã Hòa Lạc"),
         ("Y2", "Đỗ Văn Hải", "05/06/1971", "034071787878", "Thôn Trung", "Xã Hòa Lạc"),
     ]
-    for code, name, born, pid, hamlet, commune in planted:
-        rows.append(
-            {
-                "resident_code": code,
-                "full_name": name,
-                "birth_date": born,
-                "sex": "Nữ" if " Thị " in name else "Nam",
-                "personal_id": pid,
-                "hamlet": hamlet,
-                "commune": commune,
-            }
-        )
-    return people(ListKind.REGISTER, rows, file="dan_cu_tinh.xlsx")
+    return _province_register(13, planted)
 
 
 def test_across_a_province_a_corrected_year_is_looked_for_within_a_commune():

@@ -115,16 +115,21 @@ def _spans_communes(left: pd.DataFrame, right: pd.DataFrame) -> bool:
     return "commune" in left and "commune" in right and right["commune"].nunique() > 1
 
 
-def _within_commune(
-    left, right, rule, codes, left_index, right_index, max_block=None, rows=None
+def _rule_pairs(
+    left, right, rule, codes, within_commune: bool, max_block=None, rows=None
 ) -> list[pd.DataFrame]:
-    """A rule's pairs where rows that both name a commune meet only in the same one; a row
-    that names none meets every resident, and a resident who names none every row. `rows`
-    (a mask of left rows) limits the rows that look; `max_block` as in _join."""
-    scoped_left, scoped_right = _rule_keys(left, right, (*rule, "commune"), codes)
+    """A rule's pairs (`rows`, a mask of left rows, limits the rows that look; `max_block` as
+    in _join). Within_commune: rows that both name a commune meet only in the same one, a row
+    that names none meets every resident, and a resident who names none every row."""
+    left_index, right_index = left.index.to_numpy(), right.index.to_numpy()
     plain_left, plain_right = _rule_keys(left, right, rule, codes)
     if rows is not None:
-        scoped_left, plain_left = np.where(rows, scoped_left, -1), np.where(rows, plain_left, -1)
+        plain_left = np.where(rows, plain_left, -1)
+    if not within_commune:
+        return [_join(left_index, right_index, plain_left, plain_right, max_block)]
+    scoped_left, scoped_right = _rule_keys(left, right, (*rule, "commune"), codes)
+    if rows is not None:
+        scoped_left = np.where(rows, scoped_left, -1)
     left_known = codes["commune"][: len(left)] >= 0
     right_known = codes["commune"][len(left) :] >= 0
     return [
@@ -166,29 +171,18 @@ def candidate_pairs(
     """
     parts = []
     codes: dict[str, np.ndarray] = {}
-    left_index, right_index = left.index.to_numpy(), right.index.to_numpy()
     easy = np.zeros(len(left), dtype=bool)
     extra_easy = tuple(r for r in easy_rules if r not in rules)
     province = _spans_communes(left, right)
     for rule in _usable(rules + extra_easy, left, right):
-        if province and rule in commune_rules and rule not in easy_rules:
-            parts += _within_commune(left, right, rule, codes, left_index, right_index)
-            continue
-        left_key, right_key = _rule_keys(left, right, rule, codes)
-        part = _join(left_index, right_index, left_key, right_key, None)
-        parts.append(part)
+        found = _rule_pairs(left, right, rule, codes, province and rule in commune_rules)
+        parts += found
         if rule in easy_rules:
-            easy |= left.index.isin(part["left"].to_numpy())
+            easy |= left.index.isin(np.concatenate([f["left"].to_numpy() for f in found]))
     hard = ~easy if not same_table else np.ones(len(left), dtype=bool)  # a row finds itself
     for rule in _usable(loose_rules, left, right):
-        if province and rule in commune_rules:
-            parts += _within_commune(
-                left, right, rule, codes, left_index, right_index, max_loose_block, hard
-            )
-            continue
-        left_key, right_key = _rule_keys(left, right, rule, codes)
-        left_key = np.where(hard, left_key, -1)
-        parts.append(_join(left_index, right_index, left_key, right_key, max_loose_block))
+        within = province and rule in commune_rules
+        parts += _rule_pairs(left, right, rule, codes, within, max_loose_block, hard)
     parts = [p for p in parts if len(p)]
     pairs = (
         pd.concat(parts, ignore_index=True).drop_duplicates()
