@@ -125,6 +125,8 @@ class MatchStats:
     retrained: bool = True  # the model was learnt tonight (else the last run's was kept)
     # the register's duplicate pairs were the last run's (its register and model unchanged)
     duplicates_recalled: bool = False
+    # list rows whose candidate pairs were the last run's (they and the register unchanged)
+    candidates_recalled: int = 0
 
 
 @dataclass
@@ -207,7 +209,9 @@ def match_stage(
     if run.register_keys is not None:
         key = duplicates_key(register.index, run.register_keys, run.params)
     duplicates = recall_duplicates(memory, key)
-    stats = MatchStats(run.pairs, run.recalled, run.retrained, duplicates is not None)
+    stats = MatchStats(
+        run.pairs, run.recalled, run.retrained, duplicates is not None, run.candidates_recalled
+    )
     if duplicates is None:
         duplicates = find_register_duplicates(register, run.params)
     kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)

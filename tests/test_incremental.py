@@ -39,11 +39,14 @@ def _header(ws):
     return None
 
 
-def _edit_night(folder, seed: int, share: float = 0.04) -> int:
-    """Edit about `share` of every workbook's person rows in place; return how many."""
+def _edit_night(folder, seed: int, share: float = 0.04, keep: str | None = None) -> int:
+    """Edit about `share` of every workbook's person rows in place (but the file named
+    `keep`); return how many."""
     rng = random.Random(seed)
     edited = 0
     for path in sorted(folder.glob("*.xlsx")):
+        if path.name == keep:
+            continue
         wb = load_workbook(path)
         for ws in wb.worksheets:
             found = _header(ws)
@@ -106,6 +109,39 @@ def nights(tmp_path_factory):
         if name == "incremental":  # and the night after, nothing changed
             runs["unchanged"] = run_reconciliation(night, now=NIGHT_2 + dt.timedelta(days=1))[0]
     return runs, edited
+
+
+@pytest.fixture(scope="module")
+def list_nights(tmp_path_factory):
+    """The common night: no new register from the police, every list edited. Night 2 runs
+    incrementally and with every pair blocked and compared again under the kept model."""
+    folder = tmp_path_factory.mktemp("list_nights")
+    config = load_config(generate_commune(folder / "commune", seed=29, size=700))
+    run_reconciliation(config.model_copy(update={"out_dir": folder / "night1"}), now=NIGHT_1)
+    edited = _edit_night(folder / "commune", 7, 0.15, keep=config.population_register.path.name)
+    runs = {}
+    for name, matching in {
+        "incremental": {},
+        "full_kept_model": {"incremental": False, "retrain": "never"},
+    }.items():
+        shutil.copytree(folder / "night1", folder / name)
+        kept = config.matching.model_copy(update=matching)
+        night = config.model_copy(update={"out_dir": folder / name, "matching": kept})
+        runs[name] = run_reconciliation(night, now=NIGHT_2)[0]
+    return runs, edited
+
+
+def test_with_the_register_unchanged_only_edited_rows_are_blocked_again(list_nights):
+    runs, edited = list_nights
+    incremental, full = runs["incremental"], runs["full_kept_model"]
+    assert incremental.register.remembered and edited > 20
+    rows = sum(len(item.people) for item in incremental.lists)
+    # the rows no edit touched take their candidates from night 1; the edited are blocked again
+    assert rows - 2 * edited < incremental.matching.candidates_recalled < rows
+    assert full.matching.candidates_recalled == 0
+    assert incremental.matching.pairs == full.matching.pairs
+    pd.testing.assert_frame_equal(_comparable(incremental.findings), _comparable(full.findings))
+    pd.testing.assert_frame_equal(incremental.links, full.links)
 
 
 def _comparable(findings: pd.DataFrame) -> pd.DataFrame:
@@ -182,6 +218,10 @@ def test_files_unchanged_since_the_last_run_are_not_read_again(nights):
     # the night after, nothing changed: nothing is read, nothing compared
     assert all(item.remembered for item in (unchanged.register, *unchanged.lists))
     assert unchanged.matching.recalled == unchanged.matching.pairs > 0
+    # and no row is blocked again; night 2 changed the register, so it blocked every row
+    listed = sum(len(item.people) for item in unchanged.lists)
+    assert unchanged.matching.candidates_recalled == listed
+    assert edited.matching.candidates_recalled == 0
     pd.testing.assert_frame_equal(unchanged.links, edited.links)
     pd.testing.assert_frame_equal(unchanged.rejected, edited.rejected)
     assert set(unchanged.findings["finding_id"]) == set(edited.findings["finding_id"])
@@ -333,3 +373,77 @@ def test_a_hand_written_night_recalls_what_did_not_change(register):
         link(second_list, second_register, Thresholds(), again.scored[0])[0],
         link(second_list, second_register, Thresholds(), full.scored[0])[0],
     )
+
+
+def test_a_hand_written_night_keeps_the_candidates_of_rows_that_did_not_change(register):
+    """The register unchanged, the list reordered with one date corrected and one person
+    added: the four untouched rows keep their candidates, the two others are blocked, and the
+    scored pairs equal blocking and comparing all again. A resident added the next night
+    (a namesake born the same day) makes every row be blocked again, and is found."""
+    from reconcile.kinds import ListKind
+    from reconcile.matching.engine import run_remembering
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    from conftest import people
+
+    secret = b"k" * 16
+    first_list = people(ListKind.MEMBERSHIP, LIST_NIGHT_1)
+    night_2 = [LIST_NIGHT_1[3], dict(LIST_NIGHT_1[2], birth_date="20/11/1960"), *LIST_NIGHT_1[:2]]
+    night_2 += [LIST_NIGHT_1[4], {"full_name": "Vũ Thị Lan", "birth_date": "1975", "sex": "Nữ"}]
+    second_list = people(ListKind.MEMBERSHIP, night_2)
+
+    first = run_remembering(COMMUNE_MODEL, [first_list], register, None, secret=secret)
+    again = run_remembering(
+        COMMUNE_MODEL, [second_list], register, first.memory, retrain=False, secret=secret
+    )
+    full = run_remembering(
+        COMMUNE_MODEL,
+        [second_list],
+        register,
+        first.memory.forget_pairs(),
+        retrain=False,
+        secret=secret,
+    )
+    assert again.candidates_recalled == 4 and full.candidates_recalled == 0
+    pd.testing.assert_frame_equal(again.scored[0], full.scored[0])
+    stored = memory_module.from_bytes(*memory_module.to_bytes(again.memory))
+    pd.testing.assert_frame_equal(stored.candidates, again.memory.candidates)
+    assert stored.candidates_key == again.memory.candidates_key
+
+    namesake = people(
+        ListKind.REGISTER,
+        [
+            {
+                "resident_code": "NK7",
+                "full_name": "Nguyễn Thị Hòa",
+                "birth_date": "12/03/1951",
+                "sex": "Nữ",
+                "personal_id": "034151000777",
+                "hamlet": "Thôn Tây",
+                "status": "Đang cư trú",
+            }
+        ],
+        file="dan_cu.xlsx",
+    ).set_axis([len(register)])
+    bigger = pd.concat([register, namesake])
+    after = run_remembering(
+        COMMUNE_MODEL, [second_list], bigger, again.memory, retrain=False, secret=secret
+    )
+    assert after.candidates_recalled == 0
+    hoa = second_list.index[second_list["name_fold"] == "nguyen thi hoa"][0]
+    met = after.scored[0].loc[after.scored[0]["left"] == hoa, "right"]
+    assert len(register) in set(met)
+
+
+def test_the_rows_candidates_are_kept_in_the_store(list_nights):
+    runs, _ = list_nights
+    result = runs["incremental"]
+    config = load_config_for(result).model_copy(
+        update={"out_dir": result.register.spec.path.parent.parent / "incremental"}
+    )
+    memory = store_for(config).pair_memory()
+    assert memory.candidates_key and memory.candidates is not None
+    assert set(memory.candidates.columns) == {"left_key", "right"}
+    assert memory.candidates["left_key"].dtype == "uint64"
+    # a row that met nobody is kept too (-1), so it is not searched again either
+    assert (memory.candidates["right"] >= -1).all() and len(memory.candidates) > 300

@@ -27,7 +27,16 @@ import numpy as np
 import pandas as pd
 
 from reconcile.matching import fellegi_sunter as fs
-from reconcile.matching.memory import PairMemory, pair_keys, remember, reuse_model, row_keys
+from reconcile.matching.memory import (
+    PairMemory,
+    candidates_key,
+    pair_keys,
+    recall_candidates,
+    remember,
+    reuse_model,
+    row_candidates,
+    row_keys,
+)
 from reconcile.matching.model import MatchModel
 
 
@@ -225,6 +234,37 @@ class MatchRun:
     recalled: int = 0
     retrained: bool = True
     register_keys: np.ndarray | None = None  # row_keys of the register (None without lists)
+    candidates_recalled: int = 0  # list rows whose candidates were the last run's
+
+
+def canonical(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs in (left, right) label order: recalled and fresh candidates come in the order a
+    full blocking gives, so the decision's ties fall the same way."""
+    left = pairs["left"].to_numpy(np.int64)
+    right = pairs["right"].to_numpy(np.int64)
+    order = np.lexsort((right, left))
+    return pd.DataFrame({"left": left[order], "right": right[order]})
+
+
+def _block_recalling(
+    model: MatchModel,
+    executor: Executor,
+    tables: Any,
+    memory: PairMemory,
+    left_keys: np.ndarray,
+    key: str,
+) -> tuple[pd.DataFrame, int]:
+    """(a table's candidate pairs, in canonical order; how many of its rows had them
+    recalled). The rows whose keys the memory blocked against this same register take their
+    candidates from it; only the others are blocked."""
+    left, right = tables
+    recalled = recall_candidates(memory, key, left.index, left_keys)
+    if recalled is None:
+        return canonical(executor.block(model, tables)), 0
+    pairs, known = recalled
+    if not known.all():
+        pairs = pd.concat([pairs, executor.block(model, (left[~known], right))])
+    return canonical(pairs), int(known.sum())
 
 
 def _compare_recalling(
@@ -283,19 +323,24 @@ def run_remembering(
     ]
     # every table has the same right side (the register with its context): keyed once
     right_keys = row_keys(tables[0][1], secret) if tables else None
-    compared, keys, recalled = [], [], 0
+    register = ""  # candidates are kept by resident label, -1 standing for none
+    if right_keys is not None and (right.empty or right.index.min() >= 0):
+        register = candidates_key(right.index, right_keys, model.blocking)
+    compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
     for t in tables:
         table_keys = (row_keys(t[0], secret), right_keys)
-        c, k, n = _compare_recalling(
-            model, executor, t, executor.block(model, t), memory, table_keys
-        )
+        pairs, n = _block_recalling(model, executor, t, memory, table_keys[0], register)
+        rows_recalled += n
+        found.append(row_candidates(t[0].index, table_keys[0], pairs))
+        c, k, n = _compare_recalling(model, executor, t, pairs, memory, table_keys)
         compared.append(c)
         keys.append(k)
         recalled += n
+    candidates = pd.concat(found).drop_duplicates(ignore_index=True) if found else None
     pairs = sum(len(c) for c in compared)
     if not fitted or not lefts:
-        memory = remember(None, model.name, compared, keys)
-        return MatchRun(compared, None, memory, pairs, recalled, register_keys=right_keys)
+        memory = remember(None, model.name, compared, keys, candidates, register)
+        return MatchRun(compared, None, memory, pairs, recalled, True, right_keys, rows_recalled)
     new_share = 1 - recalled / pairs if pairs else 0.0
     kept = reuse_model(memory, model.name, new_share, retrain)
     if kept:
@@ -305,8 +350,8 @@ def run_remembering(
     else:
         params = _trained(model, executor, tables, compared, lefts, right, seed)
     scored = _scored(model, executor, params, tables, compared, lefts)
-    memory = remember(params, model.name, compared, keys)
-    return MatchRun(scored, params, memory, pairs, recalled, not kept, right_keys)
+    memory = remember(params, model.name, compared, keys, candidates, register)
+    return MatchRun(scored, params, memory, pairs, recalled, not kept, right_keys, rows_recalled)
 
 
 @contextmanager

@@ -4,11 +4,16 @@ compared, each pair keyed by the content of its two rows.
 A pair's levels depend only on the two rows as the comparison reads them (with what the
 comparison takes from the whole register, `with_context`, inside the row). So a pair of rows
 whose contents were compared last night compares the same tonight, whatever row numbers the
-files give them: tonight compares only pairs with a new or changed side. Blocking still runs on
-the whole tables (it is cheap, and a new resident can give an old row new candidates or
-take it over a block's cap), and scoring and the decision still run over every pair (a list's
-in-register share and one resident per row are whole-list questions), so the result is the
-one a full run with the same model gives, by construction.
+files give them: tonight compares only pairs with a new or changed side. Scoring and the
+decision still run over every pair (a list's in-register share and one resident per row are
+whole-list questions), so the result is the one a full run with the same model gives, by
+construction.
+
+With the register unchanged (candidates_key: its rows and labels, the blocking rules, the
+blocking code), a list row's candidates depend only on its own content: no other list row
+changes what it meets (a loose block's cap counts residents, the fuzzy fallback is row by row).
+So each row's candidates are kept by its row key, and tonight blocks only the rows with a new
+key. Any changed resident row blocks every row again.
 
 The register's duplicate pairs (matching.duplicates) are kept too, with the key of what they
 were found in (duplicates_key: the register's rows and labels, the model, the search's code).
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -71,6 +76,10 @@ class PairMemory:
     # the register's duplicate pairs and the duplicates_key of what they were found in
     duplicates: pd.DataFrame | None = None
     duplicates_key: str = ""
+    # every list row's candidates: `left_key` (its row_keys) and `right` (a resident's label, -1
+    # for a row that met nobody), with the candidates_key of the register they were found in
+    candidates: pd.DataFrame | None = None
+    candidates_key: str = ""
     _index: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -95,20 +104,69 @@ class PairMemory:
         return found, columns
 
 
-def duplicates_key(register_labels: pd.Index, register_keys: np.ndarray, params) -> str:
-    """What the register's duplicate search depends on: every resident row (its content and
-    its label, which the pairs name), the model whose weights it uses, and the search's own
-    code. Equal keys, equal duplicates."""
+def _register_digest(labels: pd.Index, keys: np.ndarray, setting: str, code: Path) -> str:
+    """Every resident row (its content and its label, which pairs name), a setting and the
+    code that uses them."""
     import hashlib
 
+    digest = hashlib.sha256()
+    digest.update(np.asarray(labels, dtype=np.int64).tobytes())
+    digest.update(np.asarray(keys, dtype=np.uint64).tobytes())
+    digest.update(setting.encode())
+    digest.update(code.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def duplicates_key(register_labels: pd.Index, register_keys: np.ndarray, params) -> str:
+    """What the register's duplicate search depends on: every resident row, the model whose
+    weights it uses, and the search's own code. Equal keys, equal duplicates."""
     from reconcile.matching import duplicates
 
-    digest = hashlib.sha256()
-    digest.update(np.asarray(register_labels, dtype=np.int64).tobytes())
-    digest.update(np.asarray(register_keys, dtype=np.uint64).tobytes())
-    digest.update(params_json(params).encode())
-    digest.update(Path(duplicates.__file__).read_bytes())
-    return digest.hexdigest()[:32]
+    return _register_digest(
+        register_labels, register_keys, params_json(params), Path(duplicates.__file__)
+    )
+
+
+def candidates_key(register_labels: pd.Index, register_keys: np.ndarray, blocking) -> str:
+    """What a list row's candidates depend on besides the row: every resident row, the
+    model's blocking rules and the blocking code."""
+    from reconcile.matching import blocking as blocking_module
+
+    return _register_digest(
+        register_labels, register_keys, repr(blocking), Path(blocking_module.__file__)
+    )
+
+
+def row_candidates(
+    left_index: pd.Index, left_keys: np.ndarray, pairs: pd.DataFrame
+) -> pd.DataFrame:
+    """A table's candidates by row key (`left_key`, `right`); a row that met nobody as -1."""
+    position = left_index.get_indexer(pairs["left"].to_numpy())
+    met = np.zeros(len(left_index), dtype=bool)
+    met[position] = True
+    return pd.DataFrame(
+        {
+            "left_key": np.concatenate([left_keys[position], left_keys[~met]]),
+            "right": np.concatenate(
+                [pairs["right"].to_numpy(np.int64), np.full((~met).sum(), -1, dtype=np.int64)]
+            ),
+        }
+    )
+
+
+def recall_candidates(
+    memory: PairMemory | None, key: str, left_index: pd.Index, left_keys: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """(the last run's candidate pairs of the rows whose keys it blocked, a mask of those
+    rows), when its register is what `key` describes; else None."""
+    stored = None if memory is None or memory.candidates_key != key else memory.candidates
+    if stored is None or not key:
+        return None
+    known = pd.Series(left_keys).isin(stored["left_key"]).to_numpy()
+    rows = pd.DataFrame({"left": left_index.to_numpy()[known], "left_key": left_keys[known]})
+    met = stored[stored["right"].to_numpy() >= 0]
+    pairs = rows.merge(met, on="left_key", sort=False)[["left", "right"]]
+    return pairs.astype({"left": "int64", "right": "int64"}), known
 
 
 def recall_duplicates(memory: PairMemory | None, key: str) -> pd.DataFrame | None:
@@ -119,22 +177,38 @@ def recall_duplicates(memory: PairMemory | None, key: str) -> pd.DataFrame | Non
 
 
 def remember(
-    params: fs.Model | None, model_name: str, compared: list[pd.DataFrame], keys: list[np.ndarray]
+    params: fs.Model | None,
+    model_name: str,
+    compared: list[pd.DataFrame],
+    keys: list[np.ndarray],
+    candidates: pd.DataFrame | None = None,
+    candidates_key: str = "",
 ) -> PairMemory:
-    """Tonight's pairs (every list's, each pair once) for tomorrow."""
+    """Tonight's pairs (every list's, each pair once) and rows' candidates for tomorrow."""
     frames = [
         c.drop(columns=["left", "right"]).assign(key=k) for c, k in zip(compared, keys, strict=True)
     ]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return PairMemory.empty(params, model_name)
+        return replace(
+            PairMemory.empty(params, model_name),
+            candidates=candidates,
+            candidates_key=candidates_key,
+        )
     pairs = pd.concat(frames, ignore_index=True).drop_duplicates("key")
     categories = {}
     for column in pairs.columns:
         if isinstance(pairs[column].dtype, pd.CategoricalDtype):
             categories[column] = [str(c) for c in pairs[column].cat.categories]
             pairs[column] = pairs[column].cat.codes.astype(np.int8)
-    return PairMemory(params, pairs.reset_index(drop=True), categories, model_name)
+    return PairMemory(
+        params,
+        pairs.reset_index(drop=True),
+        categories,
+        model_name,
+        candidates=candidates,
+        candidates_key=candidates_key if candidates is not None else "",
+    )
 
 
 def reuse_model(
@@ -199,11 +273,16 @@ class StaleMemory(ValueError):
 
 
 def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
-    """(metadata JSON, the pairs as Parquet)."""
+    """(metadata JSON, the pairs as Parquet, then the candidates as Parquet: the meta says
+    where they start)."""
     import io
 
     buffer = io.BytesIO()
     memory.pairs.to_parquet(buffer, index=False)
+    candidates_at = None
+    if memory.candidates is not None:
+        candidates_at = buffer.tell()
+        memory.candidates.to_parquet(buffer, index=False)
     duplicates = None
     if memory.duplicates is not None:  # a few pairs per thousand residents: inside the meta
         found = io.BytesIO()
@@ -217,6 +296,8 @@ def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
             "logic": logic_version(),
             "duplicates": duplicates,
             "duplicates_key": memory.duplicates_key,
+            "candidates_at": candidates_at,
+            "candidates_key": memory.candidates_key,
         }
     )
     return meta, buffer.getvalue()
@@ -228,7 +309,11 @@ def from_bytes(meta: str, payload: bytes) -> PairMemory:
     data = json.loads(meta)
     if data.get("logic") != logic_version():
         raise StaleMemory("matching code changed since this memory was written")
-    pairs = pd.read_parquet(io.BytesIO(payload))
+    candidates_at = data.get("candidates_at")
+    pairs = pd.read_parquet(io.BytesIO(payload[:candidates_at]))
+    candidates = None
+    if candidates_at is not None:
+        candidates = pd.read_parquet(io.BytesIO(payload[candidates_at:]))
     duplicates = None
     if data.get("duplicates"):
         from schemas.tables import from_parquet
@@ -241,4 +326,6 @@ def from_bytes(meta: str, payload: bytes) -> PairMemory:
         data.get("model", ""),
         duplicates,
         data.get("duplicates_key", "") if duplicates is not None else "",
+        candidates,
+        data.get("candidates_key", "") if candidates is not None else "",
     )
