@@ -287,15 +287,8 @@ def estimate_stage(
     )
 
 
-def record_stage(
-    outcome: ReviewOutcome, config: RunConfig, result: RunResult, memory: PairMemory | None = None
-) -> None:
+def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -> None:
     store = store_for(config)
-    if memory is not None:
-        store.save_pair_memory(result.run_id, memory)
-    for item in (result.register, *result.lists):
-        if item.digest and not item.remembered and item.people is not None:
-            store.save_prepared(_series(item.spec), item.digest, to_record(item))
     store.record_estimates(
         result.run_id,
         result.started,
@@ -315,9 +308,27 @@ def record_stage(
     )
 
 
-def report_stage(result: RunResult, config: RunConfig) -> Path:
-    """Write the run's folder. The store learns which findings its workbook issues before the
-    folder appears, so decisions typed into it are never lost to a kill."""
+def _keep_for_next_run(store, result: RunResult, memory: PairMemory | None) -> None:
+    """What the next run may reuse: the matching memory and the files as read. Both are keyed
+    by content, not by this run, so saving them before the run's folder is in place is safe:
+    a run killed after this leaves only what a later run would compute again the same."""
+    if memory is not None:
+        store.save_pair_memory(result.run_id, memory)
+    for item in (result.register, *result.lists):
+        if item.digest and not item.remembered and item.people is not None:
+            store.save_prepared(_series(item.spec), item.digest, to_record(item))
+
+
+def report_stage(
+    result: RunResult,
+    config: RunConfig,
+    helper: ProcessPoolExecutor | None = None,
+    memory: PairMemory | None = None,
+) -> Path:
+    """Write the run's folder (the workbook in `helper`, a warm process, when there is one)
+    and, while the workbook is written, keep what the next run reuses. The store learns which
+    findings its workbook issues before the folder appears, so decisions typed into it are
+    never lost to a kill."""
     from reconcile.report.output import write_run
 
     store = store_for(config)
@@ -329,6 +340,8 @@ def report_stage(result: RunResult, config: RunConfig) -> Path:
             store.record_issued(result.run_id, result.findings),
             store.record_sample(result.run_id, result.trust.check_sample),
         ),
+        helper=helper,
+        meanwhile=lambda: _keep_for_next_run(store, result, memory),
     )
 
 
@@ -540,18 +553,36 @@ def _spawn(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
+def _input_bytes(specs: list[ListConfig]) -> int:
+    return sum(spec.path.stat().st_size for spec in specs if spec.path.is_file())
+
+
 def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list[Future]] | None:
     """Start reading the lists in worker processes while this process reads the register, when
     there is a spare core and enough input to be worth a process. Plain library code runs
     there: a Prefect run shows the register's stages as tasks and the lists' counts."""
     cores = os.cpu_count() or 1
-    sizes = [spec.path.stat().st_size for spec in config.lists if spec.path.is_file()]
-    if cores < 2 or not config.lists or sum(sizes) < PARALLEL_INPUT_BYTES:
+    if cores < 2 or not config.lists or _input_bytes(config.lists) < PARALLEL_INPUT_BYTES:
         return None
     pool = _spawn(min(len(config.lists), cores - 1))
     futures = [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
     record_children(config.out_dir)
     return pool, futures
+
+
+def _report_helper(config: RunConfig) -> ProcessPoolExecutor | None:
+    """A process that starts now, while this one matches, to write the review workbook beside
+    the machine files later (report.output); None on one core or for a small run, where
+    starting it would cost more than it saves."""
+    from reconcile.report.output import warm_up
+
+    specs = [config.population_register, *config.lists]
+    if (os.cpu_count() or 1) < 2 or _input_bytes(specs) < PARALLEL_INPUT_BYTES:
+        return None
+    helper = _spawn(1)
+    helper.submit(warm_up)
+    record_children(config.out_dir)
+    return helper
 
 
 def _collect(config: RunConfig, futures: list[Future]) -> list[PreparedList]:
@@ -661,8 +692,26 @@ def run_reconciliation(
         if background:
             background[0].shutdown(cancel_futures=True)
             forget_children(config.out_dir)
-    usable = [item for item in lists if item.people is not None]
+    helper = _report_helper(config)
+    try:
+        return _reconcile(config, call, say, run_id, started, register, lists, helper)
+    finally:
+        if helper is not None:
+            helper.shutdown(cancel_futures=True)
 
+
+def _reconcile(
+    config: RunConfig,
+    call: StageRunner,
+    say: Progress,
+    run_id: str,
+    started: dt.datetime,
+    register: PreparedList,
+    lists: list[PreparedList],
+    helper: ProcessPoolExecutor | None,
+) -> tuple[RunResult, Path]:
+    """The run's stages after reading: match, find, review, estimate, report, record."""
+    usable = [item for item in lists if item.people is not None]
     say(
         f"[2/5] {STAGE_LABELS['match']}: {len(register.people)} cư dân / residents, "
         f"{sum(len(i.people) for i in usable)} dòng danh sách / list rows"
@@ -726,9 +775,9 @@ def run_reconciliation(
     )
 
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir = call(report_stage, result, config)
+    run_dir = call(report_stage, result, config, helper, matched.memory)
     # The store learns of this run only once its outputs exist.
-    call(record_stage, outcome, config, result, matched.memory)
+    call(record_stage, outcome, config, result)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should
     return result, run_dir
 

@@ -89,13 +89,14 @@ def summary(result) -> dict:
     }
 
 
-def write_machine_files(result, folder: Path) -> dict:
+def write_machine_files(result, folder: Path, data: dict | None = None) -> dict:
+    """The CSV files and summary.json (`data`: the run's summary, when made already)."""
     # the run folder is the police's own, owner-only: full values, to correct the register from
     write_csv(result.findings[FINDING_COLUMNS + SIDE_COLUMNS], folder / "findings.csv")
     write_csv(result.links, folder / "links.csv")
     write_csv(result.rejected, folder / "rejected.csv")
     write_csv(result.layout, folder / "layout.csv")
-    data = summary(result)
+    data = summary(result) if data is None else data
     (folder / "summary.json").write_text(
         json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8"
     )

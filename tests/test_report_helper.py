@@ -1,0 +1,62 @@
+"""The review workbook written in a helper process (report.output, while this process writes the
+machine files) is the workbook this process writes; a helper that died costs nothing."""
+
+import datetime as dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from openpyxl import load_workbook
+
+from reconcile.config import load_config
+from reconcile.pipeline import run_reconciliation
+from reconcile.report.output import warm_up, write_run
+
+from conftest import SAMPLE_DIR
+
+NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("helper") / "run"
+    return run_reconciliation(load_config(SAMPLE_DIR / "reconcile.toml", out_dir=out), now=NOW)[0]
+
+
+def _helper() -> ProcessPoolExecutor:
+    helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    helper.submit(warm_up).result()
+    return helper
+
+
+def _cells(path):
+    """Every sheet's values, and the custom properties (run id, token, finding sheets)."""
+    wb = load_workbook(path)
+    sheets = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb}
+    return sheets, {p.name: p.value for p in wb.custom_doc_props.props}
+
+
+def test_the_helpers_workbook_is_the_one_written_here(result, tmp_path):
+    here = write_run(result, tmp_path / "here", token="t0ken")
+    with _helper() as helper:
+        beside = write_run(result, tmp_path / "beside", token="t0ken", helper=helper)
+    sheets, properties = _cells(here / "review.xlsx")
+    assert len(sheets) > 4 and sum(len(rows) for rows in sheets.values()) > 50
+    assert _cells(beside / "review.xlsx") == (sheets, properties)
+    assert sorted(p.name for p in here.iterdir()) == sorted(p.name for p in beside.iterdir())
+
+
+def _die() -> None:
+    os._exit(1)
+
+
+def test_a_helper_that_died_leaves_the_workbook_to_this_process(result, tmp_path):
+    helper = _helper()
+    helper.submit(_die)  # the pool breaks before or while the workbook is given to it
+    try:
+        run_dir = write_run(result, tmp_path / "out", token="t0ken", helper=helper)
+    finally:
+        helper.shutdown()
+    here = write_run(result, tmp_path / "here", token="t0ken")
+    assert _cells(run_dir / "review.xlsx") == _cells(here / "review.xlsx")
