@@ -331,6 +331,32 @@ LIST_NIGHT_1 = [
 ]
 
 
+def _night_2_list():
+    """LIST_NIGHT_1 reordered, with one date corrected and one person added."""
+    from reconcile.kinds import ListKind
+
+    from conftest import people
+
+    night_2 = [LIST_NIGHT_1[3], dict(LIST_NIGHT_1[2], birth_date="20/11/1960"), *LIST_NIGHT_1[:2]]
+    night_2 += [LIST_NIGHT_1[4], {"full_name": "Vũ Thị Lan", "birth_date": "1975", "sex": "Nữ"}]
+    return people(ListKind.MEMBERSHIP, night_2)
+
+
+def _again_and_full(second_list, register, memory):
+    """Night 2 run from `memory`, and with every pair blocked and compared again, both under
+    the kept model."""
+    from reconcile.matching.engine import run_remembering
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    runs = [
+        run_remembering(
+            COMMUNE_MODEL, [second_list], register, kept, retrain=False, secret=b"k" * 16
+        )
+        for kept in (memory, memory.forget_pairs())
+    ]
+    return tuple(runs)
+
+
 def test_a_hand_written_night_recalls_what_did_not_change(register):
     """Rows written by hand, not by our generator: the list comes back reordered with one date
     corrected and one person added, and one resident's hamlet changed in the register. The
@@ -344,29 +370,12 @@ def test_a_hand_written_night_recalls_what_did_not_change(register):
     from conftest import people
 
     first_list = people(ListKind.MEMBERSHIP, LIST_NIGHT_1)
-    night_2 = [LIST_NIGHT_1[3], dict(LIST_NIGHT_1[2], birth_date="20/11/1960"), *LIST_NIGHT_1[:2]]
-    night_2 += [LIST_NIGHT_1[4], {"full_name": "Vũ Thị Lan", "birth_date": "1975", "sex": "Nữ"}]
-    second_list = people(ListKind.MEMBERSHIP, night_2)
+    second_list = _night_2_list()
     second_register = register.copy()
     second_register.loc[second_register["resident_code"] == "NK2", "hamlet_key"] = "thon moi"
 
     first = run_remembering(COMMUNE_MODEL, [first_list], register, None, secret=b"k" * 16)
-    again = run_remembering(
-        COMMUNE_MODEL,
-        [second_list],
-        second_register,
-        first.memory,
-        retrain=False,
-        secret=b"k" * 16,
-    )
-    full = run_remembering(
-        COMMUNE_MODEL,
-        [second_list],
-        second_register,
-        first.memory.forget_pairs(),
-        retrain=False,
-        secret=b"k" * 16,
-    )
+    again, full = _again_and_full(second_list, second_register, first.memory)
     assert 0 < again.recalled < again.pairs == full.pairs and full.recalled == 0
     pd.testing.assert_frame_equal(again.scored[0], full.scored[0])
     pd.testing.assert_frame_equal(
@@ -388,22 +397,10 @@ def test_a_hand_written_night_keeps_the_candidates_of_rows_that_did_not_change(r
 
     secret = b"k" * 16
     first_list = people(ListKind.MEMBERSHIP, LIST_NIGHT_1)
-    night_2 = [LIST_NIGHT_1[3], dict(LIST_NIGHT_1[2], birth_date="20/11/1960"), *LIST_NIGHT_1[:2]]
-    night_2 += [LIST_NIGHT_1[4], {"full_name": "Vũ Thị Lan", "birth_date": "1975", "sex": "Nữ"}]
-    second_list = people(ListKind.MEMBERSHIP, night_2)
+    second_list = _night_2_list()
 
     first = run_remembering(COMMUNE_MODEL, [first_list], register, None, secret=secret)
-    again = run_remembering(
-        COMMUNE_MODEL, [second_list], register, first.memory, retrain=False, secret=secret
-    )
-    full = run_remembering(
-        COMMUNE_MODEL,
-        [second_list],
-        register,
-        first.memory.forget_pairs(),
-        retrain=False,
-        secret=secret,
-    )
+    again, full = _again_and_full(second_list, register, first.memory)
     assert again.candidates_recalled == 4 and full.candidates_recalled == 0
     pd.testing.assert_frame_equal(again.scored[0], full.scored[0])
     stored = memory_module.from_bytes(*memory_module.to_bytes(again.memory))
