@@ -114,8 +114,22 @@ def _take(frame: pd.DataFrame, positions: np.ndarray, column: str) -> np.ndarray
     return frame[column].to_numpy()[positions]
 
 
-def _select(conditions: list[np.ndarray], labels: list[str], default: str) -> np.ndarray:
-    return np.select(conditions, labels, default=default).astype(object)
+# Each field's levels as small integers (positions in LEVELS[field]): a level column is built,
+# weighed and made categorical without a string per pair.
+CODES: dict[str, dict[str, int]] = {
+    field: {level: code for code, level in enumerate(levels)} for field, levels in LEVELS.items()
+}
+_WEIGHTS: dict[str, np.ndarray] = {
+    field: np.array([weight for weight, _ in levels.values()]) for field, levels in LEVELS.items()
+}
+
+
+def _select(field: str, conditions: list[np.ndarray], labels: list[str], default: str):
+    """The first level whose condition holds, as the field's level code (int8)."""
+    codes = CODES[field]
+    return np.select(
+        conditions, [np.int8(codes[label]) for label in labels], default=np.int8(codes[default])
+    ).astype(np.int8)
 
 
 def _eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -138,28 +152,32 @@ def _name_levels(left, right, pairs) -> np.ndarray:
     # a dialect spelling and a dropped Văn/Thị together
     phonetic_equal = _eq(lp, rp) | _eq(*both("name_nomid_phon"))
     ldia, rdia = (x.astype(bool) for x in both("name_has_diacritics"))
-    similarity = (
-        process.cpdist([s or "" for s in lf], [s or "" for s in rf], scorer=fuzz.ratio, workers=1)
-        if len(pairs)
-        else np.array([])
-    )
     folded_equal = _eq(lf, rf) | _eq(lnf, rnf) | _eq(*both("name_nospace_fold"))
     iy_equal = _eq(*both("name_iy"))
     # family and given name the same, the middle changed or dropped ("Nguyễn Minh" for
     # "Nguyễn Duy Minh"): a real difference to report, not another person
     middle_differs = (lfam != "") & _eq(lfam, rfam) & _eq(lgiv, rgiv)
+    conditions = [
+        (lc == "") | (rc == ""),
+        (lc == rc) | _eq(lsp, rsp),  # spacing alone ("Trần VănToán") is formatting
+        ln == rn,
+        folded_equal & (~ldia | ~rdia),
+        iy_equal,
+        folded_equal,
+        middle_differs,
+        phonetic_equal,
+    ]
+    # how alike the names are decides only the pairs no level above took
+    close = np.zeros(len(pairs), dtype=bool)
+    open_ = np.flatnonzero(~np.logical_or.reduce(conditions))
+    if len(open_):
+        similarity = process.cpdist(
+            [s or "" for s in lf[open_]], [s or "" for s in rf[open_]], scorer=fuzz.ratio, workers=1
+        )
+        close[open_] = similarity >= CLOSE_NAME_SIMILARITY
     return _select(
-        [
-            (lc == "") | (rc == ""),
-            (lc == rc) | _eq(lsp, rsp),  # spacing alone ("Trần VănToán") is formatting
-            ln == rn,
-            folded_equal & (~ldia | ~rdia),
-            iy_equal,
-            folded_equal,
-            middle_differs,
-            phonetic_equal,
-            similarity >= CLOSE_NAME_SIMILARITY,
-        ],
+        "name",
+        [*conditions, close],
         [
             "missing",
             "exact",
@@ -212,6 +230,7 @@ def _birth_levels(left, right, pairs) -> tuple[np.ndarray, np.ndarray]:
     same_year = ly == ry
     same_day_month = both_days & (lm == rm) & (ld == rd)
     levels = _select(
+        "birth",
         [
             missing,
             same_day_month & same_year,
@@ -245,21 +264,21 @@ def _birth_levels(left, right, pairs) -> tuple[np.ndarray, np.ndarray]:
     return levels, both_days
 
 
-def _simple_levels(left, right, pairs, column: str) -> np.ndarray:
+def _simple_levels(left, right, pairs, column: str, field: str) -> np.ndarray:
     a, b = _take(left, pairs.left, column), _take(right, pairs.right, column)
     present = pd.notna(a) & pd.notna(b)
-    return _select([~present, a == b], ["missing", "equal"], "differ")
+    return _select(field, [~present, a == b], ["missing", "equal"], "differ")
 
 
 def _pid_levels(left, right, pairs) -> np.ndarray:
     a, b = _take(left, pairs.left, "pid"), _take(right, pairs.right, "pid")
-    levels = _simple_levels(left, right, pairs, "pid")
-    differ = np.flatnonzero(levels == "differ")
+    levels = _simple_levels(left, right, pairs, "pid", "pid")
+    differ = np.flatnonzero(levels == CODES["pid"]["differ"])
     if len(differ):  # one digit off: Hamming distance 1 (IDs of 9 and 12 digits differ by 3+)
         distance = process.cpdist(
             list(a[differ]), list(b[differ]), scorer=Hamming.distance, workers=1
         )
-        levels[differ[distance == 1]] = "one_digit"
+        levels[differ[distance == 1]] = CODES["pid"]["one_digit"]
     return levels
 
 
@@ -319,19 +338,21 @@ def _compare_chunk(
 ) -> pd.DataFrame:
     out = pairs.copy()
     pairs = _Positions(left.index.get_indexer(pairs.left), right.index.get_indexer(pairs.right))
-    out["name"] = _name_levels(left, right, pairs)
-    out["birth"], out["birth_precise"] = _birth_levels(left, right, pairs)
-    sex = _simple_levels(left, right, pairs, "sex")
+    levels = {"name": _name_levels(left, right, pairs)}
+    levels["birth"], precise = _birth_levels(left, right, pairs)
+    sex = _simple_levels(left, right, pairs, "sex", "sex")
     slip = slips[0][pairs.left] | slips[1][pairs.right]
-    out["sex"] = np.where((sex == "differ") & slip, "differ_slip", sex)
-    out["pid"] = _pid_levels(left, right, pairs)
-    out["insurance"] = _simple_levels(left, right, pairs, "insurance")
-    out["hamlet"] = _simple_levels(left, right, pairs, "hamlet_key")
+    differ = sex == CODES["sex"]["differ"]
+    levels["sex"] = np.where(differ & slip, np.int8(CODES["sex"]["differ_slip"]), sex)
+    levels["pid"] = _pid_levels(left, right, pairs)
+    levels["insurance"] = _simple_levels(left, right, pairs, "insurance", "insurance")
+    levels["hamlet"] = _simple_levels(left, right, pairs, "hamlet_key", "hamlet")
     score = np.zeros(len(out))
-    for field, levels in LEVELS.items():
-        weights = {level: weight for level, (weight, _) in levels.items()}
-        score += out[field].map(weights).to_numpy(dtype=float)
-        out[field] = pd.Categorical(out[field], categories=list(levels))
+    for field, categories in LEVELS.items():
+        score += _WEIGHTS[field][levels[field]]
+        out[field] = pd.Categorical.from_codes(levels[field], categories=list(categories))
+        if field == "birth":
+            out["birth_precise"] = precise
     out["score"] = score.round(2)
     return out
 
