@@ -88,15 +88,37 @@ def _rule_keys(
     key = None
     for column in rule:
         if column not in codes:
-            both = pd.concat([left[column], right[column]], ignore_index=True).astype(object)
+            both = pd.concat([left[column], right[column]], ignore_index=True)
+            if left[column].dtype != right[column].dtype:  # 1990 and 1990.0 must code alike
+                both = both.astype(object)
             codes[column] = pd.factorize(both, use_na_sentinel=True)[0]
         code = codes[column]
         if key is None:
             key = code.astype(np.int64)
-        else:
-            combined = np.where((key < 0) | (code < 0), -1, key * (code.max() + 1) + code)
-            key = np.where(combined < 0, -1, pd.factorize(combined)[0])
+            continue
+        width = int(code.max()) + 1
+        if (int(key.max()) + 1) * width >= _KEY_LIMIT:  # made dense again only when it must be
+            key = np.where(key < 0, -1, pd.factorize(key)[0])
+        key = np.where((key < 0) | (code < 0), -1, key * width + code)
     return key[: len(left)], key[len(left) :]
+
+
+# A rule's key is the mixed-radix number of its columns' codes, kept below this so it fits int64.
+_KEY_LIMIT = 1 << 62
+
+
+def _distinct(pairs: pd.DataFrame) -> pd.DataFrame:
+    """drop_duplicates on (left, right) as one int64 per pair, where the labels' ranges allow."""
+    left = pairs["left"].to_numpy(np.int64)
+    right = pairs["right"].to_numpy(np.int64)
+    if not len(pairs):
+        return pairs
+    low_l, low_r = int(left.min()), int(right.min())
+    width = int(right.max()) - low_r + 1
+    if (int(left.max()) - low_l + 1) * width >= _KEY_LIMIT:
+        return pairs.drop_duplicates()
+    first = ~pd.Series((left - low_l) * width + (right - low_r)).duplicated().to_numpy()
+    return pairs[first]
 
 
 def _join(left_index, right_index, left_key, right_key, max_block: int | None) -> pd.DataFrame:
@@ -185,7 +207,7 @@ def candidate_pairs(
         parts += _rule_pairs(left, right, rule, codes, within, max_loose_block, hard)
     parts = [p for p in parts if len(p)]
     pairs = (
-        pd.concat(parts, ignore_index=True).drop_duplicates()
+        _distinct(pd.concat(parts, ignore_index=True))
         if parts
         else pd.DataFrame({"left": pd.Series(dtype="int64"), "right": pd.Series(dtype="int64")})
     )

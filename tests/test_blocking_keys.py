@@ -1,0 +1,83 @@
+"""Blocking's keys against their definition, checked by brute force over every pair: a rule pairs
+two rows exactly when each of its columns is present and equal on both, a loose rule only where
+few residents share the key, and no pair comes twice. Small alphabets make many rows share one
+column but not the other, where a key that mixed its columns badly would pair them."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reconcile.matching import blocking
+from reconcile.matching.blocking import candidate_pairs
+
+NAMES = ["nguyen van an", "tran thi binh", "le van cuong", "pham thi dung", "hoang van em"]
+RULES = (("name_fold", "birth_year"), ("name_fold", "birth_month"), ("birth_year", "birth_month"))
+
+
+def _table(rows: int, seed: int, start: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    years = rng.choice([1990, 1991, 1992, 1993, -1], rows)
+    months = rng.choice([1, 2, 3, -1], rows)
+    return pd.DataFrame(
+        {
+            "name_fold": np.array(rng.choice([*NAMES, None], rows), dtype=object),
+            "birth_year": pd.array(np.where(years < 0, None, years), dtype="Int64"),
+            "birth_month": pd.array(np.where(months < 0, None, months), dtype="Int64"),
+        },
+        index=pd.RangeIndex(start, start + rows),
+    )
+
+
+def _shares(a: pd.Series, b: pd.Series, rule) -> bool:
+    return all(pd.notna(a[c]) and pd.notna(b[c]) and a[c] == b[c] for c in rule)
+
+
+def _brute_force(left, right, rules, max_block=None) -> set:
+    pairs = set()
+    for rule in rules:
+        sizes = right.dropna(subset=list(rule)).groupby(list(rule)).size()
+        for (i, a), (j, b) in itertools.product(left.iterrows(), right.iterrows()):
+            if not _shares(a, b, rule):
+                continue
+            if max_block is None or sizes[tuple(b[c] for c in rule)] <= max_block:
+                pairs.add((i, j))
+    return pairs
+
+
+@pytest.fixture
+def tables():
+    return _table(60, 1, start=0), _table(90, 2, start=1000)
+
+
+def _pairs(left, right, **rules) -> pd.DataFrame:
+    return candidate_pairs(left, right, fuzzy=False, easy_rules=(), **rules)
+
+
+def _as_set(pairs: pd.DataFrame) -> set:
+    assert not pairs.duplicated().any()
+    return set(zip(pairs["left"], pairs["right"], strict=True))
+
+
+def test_exact_rules_pair_rows_equal_on_every_column(tables):
+    left, right = tables
+    pairs = _pairs(left, right, rules=RULES, loose_rules=())
+    assert _as_set(pairs) == _brute_force(left, right, RULES)
+    assert len(pairs) > 100
+
+
+def test_a_loose_rule_pairs_only_where_few_residents_share_the_key(tables):
+    left, right = tables
+    rule = (("name_fold", "birth_year"),)
+    pairs = _pairs(left, right, rules=(), loose_rules=rule, max_loose_block=3)
+    assert _as_set(pairs) == _brute_force(left, right, rule, max_block=3)
+    assert 0 < len(pairs) < len(_brute_force(left, right, rule))
+
+
+def test_keys_made_dense_on_the_way_give_the_same_pairs(tables, monkeypatch):
+    left, right = tables
+    wide = _pairs(left, right, rules=RULES, loose_rules=())
+    monkeypatch.setattr(blocking, "_KEY_LIMIT", 4)  # every column made dense before mixing
+    dense = _pairs(left, right, rules=RULES, loose_rules=())
+    pd.testing.assert_frame_equal(wide, dense)
