@@ -106,6 +106,35 @@ def test_an_id_contradicting_its_record_is_reported():
     assert pid.masked() == "034*******34"
 
 
+def test_the_column_check_agrees_with_each_id_checked_alone():
+    """id_contradictions over a column gives what PersonalId.contradictions gives row by row:
+    every century digit, known and unknown provinces, sexes and years that fit or not, a CMND,
+    an empty cell and an ID typed in full-width digits."""
+    import random
+
+    from reconcile.normalize.identifiers import id_contradictions
+
+    rng = random.Random(7)
+    rows = []
+    for _ in range(400):
+        digits = f"{rng.choice(['001', '034', '003', '079', '099'])}{rng.randint(0, 9)}"
+        digits += f"{rng.randint(0, 99):02d}{rng.randint(0, 999999):06d}"
+        rows.append((digits, rng.choice(["M", "F", None]), rng.choice([1985, 2001, None])))
+    rows += [("034185001", "F", 1985), (None, "M", 1990), ("０３４１８５００１２３４", "M", 1985)]
+    assert parse_personal_id("０３４１８５００１２３４").digits == "034185001234"
+    expected = []
+    for pid, sex, year in rows:
+        parsed = parse_personal_id(pid) if pid and len(pid) == 12 else None
+        expected.append("; ".join(parsed.contradictions(sex, year)) if parsed else "")
+    # ASCII digits only (read as one digit matrix), then with the full-width one among them
+    for count in (len(rows) - 1, len(rows)):
+        frame = pd.DataFrame(rows[:count], columns=["pid", "sex", "birth_year"])
+        frame["birth_year"] = frame["birth_year"].astype("Int64")
+        got = id_contradictions(frame["pid"], frame["sex"], frame["birth_year"]).tolist()
+        assert got == expected[:count]
+    assert sum(1 for g in got if g) > 100 and got[-1] != ""
+
+
 def test_insurance_numbers_compare_on_the_last_ten_digits():
     assert parse_insurance_number("HT3343412345678") == "3412345678"
     assert parse_insurance_number("3412345678") == "3412345678"

@@ -96,6 +96,8 @@ def parse_personal_id(raw: object) -> PersonalId | None:
         return None
     if not text.isdigit():
         raise IdError("Số định danh chứa ký tự không phải chữ số / ID contains non-digits")
+    if not text.isascii():  # full-width digits from an IME or a web page: "０３４…" is 034…
+        text = "".join(str(int(c)) for c in text)
     # A numeric cell drops leading zeros: province 001 loses two. Text keeps them, except an
     # 11-digit text, which is a number that was pasted from such a cell.
     if numeric and 9 < len(text) < 12 or len(text) == 11:
@@ -107,27 +109,43 @@ def parse_personal_id(raw: object) -> PersonalId | None:
     return PersonalId(text)
 
 
+_CENTURY_BY_DIGIT = np.array([_CENTURY_SEX[str(d)][0] for d in range(10)])
+_PROVINCE_NUMBERS = np.array(sorted(int(code) for code in PROVINCE_CODES))
+
+
+def _digit_matrix(texts: np.ndarray) -> np.ndarray | None:
+    """12-digit IDs as a (rows, 12) array of digit values; None unless all are ASCII digits."""
+    joined = "".join(texts)
+    if not joined.isascii() or not joined.isdigit():
+        return None
+    return np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
+
+
 def id_contradictions(pid: pd.Series, sex: pd.Series, birth_year: pd.Series) -> pd.Series:
     """PersonalId.contradictions over whole columns: '; '-joined problems, '' where none."""
     out = pd.Series("", index=pid.index, dtype=object)
-    cccd = pid.notna() & (pid.astype(str).str.len() == 12)
+    text = pid.to_numpy(dtype=object)
+    cccd = np.array([isinstance(t, str) and len(t) == 12 for t in text], dtype=bool)
     if not cccd.any():
         return out
-    digits = pid[cccd].astype(str)
-    digit = digits.str[3]
-    id_sex = np.where(digit.astype(int) % 2 == 0, "M", "F")
-    id_year = digit.map(CENTURY_OF_DIGIT).astype(int) + digits.str[4:6].astype(int)
-    known_sex = sex[cccd].isin(["M", "F"])
-    year = pd.to_numeric(birth_year[cccd], errors="coerce")
+    digits = _digit_matrix(text[cccd])
+    if digits is None:  # digits of another script: read one by one
+        digits = np.array([[int(c) for c in t] for t in text[cccd]], dtype=np.int64)
+    digits = digits.astype(np.int64)
+    id_sex = np.where(digits[:, 3] % 2 == 0, "M", "F")
+    id_year = _CENTURY_BY_DIGIT[digits[:, 3]] + digits[:, 4] * 10 + digits[:, 5]
+    province = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
+    row_sex = sex.to_numpy(dtype=object)[cccd]
+    year = pd.to_numeric(birth_year, errors="coerce").to_numpy(dtype=float)[cccd]
     checks = [
-        (~digits.str[:3].isin(PROVINCE_CODES), PROBLEM_PROVINCE),
-        (known_sex & (sex[cccd] != id_sex), PROBLEM_SEX),
-        (year.notna() & (year != id_year), PROBLEM_YEAR),
+        (~np.isin(province, _PROVINCE_NUMBERS), PROBLEM_PROVINCE),
+        (np.isin(row_sex, ["M", "F"]) & (row_sex != id_sex), PROBLEM_SEX),
+        (~np.isnan(year) & (year != id_year), PROBLEM_YEAR),
     ]
-    messages = pd.Series("", index=digits.index, dtype=object)
-    for failed, text in checks:
-        add = failed.to_numpy(dtype=bool)
-        messages[add] = np.where(messages[add] == "", text, messages[add] + "; " + text)
+    messages = np.full(int(cccd.sum()), "", dtype=object)
+    for failed, problem in checks:
+        so_far = messages[failed]
+        messages[failed] = np.where(so_far == "", problem, so_far + "; " + problem)
     out[cccd] = messages
     return out
 
@@ -139,7 +157,7 @@ def personal_id_digits(values: pd.Series) -> np.ndarray:
 
 
 def _id_digits(raw: object) -> str | None:
-    if isinstance(raw, str) and len(raw) == 12 and raw.isdigit():
+    if isinstance(raw, str) and len(raw) == 12 and raw.isascii() and raw.isdigit():
         return raw  # the usual cell, typed as text: nothing to restore
     try:
         parsed = parse_personal_id(raw)
