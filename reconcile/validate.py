@@ -67,7 +67,7 @@ def validate_list(ingested: IngestedList) -> Validated:
             f"{ingested.path.name} lacks the column(s) {labels}: this list was not reconciled"
         )
     try:
-        schema_for(ingested.kind).validate(frame, lazy=True)
+        schema_for(ingested.kind).validate(frame, lazy=True, inplace=True)
         return Validated(frame, pd.DataFrame(columns=REJECTED_COLUMNS), column_warnings(ingested))
     except pa.errors.SchemaErrors as errors:
         failures = errors.failure_cases.dropna(subset=["index"])
