@@ -233,6 +233,13 @@ def rescore(
     return out
 
 
+def _with_column(frame: pd.DataFrame, slips: np.ndarray) -> pd.DataFrame:
+    """frame with SEX_SLIP, sharing frame's columns (assign copied a 300k register each list)."""
+    out = frame.copy(deep=False)
+    out[SEX_SLIP] = slips
+    return out
+
+
 class CommuneComparison:
     """COMMUNE_MODEL's linkage logic over normalised people tables (normalize.people)."""
 
@@ -263,10 +270,8 @@ class CommuneComparison:
         left, right = tables
         if SEX_SLIP in left and SEX_SLIP in right:  # given already (run_remembering's)
             return tables
-        return (
-            left.assign(**{SEX_SLIP: sex_slips(left, right)}),
-            right.assign(**{SEX_SLIP: sex_slips(right, right)}),
-        )
+        left_slips, right_slips = sex_slips(left, right), sex_slips(right, right)
+        return _with_column(left, left_slips), _with_column(right, right_slips)
 
     def subset(self, model: MatchModel, tables, pairs: pd.DataFrame):
         """Only the rows `pairs` name: a worker's memory follows its partition, not the
