@@ -8,16 +8,8 @@ from reconcile.matching.comparison import LEVELS, compare
 
 from conftest import people
 
-RESIDENT = {
-    "resident_code": "NK1",
-    "full_name": "Trần Văn Lâm",
-    "birth_date": "02/09/1990",
-    "sex": "Nam",
-    "personal_id": "034090000222",
-    "hamlet": "Thôn Đoài",
-    "status": "Đang cư trú",
-}
-# (list row's name, sex, ID) → (name level, sex level, ID level) against RESIDENT. The levels
+# (list row's name, sex, ID) → (name level, sex level, ID level) against the conftest
+# register's NK2, Trần Văn Lâm, born 02/09/1990, a man, ID 034090000222. The levels
 # that only a weaker test (names alike by rapidfuzz) would give sit between stronger ones, so
 # a level put on the wrong pair shows.
 CASES = [
@@ -38,8 +30,7 @@ CASES = [
 ]
 
 
-def _compared(cases):
-    register = people(ListKind.REGISTER, [RESIDENT])
+def _compared(register, cases):
     listed = people(
         ListKind.MEMBERSHIP,
         [
@@ -47,19 +38,20 @@ def _compared(cases):
             for (name, sex, pid), _ in cases
         ],
     )
-    pairs = pd.DataFrame({"left": listed.index, "right": register.index[0]})
+    lam = register.index[register["resident_code"] == "NK2"][0]
+    pairs = pd.DataFrame({"left": listed.index, "right": lam})
     return compare(listed, register, pairs)
 
 
-def test_each_pair_lands_on_the_level_a_reader_would_give():
-    compared = _compared(CASES)
+def test_each_pair_lands_on_the_level_a_reader_would_give(register):
+    compared = _compared(register, CASES)
     got = list(zip(compared["name"], compared["sex"], compared["pid"], strict=True))
     assert got == [levels for _, levels in CASES]
     assert (compared["birth"] == "exact").all()
 
 
-def test_the_score_is_the_sum_of_the_levels_weights():
-    compared = _compared(CASES)
+def test_the_score_is_the_sum_of_the_levels_weights(register):
+    compared = _compared(register, CASES)
     for _, pair in compared.iterrows():
         weights = sum(LEVELS[field][pair[field]][0] for field in LEVELS)
         assert pair["score"] == round(weights, 2)

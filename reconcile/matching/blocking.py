@@ -109,10 +109,10 @@ _KEY_LIMIT = 1 << 62
 
 def _distinct(pairs: pd.DataFrame) -> pd.DataFrame:
     """drop_duplicates on (left, right) as one int64 per pair, where the labels' ranges allow."""
-    left = pairs["left"].to_numpy(np.int64)
-    right = pairs["right"].to_numpy(np.int64)
     if not len(pairs):
         return pairs
+    left = pairs["left"].to_numpy(np.int64)
+    right = pairs["right"].to_numpy(np.int64)
     low_l, low_r = int(left.min()), int(right.min())
     width = int(right.max()) - low_r + 1
     if (int(left.max()) - low_l + 1) * width >= _KEY_LIMIT:

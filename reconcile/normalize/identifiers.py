@@ -81,6 +81,11 @@ class PersonalId:
         return self.digits[:3] + "*" * (len(self.digits) - 5) + self.digits[-2:]
 
 
+def _ascii_digits(text: str) -> str:
+    """Digits of any script as ASCII: full-width ones from an IME or a web page ("０３４…") too."""
+    return text if text.isascii() else "".join(str(int(c)) for c in text)
+
+
 def parse_personal_id(raw: object) -> PersonalId | None:
     """Read a CCCD/CMND cell. Restores the leading zero Excel drops from a numeric cell."""
     if raw is None or (isinstance(raw, float) and raw != raw):
@@ -96,8 +101,7 @@ def parse_personal_id(raw: object) -> PersonalId | None:
         return None
     if not text.isdigit():
         raise IdError("Số định danh chứa ký tự không phải chữ số / ID contains non-digits")
-    if not text.isascii():  # full-width digits from an IME or a web page: "０３４…" is 034…
-        text = "".join(str(int(c)) for c in text)
+    text = _ascii_digits(text)
     # A numeric cell drops leading zeros: province 001 loses two. Text keeps them, except an
     # 11-digit text, which is a number that was pasted from such a cell.
     if numeric and 9 < len(text) < 12 or len(text) == 11:
@@ -109,16 +113,17 @@ def parse_personal_id(raw: object) -> PersonalId | None:
     return PersonalId(text)
 
 
-_CENTURY_BY_DIGIT = np.array([_CENTURY_SEX[str(d)][0] for d in range(10)])
+_CENTURY_BY_DIGIT = np.array([CENTURY_OF_DIGIT[str(d)] for d in range(10)])
 _PROVINCE_NUMBERS = np.array(sorted(int(code) for code in PROVINCE_CODES))
 
 
-def _digit_matrix(texts: np.ndarray) -> np.ndarray | None:
-    """12-digit IDs as a (rows, 12) array of digit values; None unless all are ASCII digits."""
+def _digit_matrix(texts: np.ndarray) -> np.ndarray:
+    """12-digit IDs as a (rows, 12) int64 array of digit values."""
     joined = "".join(texts)
-    if not joined.isascii() or not joined.isdigit():
-        return None
-    return np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 12) - ord("0")
+    if not joined.isascii():
+        joined = "".join(_ascii_digits(t) for t in texts)
+    codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 12)
+    return codes.astype(np.int64) - ord("0")
 
 
 def id_contradictions(pid: pd.Series, sex: pd.Series, birth_year: pd.Series) -> pd.Series:
@@ -129,9 +134,6 @@ def id_contradictions(pid: pd.Series, sex: pd.Series, birth_year: pd.Series) -> 
     if not cccd.any():
         return out
     digits = _digit_matrix(text[cccd])
-    if digits is None:  # digits of another script: read one by one
-        digits = np.array([[int(c) for c in t] for t in text[cccd]], dtype=np.int64)
-    digits = digits.astype(np.int64)
     id_sex = np.where(digits[:, 3] % 2 == 0, "M", "F")
     id_year = _CENTURY_BY_DIGIT[digits[:, 3]] + digits[:, 4] * 10 + digits[:, 5]
     province = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
