@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -50,15 +51,26 @@ def _wait(predicate, seconds: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _api(url: str, body: dict | None = None):
+# The codes Prefect's own client retries: the server answers 503 when its SQLite database is
+# busy (a retryable error rolled back, so nothing was written), which a loaded CI machine hits.
+_RETRYABLE = {408, 429, 502, 503}
+
+
+def _api(url: str, body: dict | None = None, attempts: int = 8):
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},
         method="POST" if body is not None else "GET",
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            if error.code not in _RETRYABLE or attempt == attempts - 1:
+                raise
+            time.sleep(min(2**attempt, 10))
 
 
 def _healthy(api: str) -> bool:
