@@ -41,7 +41,11 @@ from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
 from reconcile.matching.decision import Thresholds
-from reconcile.matching.duplicates import find_register_duplicates
+from reconcile.matching.duplicates import (
+    DuplicateEvidence,
+    duplicate_evidence,
+    weigh_duplicates,
+)
 from reconcile.matching.engine import executor_for, run_remembering
 from reconcile.matching.memory import PairMemory, duplicates_key, recall_duplicates
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
@@ -183,13 +187,16 @@ def match_stage(
     memory: PairMemory | None = None,
     retrain: bool | None = None,
     secret: bytes = b"",
+    helper: ProcessPoolExecutor | None = None,
 ) -> Matched:
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
     `retrain` (None: when much changed): the result is the one a full run with that model
-    gives."""
+    gives. With `helper` (a warm process), the register's duplicates are searched there while
+    this process links the lists; they are weighed here once the model is learnt."""
     from reconcile.matching.weights import COMMUNE_MODEL
 
+    pending = _evidence_beside(helper, register)
     engine = engine or EngineConfig()
     commune = single_commune(register)
     people = [inherit_commune(item.people, commune) for item in lists]
@@ -213,9 +220,32 @@ def match_stage(
         run.pairs, run.recalled, run.retrained, duplicates is not None, run.candidates_recalled
     )
     if duplicates is None:
-        duplicates = find_register_duplicates(register, run.params)
+        duplicates = weigh_duplicates(_evidence(pending, register), run.params)
+    elif pending is not None:
+        pending.cancel()
     kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)
     return Matched(linked, duplicates, kept, stats)
+
+
+def _evidence_beside(helper: ProcessPoolExecutor | None, register: pd.DataFrame) -> Future | None:
+    """The register's duplicate evidence started in `helper`; None without one, or when it
+    is gone (the search then runs here)."""
+    if helper is None:
+        return None
+    try:
+        return helper.submit(duplicate_evidence, register)
+    except (BrokenProcessPool, RuntimeError):
+        return None
+
+
+def _evidence(pending: Future | None, register: pd.DataFrame) -> DuplicateEvidence:
+    """The helper's evidence, or this process's when there is no helper or it died."""
+    if pending is not None:
+        try:
+            return pending.result()
+        except BrokenProcessPool:
+            pass
+    return duplicate_evidence(register)
 
 
 def recall_stage(config: RunConfig) -> PairMemory | None:
@@ -570,10 +600,11 @@ def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list
     return pool, futures
 
 
-def _report_helper(config: RunConfig) -> ProcessPoolExecutor | None:
-    """A process that starts now, while this one matches, to write the review workbook beside
-    the machine files later (report.output); None on one core or for a small run, where
-    starting it would cost more than it saves."""
+def _helper(config: RunConfig) -> ProcessPoolExecutor | None:
+    """A process that starts now, to search the register's duplicates while this one links
+    the lists (match_stage) and to write the review workbook beside the machine files later
+    (report.output); None on one core or for a small run, where starting it would cost more
+    than it saves."""
     from reconcile.report.output import warm_up
 
     specs = [config.population_register, *config.lists]
@@ -582,6 +613,17 @@ def _report_helper(config: RunConfig) -> ProcessPoolExecutor | None:
     helper = _spawn(1)
     helper.submit(warm_up)
     record_children(config.out_dir)
+    return helper
+
+
+def _duplicates_helper(
+    helper: ProcessPoolExecutor | None, register: PreparedList, memory: PairMemory | None
+) -> ProcessPoolExecutor | None:
+    """The helper, to search the register's duplicates beside the matching; None when the
+    register is the one the last run searched (its duplicates are recalled, not searched, and
+    sending the register to the helper would cost about a second for nothing)."""
+    if register.remembered and memory is not None and memory.duplicates is not None:
+        return None
     return helper
 
 
@@ -692,7 +734,7 @@ def run_reconciliation(
         if background:
             background[0].shutdown(cancel_futures=True)
             forget_children(config.out_dir)
-    helper = _report_helper(config)
+    helper = _helper(config)
     try:
         return _reconcile(config, call, say, run_id, started, register, lists, helper)
     finally:
@@ -729,6 +771,7 @@ def _reconcile(
         memory,
         config.matching.retrain_choice(),
         store_for(config).secret(),
+        _duplicates_helper(helper, register, memory),
     )
     linked, duplicates = matched.linked, matched.duplicates
     if matched.stats.recalled:

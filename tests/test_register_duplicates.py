@@ -3,12 +3,19 @@ an ID re-established after a corrected birth year or sex), the same number on tw
 without any; and the pairs that must never be paired (twins, a father and son of one name,
 namesakes). Hand-written cases among a seeded background of unrelated residents."""
 
+import multiprocessing
+import os
 import random
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from reconcile.config import ListConfig, MatchingConfig
 from reconcile.kinds import ListKind
 from reconcile.matching.duplicates import find_register_duplicates, id_difference
+from reconcile.pipeline import ListCounts, PreparedList, match_stage
 
 from conftest import people
 
@@ -188,3 +195,41 @@ def test_across_a_province_a_corrected_year_is_looked_for_within_a_commune():
     found = find_register_duplicates(register)
     reported = {frozenset(codes.loc[[a, b]]) for a, b in found[["left", "right"]].to_numpy()}
     assert frozenset({"Y1", "Y2"}) in reported
+
+
+class _RecordingHelper(ProcessPoolExecutor):
+    """A helper process that notes what it is given."""
+
+    def __init__(self):
+        super().__init__(1, mp_context=multiprocessing.get_context("spawn"))
+        self.given: list[str] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.given.append(fn.__name__)
+        return super().submit(fn, *args, **kwargs)
+
+
+def _die() -> None:
+    os._exit(1)
+
+
+def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(register):
+    """A run searches the register's duplicates in its helper process while it links the lists,
+    and weighs them with the model it learnt; a helper that died leaves the search to it."""
+    spec = ListConfig(kind=ListKind.MEMBERSHIP, path=Path("hoi_vien.xlsx"))
+    listed = people(ListKind.MEMBERSHIP, _background(n=200, seed=11), file="hoi_vien.xlsx")
+    lists = [PreparedList(spec, ListCounts(spec.label, "membership", spec.path.name), listed)]
+    thresholds = MatchingConfig().thresholds()
+    here = match_stage(register, lists, thresholds)
+    with _RecordingHelper() as helper:
+        beside = match_stage(register, lists, thresholds, helper=helper)
+    assert helper.given == ["duplicate_evidence"]
+    assert len(here.duplicates) == 5
+    pd.testing.assert_frame_equal(beside.duplicates, here.duplicates)
+    broken = _RecordingHelper()
+    broken.submit(_die)
+    try:
+        after_death = match_stage(register, lists, thresholds, helper=broken)
+    finally:
+        broken.shutdown()
+    pd.testing.assert_frame_equal(after_death.duplicates, here.duplicates)

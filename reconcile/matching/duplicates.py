@@ -14,6 +14,8 @@ frequency in the register) against the prior that a pair of residents is one per
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -156,15 +158,29 @@ def duplicate_candidates(register: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = None) -> pd.DataFrame:
-    """Pairs of register rows that are one person twice, scored (log2 odds) and explained.
+@dataclass
+class DuplicateEvidence:
+    """What the duplicate search finds in a register before any model weighs it: the candidate
+    pairs compared, and per pair the facts the weighing reads. It needs nothing of the run's
+    fitted model, so it can be gathered beside the matching (in another process) and weighed
+    once the model is learnt (weigh_duplicates)."""
 
-    Columns: the comparison's level columns, `score`, `id_kind` and `id_note` (id_difference)."""
+    scored: pd.DataFrame  # the candidate pairs with the comparison's level columns
+    residents: int  # the register's rows (the prior counts pairs of residents)
+    rarity: dict[str, np.ndarray]  # log2(1 / share of residents with the pair's value)
+    sex_differs: np.ndarray
+    sex_explained: np.ndarray  # both IDs fit their own rows' sexes: a re-established ID
+    year_explained: np.ndarray  # a corrected birth year that both IDs fit
+    same_place: np.ndarray  # same hamlet, or same household
+    other_commune: np.ndarray
+    same_given: np.ndarray
+    pids: tuple[np.ndarray, np.ndarray]
+
+
+def duplicate_evidence(register: pd.DataFrame) -> DuplicateEvidence:
+    """The candidate pairs of `register` compared, with what weigh_duplicates needs of them."""
     pairs = duplicate_candidates(register)
     scored = compare(register, register, pairs)
-    if scored.empty:
-        return scored.assign(id_kind=pd.Series(dtype=object), id_note=pd.Series(dtype=object))
-    weights = _level_weights(model)
     left = register.index.get_indexer(scored["left"])
     right = register.index.get_indexer(scored["right"])
 
@@ -172,7 +188,6 @@ def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = No
         values = register[name].to_numpy()
         return values[left], values[right]
 
-    name = scored["name"].astype(str).to_numpy()
     birth = scored["birth"].astype(str).to_numpy()
     sex = scored["sex"].astype(str).to_numpy()
     hamlet = scored["hamlet"].astype(str).to_numpy()
@@ -184,17 +199,12 @@ def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = No
     fits_a = _id_consistent(pid_a, sex_a, year_a)
     fits_b = _id_consistent(pid_b, sex_b, year_b)
     sex_differs = np.isin(sex, ("differ", "differ_slip"))
-    sex_explained = sex_differs & fits_a[0] & fits_b[0]
     (month_a, month_b), (day_a, day_b) = column("birth_month"), column("birth_day")
     same_day = (month_a == month_b) & (day_a == day_b) & pd.notna(day_a)
     # a corrected year is a slip (a digit, a transposition, a year or two), not a generation:
     # a father and son of one name may share a birthday and a hamlet
     slip = np.isin(birth, ("year_typo", "year_off_by_one")) | (np.abs(year_a - year_b) <= 3)
-    year_explained = (
-        (birth != "exact") & slip & same_day & fits_a[1] & fits_b[1] & (pid == "differ")
-    )
-
-    m = _agreement_rates(model)
+    differ = pid == "differ"
 
     def rarity(columns: list[str]) -> np.ndarray:
         """log2(1 / how often a resident has this pair's value): a rare value agreed on says
@@ -203,24 +213,6 @@ def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = No
         share = key.map(key.value_counts(normalize=True)).to_numpy(dtype=float)[left]
         return -np.log2(np.maximum(share, 1e-9))
 
-    def level_weight(field: str, levels: np.ndarray) -> np.ndarray:
-        return pd.Series(levels).map(weights[field]).fillna(0.0).to_numpy()
-
-    total = np.where(
-        name == "exact", np.log2(m["name"]) + rarity(["name_canonical"]), level_weight("name", name)
-    )
-    date = ["birth_year", "birth_month", "birth_day"]
-    total += np.select(
-        [birth == "exact", birth == "partial", year_explained],
-        [
-            np.log2(m["birth_exact"]) + rarity(date),
-            np.log2(m["birth_partial"]) + rarity(["birth_year"]),
-            np.log2(m["birth_exact"]) + rarity(date[1:]),  # the day and month agree
-        ],
-        level_weight("birth", birth),
-    )
-    total += np.where(sex == "equal", np.log2(m["sex"]) + rarity(["sex"]), 0.0)
-    total += np.where(sex_differs & ~sex_explained, level_weight("sex", sex), 0.0)
     same_place = hamlet == "equal"
     if "household" in register:
         households = column("household")
@@ -231,27 +223,90 @@ def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = No
     if "commune" in register:
         commune_a, commune_b = column("commune")
         other_commune = pd.notna(commune_a) & pd.notna(commune_b) & (commune_a != commune_b)
+    given_a, given_b = column("given_canonical")
+    date = ["birth_year", "birth_month", "birth_day"]
+    return DuplicateEvidence(
+        scored=scored,
+        residents=len(register),
+        rarity={
+            "name": rarity(["name_canonical"]),
+            "date": rarity(date),
+            "year": rarity(["birth_year"]),
+            "day_month": rarity(date[1:]),
+            "sex": rarity(["sex"]),
+            "hamlet": rarity(["hamlet_key"]),
+        },
+        sex_differs=sex_differs,
+        sex_explained=sex_differs & fits_a[0] & fits_b[0],
+        year_explained=(birth != "exact") & slip & same_day & fits_a[1] & fits_b[1] & differ,
+        same_place=same_place,
+        other_commune=other_commune,
+        same_given=given_a == given_b,  # twins share a date and a household, not a given name
+        pids=(pid_a, pid_b),
+    )
+
+
+def find_register_duplicates(register: pd.DataFrame, model: fs.Model | None = None) -> pd.DataFrame:
+    """Pairs of register rows that are one person twice, scored (log2 odds) and explained.
+
+    Columns: the comparison's level columns, `score`, `id_kind` and `id_note` (id_difference)."""
+    return weigh_duplicates(duplicate_evidence(register), model)
+
+
+def weigh_duplicates(evidence: DuplicateEvidence, model: fs.Model | None = None) -> pd.DataFrame:
+    """The evidence's pairs that are one person twice, weighed by the run's fitted level weights
+    (`model`, else the priors) against the prior that two residents are one person."""
+    scored = evidence.scored
+    if scored.empty:
+        return scored.assign(id_kind=pd.Series(dtype=object), id_note=pd.Series(dtype=object))
+    weights = _level_weights(model)
+    m = _agreement_rates(model)
+    rarity = evidence.rarity
+    name = scored["name"].astype(str).to_numpy()
+    birth = scored["birth"].astype(str).to_numpy()
+    sex = scored["sex"].astype(str).to_numpy()
+    hamlet = scored["hamlet"].astype(str).to_numpy()
+    pid = scored["pid"].astype(str).to_numpy()
+    year_explained = evidence.year_explained
+
+    def level_weight(field: str, levels: np.ndarray) -> np.ndarray:
+        return pd.Series(levels).map(weights[field]).fillna(0.0).to_numpy()
+
+    total = np.where(
+        name == "exact", np.log2(m["name"]) + rarity["name"], level_weight("name", name)
+    )
+    total += np.select(
+        [birth == "exact", birth == "partial", year_explained],
+        [
+            np.log2(m["birth_exact"]) + rarity["date"],
+            np.log2(m["birth_partial"]) + rarity["year"],
+            np.log2(m["birth_exact"]) + rarity["day_month"],  # the day and month agree
+        ],
+        level_weight("birth", birth),
+    )
+    total += np.where(sex == "equal", np.log2(m["sex"]) + rarity["sex"], 0.0)
+    total += np.where(evidence.sex_differs & ~evidence.sex_explained, level_weight("sex", sex), 0.0)
     total += np.where(
-        same_place,
-        np.log2(m["hamlet"]) + np.where(hamlet == "equal", rarity(["hamlet_key"]), 0.0),
-        np.where(other_commune, 0.0, level_weight("hamlet", hamlet)),
+        evidence.same_place,
+        np.log2(m["hamlet"]) + np.where(hamlet == "equal", rarity["hamlet"], 0.0),
+        np.where(evidence.other_commune, 0.0, level_weight("hamlet", hamlet)),
     )
     total += np.where(pid == "equal", weights["pid"]["equal"], 0.0)
     insurance = scored["insurance"].astype(str).to_numpy()
     total += np.where(insurance == "equal", weights["insurance"]["equal"], 0.0)
-    n = max(2, len(register))
+    n = max(2, evidence.residents)
     total += np.log2(2 * DUPLICATE_SHARE / n / (1 - 2 * DUPLICATE_SHARE / n))
 
-    given_a, given_b = column("given_canonical")
     possible = (
         np.isin(name, _SAME_NAME)
-        & (given_a == given_b)  # twins share a date and a household, not a given name
+        & evidence.same_given
         # a father and son of one name do not share a birth year
         & (np.isin(birth, ("exact", "partial", "placeholder")) | year_explained | (pid == "equal"))
     )
     keep = possible & (total >= DUPLICATE_LOG_ODDS)
     out = scored[keep].copy()
     out["score"] = total[keep].round(2)
+    pid_a, pid_b = evidence.pids
     notes = [id_difference(a, b) for a, b in zip(pid_a[keep], pid_b[keep], strict=True)]
     out["id_kind"] = [k for k, _ in notes]
     out["id_note"] = [t for _, t in notes]
