@@ -83,11 +83,11 @@ def input_digest(spec, hamlet_aliases: dict[str, str]) -> str | None:
     return digest.hexdigest()
 
 
-def _frame_bytes(frame: pd.DataFrame | None) -> bytes | None:
+def _frame_bytes(frame: pd.DataFrame | None, extra: dict | None = None) -> bytes | None:
     if frame is None:
         return None
     buffer = io.BytesIO()
-    to_parquet(frame, buffer)
+    to_parquet(frame, buffer, extra)
     return buffer.getvalue()
 
 
@@ -98,12 +98,10 @@ def _frame(payload: bytes | None) -> pd.DataFrame | None:
 def to_record(prepared) -> dict:
     """A prepared list as the store keeps it: Parquet bytes (the people with their raw rows'
     keys) and its counts as JSON."""
-    people = prepared.people
-    if people is not None and prepared.raw_keys is not None:
-        people = people.assign(**{RAW_KEY: prepared.raw_keys})
+    keys = None if prepared.raw_keys is None else {RAW_KEY: prepared.raw_keys}
     return {
         "counts": json.dumps(asdict(prepared.counts), ensure_ascii=False),
-        "people": _frame_bytes(people),
+        "people": _frame_bytes(prepared.people, keys),
         "rejected": _frame_bytes(prepared.rejected),
         "layout": _frame_bytes(prepared.layout),
     }

@@ -1,6 +1,7 @@
 """The normalised tables and the scored pairs keep the columnar contract (schemas/tables.py):
 checked by pandera, and unchanged through Parquet."""
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 import pytest
@@ -39,6 +40,12 @@ def test_normalised_tables_and_pairs_hold_only_primitive_columns(commune, tmp_pa
         path = tmp_path / f"{name}.parquet"
         to_parquet(table, path)
         pd.testing.assert_frame_equal(from_parquet(path), table)
+    # an extra column (the input memory's raw-row keys) comes back after the table's own
+    keys = np.arange(len(register), dtype=np.uint64) * np.uint64(2654435761)
+    to_parquet(register, tmp_path / "keyed.parquet", {"_raw_key": keys})
+    pd.testing.assert_frame_equal(
+        from_parquet(tmp_path / "keyed.parquet"), register.assign(_raw_key=keys)
+    )
 
 
 def test_a_table_breaking_the_contract_is_refused():
