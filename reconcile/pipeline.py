@@ -428,25 +428,54 @@ def _prepare(
 ) -> PreparedList:
     """A file read, validated and normalised; or, unchanged since the last run read it, as
     that run left it (input_memory)."""
+    looked = _look_up(spec, config)
+    return _remembered(looked, progress) or _read_anew(looked, config, call, progress)
+
+
+@dataclass
+class _LookedUp:
+    """What the store holds of a file: its digest today and the last reading's record."""
+
+    spec: ListConfig
+    digest: str | None
+    record: dict | None
+
+
+def _look_up(spec: ListConfig, config: RunConfig) -> _LookedUp:
     digest = input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
     store = existing_store(config) if digest else None
-    record = store.prepared(_series(spec)) if store else None
-    stored = StoredReading.of(record) if record is not None else None
-    if stored is not None and stored.digest == digest and stored.still_valid():
-        counts = ListCounts(**stored.counts)
-        _say_counts(counts, progress, remembered=True)
-        return PreparedList(
-            spec,
-            counts,
-            stored.people,
-            stored.rejected,
-            stored.layout,
-            digest=digest,
-            remembered=True,
-            raw_keys=stored.raw_keys,
-        )
-    prepared = _read(spec, config, call, progress, keyed=digest is not None, stored=stored)
-    prepared.digest = digest
+    return _LookedUp(spec, digest, store.prepared(_series(spec)) if store else None)
+
+
+def _remembered(looked: _LookedUp, progress: Progress) -> PreparedList | None:
+    """The last run's reading of an unchanged file, or None."""
+    if looked.record is None or looked.record["digest"] != looked.digest:
+        return None
+    stored = StoredReading.of(looked.record)
+    if not stored.still_valid():
+        return None
+    counts = ListCounts(**stored.counts)
+    _say_counts(counts, progress, remembered=True)
+    return PreparedList(
+        looked.spec,
+        counts,
+        stored.people,
+        stored.rejected,
+        stored.layout,
+        digest=looked.digest,
+        remembered=True,
+        raw_keys=stored.raw_keys,
+    )
+
+
+def _read_anew(
+    looked: _LookedUp, config: RunConfig, call: StageRunner, progress: Progress
+) -> PreparedList:
+    """The file read again, reusing the rows of the last reading that are unchanged."""
+    stored = StoredReading.of(looked.record) if looked.record is not None else None
+    keyed = looked.digest is not None
+    prepared = _read(looked.spec, config, call, progress, keyed=keyed, stored=stored)
+    prepared.digest = looked.digest
     return prepared
 
 
@@ -710,9 +739,34 @@ def run_reconciliation(
 
     say(f"[1/5] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
     record_children(config.out_dir)  # a temporary Prefect API, when there is one
-    background = _lists_beside_register(config)
+    looked = _look_up(config.population_register, config)
+    register = _remembered(looked, say)
+    # A register the last run read is recalled in a moment: the lists are then read here, not
+    # in a process that takes longer to start, and the helper starts at once on the idle core.
+    helper = _helper(config) if register is not None else None
     try:
-        register = _prepare(config.population_register, config, call, say)
+        register, lists = _read_inputs(config, call, say, looked, register)
+        if helper is None:
+            helper = _helper(config)
+        return _reconcile(config, call, say, run_id, started, register, lists, helper)
+    finally:
+        if helper is not None:
+            helper.shutdown(cancel_futures=True)
+
+
+def _read_inputs(
+    config: RunConfig,
+    call: StageRunner,
+    say: Progress,
+    looked: _LookedUp,
+    register: PreparedList | None,
+) -> tuple[PreparedList, list[PreparedList]]:
+    """The register (unless recalled already) and the lists, read beside it in a worker
+    process when the register must be read and there is a core to spare."""
+    background = None if register is not None else _lists_beside_register(config)
+    try:
+        if register is None:
+            register = _read_anew(looked, config, call, say)
         if register.people is None:
             raise RunError(
                 f"Không đọc được dữ liệu dân cư, không thể đối soát / the register could "
@@ -734,12 +788,7 @@ def run_reconciliation(
         if background:
             background[0].shutdown(cancel_futures=True)
             forget_children(config.out_dir)
-    helper = _helper(config)
-    try:
-        return _reconcile(config, call, say, run_id, started, register, lists, helper)
-    finally:
-        if helper is not None:
-            helper.shutdown(cancel_futures=True)
+    return register, lists
 
 
 def _reconcile(

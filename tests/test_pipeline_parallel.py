@@ -69,3 +69,22 @@ def test_an_unreadable_register_with_lists_in_a_worker_fails_cleanly(tmp_path, m
     with pytest.raises(pipeline.RunError):
         run_reconciliation(config, now=NOW)
     assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_a_register_the_last_run_read_leaves_the_lists_to_this_process(tmp_path, monkeypatch):
+    """Recalling the register takes a moment: a worker for the lists would start later than
+    this process can read them. The run is the same one."""
+    monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path / "out")
+    first, _ = run_reconciliation(config, now=NOW)
+    pools: list[int] = []
+    spawn = pipeline._spawn
+    monkeypatch.setattr(pipeline, "_spawn", lambda n: pools.append(n) or spawn(n))
+    said: list[str] = []
+    second, _ = run_reconciliation(config, progress=said.append, now=NOW + dt.timedelta(days=1))
+    assert second.register.remembered
+    assert pools == [1]  # the helper only, started at once: no worker read the lists
+    pd.testing.assert_frame_equal(first.links, second.links)
+    assert set(first.findings["finding_id"]) == set(second.findings["finding_id"])
+    assert len([line for line in said if "dòng / rows" in line]) == 1 + len(config.lists)
