@@ -46,8 +46,11 @@ def _brute_force(left, right, rules, max_block=None) -> set:
     return pairs
 
 
-@pytest.fixture
-def tables():
+@pytest.fixture(params=["merge", "search"])
+def tables(request, monkeypatch):
+    """Both joins: pandas' merge, and the sort-and-search join blocking uses when few residents
+    share a key with any row."""
+    monkeypatch.setattr(blocking, "SEARCH_JOIN_BELOW", 10**9 if request.param == "merge" else 0)
     return _table(60, 1, start=0), _table(90, 2, start=1000)
 
 
@@ -81,3 +84,16 @@ def test_keys_made_dense_on_the_way_give_the_same_pairs(tables, monkeypatch):
     monkeypatch.setattr(blocking, "_KEY_LIMIT", 4)  # every column made dense before mixing
     dense = _pairs(left, right, rules=RULES, loose_rules=())
     pd.testing.assert_frame_equal(wide, dense)
+
+
+def test_the_two_joins_give_the_same_pairs_in_the_same_order(monkeypatch):
+    """The join chosen by how many residents are asked for changes nothing downstream: not the
+    pairs, not their order (the decision's ties fall by it), on a few rows or on many."""
+    right = _table(400, 4, start=5000)
+    for left in (_table(8, 3, start=0), _table(300, 5, start=0)):
+        found = {}
+        for join, below in (("merge", 10**9), ("search", 0)):
+            monkeypatch.setattr(blocking, "SEARCH_JOIN_BELOW", below)
+            found[join] = _pairs(left, right, rules=RULES, loose_rules=RULES[:1])
+        assert len(found["merge"]) > len(left)
+        pd.testing.assert_frame_equal(found["merge"], found["search"])

@@ -77,6 +77,7 @@ COMMUNE_RULES: tuple[tuple[str, ...], ...] = (
 FUZZY_YEARS = 2
 FUZZY_MIN_RATIO = 85.0
 FUZZY_KEEP = 5
+_FUZZY_COLUMNS = ("name_fold", "birth_year", "family_fold", "commune")
 
 
 def _rule_keys(
@@ -122,10 +123,46 @@ def _distinct(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _join(left_index, right_index, left_key, right_key, max_block: int | None) -> pd.DataFrame:
-    a = pd.DataFrame({"left": left_index[left_key >= 0], "key": left_key[left_key >= 0]})
-    b = pd.DataFrame({"right": right_index[right_key >= 0], "key": right_key[right_key >= 0]})
-    if a.empty or b.empty:
+    """Every (left, right) pair of equal keys (-1: none), left rows in order and each one's
+    residents in theirs, as an inner merge gives them; with max_block, only keys no more
+    residents than that share."""
+    left_rows = np.flatnonzero(left_key >= 0)
+    right_rows = np.flatnonzero(right_key >= 0)
+    if not len(left_rows) or not len(right_rows):
         return pd.DataFrame(columns=["left", "right"])
+    wanted, keys = left_key[left_rows], right_key[right_rows]
+    # residents no row shares a key with never pair (and leave the blocks' sizes as they are)
+    asked = pd.Series(keys).isin(wanted).to_numpy()
+    keys, right_rows = keys[asked], right_rows[asked]
+    if len(keys) * SEARCH_JOIN_BELOW >= len(asked):
+        return _merge_join(left_index[left_rows], right_index[right_rows], wanted, keys, max_block)
+    # few residents asked for (a night's changed rows, a small list): sorting them and searching
+    # costs a fraction of hashing the whole register into a merge
+    order = np.argsort(keys, kind="stable")
+    keys, right_rows = keys[order], right_rows[order]
+    first = np.searchsorted(keys, wanted, side="left")
+    sizes = np.searchsorted(keys, wanted, side="right") - first
+    if max_block is not None:
+        sizes[sizes > max_block] = 0
+    ends = np.cumsum(sizes)
+    # pair j of left row i is resident first[i] + (j - its start)
+    within = np.arange(int(ends[-1])) + np.repeat(first - (ends - sizes), sizes)
+    return pd.DataFrame(
+        {
+            "left": left_index[np.repeat(left_rows, sizes)],
+            "right": right_index[right_rows[within]],
+        }
+    )
+
+
+# The search join is used when fewer than 1 in this many residents share a key with some row;
+# above, pandas' hash merge is faster (a whole list against the register, the register itself).
+SEARCH_JOIN_BELOW = 4
+
+
+def _merge_join(left_labels, right_labels, left_key, right_key, max_block) -> pd.DataFrame:
+    a = pd.DataFrame({"left": left_labels, "key": left_key})
+    b = pd.DataFrame({"right": right_labels, "key": right_key})
     if max_block is not None:
         sizes = b["key"].value_counts()
         small = sizes.index[sizes <= max_block]
@@ -215,7 +252,10 @@ def candidate_pairs(
         pairs = pairs[pairs["left"] < pairs["right"]]
     elif fuzzy:
         found = left.index.isin(pairs["left"].to_numpy())
-        extra = (_fuzzy_within_commune if province else fuzzy_pairs)(left[~found], right)
+        # the fallback's columns alone: taking rows of every column copied the register
+        read = [c for c in _FUZZY_COLUMNS if c in left and c in right]
+        fallback = _fuzzy_within_commune if province else fuzzy_pairs
+        extra = fallback(left[read][~found], right[read])
         if len(extra):
             pairs = pd.concat([pairs, extra], ignore_index=True)
     return pairs.astype({"left": "int64", "right": "int64"}).reset_index(drop=True)
@@ -229,8 +269,9 @@ def fuzzy_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     needed = ["name_fold", "birth_year", "family_fold"]
     if left.empty or right.empty or not all(c in left and c in right for c in needed):
         return empty
-    left = left[pd.notna(left["name_fold"].to_numpy(dtype=object))]
-    right = right[pd.notna(right["name_fold"].to_numpy(dtype=object))]
+    # only the columns read: filtering the whole register copied every column of it
+    left = left[needed][pd.notna(left["name_fold"].to_numpy(dtype=object))]
+    right = right[needed][pd.notna(right["name_fold"].to_numpy(dtype=object))]
     # the register sorted by birth year once: each year's window is a slice
     years = right["birth_year"].astype("float64").to_numpy()
     order = np.argsort(years, kind="stable")
