@@ -47,7 +47,12 @@ from reconcile.matching.duplicates import (
     weigh_duplicates,
 )
 from reconcile.matching.engine import executor_for, run_remembering
-from reconcile.matching.memory import PairMemory, duplicates_key, recall_duplicates
+from reconcile.matching.memory import (
+    PairMemory,
+    duplicates_key,
+    recall_duplicates,
+    register_tag,
+)
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
 from reconcile.review.intake import vouched
 from reconcile.review.rules import ReviewOutcome, apply_review
@@ -188,12 +193,15 @@ def match_stage(
     retrain: bool | None = None,
     secret: bytes = b"",
     helper: ProcessPoolExecutor | None = None,
+    register_digest: str | None = None,
 ) -> Matched:
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
     `retrain` (None: when much changed): the result is the one a full run with that model
     gives. With `helper` (a warm process), the register's duplicates are searched there while
-    this process links the lists; they are weighed here once the model is learnt."""
+    this process links the lists; they are weighed here once the model is learnt.
+    `register_digest` (input_memory's) names the register's reading, whose row keys the
+    memory keeps."""
     from reconcile.matching.weights import COMMUNE_MODEL
 
     pending = _evidence_beside(helper, register)
@@ -201,8 +209,9 @@ def match_stage(
     commune = single_commune(register)
     people = [inherit_commune(item.people, commune) for item in lists]
     with executor_for(engine.kind, engine.address, engine.workers) as executor:
+        tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
         run = run_remembering(
-            COMMUNE_MODEL, people, register, memory, executor, fitted, retrain, secret
+            COMMUNE_MODEL, people, register, memory, executor, fitted, retrain, secret, 0, tag
         )
         decided = [
             executor.decide(table, register, scored, thresholds)
@@ -821,6 +830,7 @@ def _reconcile(
         config.matching.retrain_choice(),
         store_for(config).secret(),
         _duplicates_helper(helper, register, memory),
+        register.digest,
     )
     linked, duplicates = matched.linked, matched.duplicates
     if matched.stats.recalled:

@@ -485,3 +485,75 @@ def test_raw_row_keys_hash_every_cell_as_its_text(monkeypatch):
     earlier = real(cells, index=False, hash_key=captured["key"]).to_numpy(np.uint64)
     assert (keys == earlier).all()
     assert keys[0] != keys[3] and len(set(keys.tolist())) == 4
+
+
+def test_a_register_read_as_before_keeps_its_row_keys_and_an_edited_one_is_hashed_again(
+    register, monkeypatch
+):
+    """The register's row keys are kept under the tag of its reading (input_memory's digest,
+    the store's secret, the model) and cross the store: a night with the same reading takes
+    them instead of hashing every resident again, and scores as a run without memory does; an
+    edited register (another reading) is hashed again, and its keys are its own rows'."""
+    import numpy as np
+
+    from reconcile.kinds import ListKind
+    from reconcile.matching import engine
+    from reconcile.matching.engine import run_remembering
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    from conftest import people
+
+    secret = b"k" * 16
+    tag = memory_module.register_tag("reading-1", secret, COMMUNE_MODEL.name)
+    first_list = people(ListKind.MEMBERSHIP, LIST_NIGHT_1)
+    first = run_remembering(
+        COMMUNE_MODEL, [first_list], register, None, secret=secret, register_tag=tag
+    )
+    stored = memory_module.from_bytes(*memory_module.to_bytes(first.memory))
+    np.testing.assert_array_equal(stored.register_keys, first.register_keys)
+    assert stored.register_tag == tag and stored.register_keys.dtype == np.uint64
+
+    hashed = []
+    real_row_keys = engine.row_keys
+    monkeypatch.setattr(
+        engine,
+        "row_keys",
+        lambda table, s=b"": hashed.append(len(table)) or real_row_keys(table, s),
+    )
+    second_list = _night_2_list()
+    again = run_remembering(
+        COMMUNE_MODEL,
+        [second_list],
+        register,
+        stored,
+        retrain=False,
+        secret=secret,
+        register_tag=tag,
+    )
+    assert hashed == [len(second_list)]  # the list's rows only
+    np.testing.assert_array_equal(again.register_keys, first.register_keys)
+    alone = run_remembering(
+        COMMUNE_MODEL,
+        [second_list],
+        register,
+        stored.forget_pairs(),
+        retrain=False,
+        secret=secret,
+    )
+    pd.testing.assert_frame_equal(again.scored[0], alone.scored[0])
+
+    edited = register.copy()
+    edited.loc[edited["resident_code"] == "NK2", "hamlet_key"] = "thon moi"
+    other = memory_module.register_tag("reading-2", secret, COMMUNE_MODEL.name)
+    after = run_remembering(
+        COMMUNE_MODEL,
+        [second_list],
+        edited,
+        again.memory,
+        retrain=False,
+        secret=secret,
+        register_tag=other,
+    )
+    own = run_remembering(COMMUNE_MODEL, [second_list], edited, None, secret=secret)
+    np.testing.assert_array_equal(after.register_keys, own.register_keys)
+    assert not np.array_equal(after.register_keys, first.register_keys)

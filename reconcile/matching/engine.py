@@ -32,6 +32,7 @@ from reconcile.matching.memory import (
     candidates_key,
     pair_keys,
     recall_candidates,
+    recall_register_keys,
     remember,
     reuse_model,
     row_candidates,
@@ -310,11 +311,13 @@ def run_remembering(
     retrain: bool | None = None,
     secret: bytes = b"",
     seed: int = 0,
+    register_tag: str = "",
 ) -> MatchRun:
     """run, comparing only the pairs `memory` does not hold, and scoring with its model unless
     retrain (None: when more than memory.RETRAIN_SHARE of the pairs are new). Equal to run with
     the same parameters; the comparison must take (left, right) frames and give their context
-    (`with_context`)."""
+    (`with_context`). `register_tag` (memory.register_tag) names the register's reading: the
+    same one as the memory's keeps its row keys instead of hashing every resident again."""
     executor = executor or PandasExecutor()
     comparison = comparison_of(model)
     memory = memory or PairMemory.empty()
@@ -322,7 +325,11 @@ def run_remembering(
         comparison.with_context(model, executor.prepare(model, left, right)) for left in lefts
     ]
     # every table has the same right side (the register with its context): keyed once
-    right_keys = row_keys(tables[0][1], secret) if tables else None
+    right_keys = None
+    if tables:
+        right_keys = recall_register_keys(memory, register_tag, len(right))
+        if right_keys is None:
+            right_keys = row_keys(tables[0][1], secret)
     register = ""  # candidates are kept by resident label, -1 standing for none
     if right_keys is not None and (right.empty or right.index.min() >= 0):
         register = candidates_key(right.index, right_keys, model.blocking)
@@ -339,7 +346,9 @@ def run_remembering(
     candidates = pd.concat(found).drop_duplicates(ignore_index=True) if found else None
     pairs = sum(len(c) for c in compared)
     if not fitted or not lefts:
-        memory = remember(None, model.name, compared, keys, candidates, register)
+        memory = remember(
+            None, model.name, compared, keys, candidates, register, right_keys, register_tag
+        )
         return MatchRun(compared, None, memory, pairs, recalled, True, right_keys, rows_recalled)
     new_share = 1 - recalled / pairs if pairs else 0.0
     kept = reuse_model(memory, model.name, new_share, retrain)
@@ -350,7 +359,9 @@ def run_remembering(
     else:
         params = _trained(model, executor, tables, compared, lefts, right, seed)
     scored = _scored(model, executor, params, tables, compared, lefts)
-    memory = remember(params, model.name, compared, keys, candidates, register)
+    memory = remember(
+        params, model.name, compared, keys, candidates, register, right_keys, register_tag
+    )
     return MatchRun(scored, params, memory, pairs, recalled, not kept, right_keys, rows_recalled)
 
 

@@ -80,6 +80,9 @@ class PairMemory:
     # for a row that met nobody), with the candidates_key of the register they were found in
     candidates: pd.DataFrame | None = None
     candidates_key: str = ""
+    # the register's row_keys, and the register_tag of the reading they were made from
+    register_keys: np.ndarray | None = None
+    register_tag: str = ""
     _index: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -169,6 +172,25 @@ def recall_candidates(
     return pairs.astype({"left": "int64", "right": "int64"}), known
 
 
+def register_tag(digest: str | None, secret: bytes, model_name: str) -> str:
+    """What the register's row_keys depend on: the reading (input_memory's digest: the file,
+    the settings and the package's code), the store's secret and the model whose context the
+    rows carry. "" without a digest (nothing to tell one reading from another)."""
+    if not digest:
+        return ""
+    import hashlib
+
+    return hashlib.sha256(f"{digest}|{model_name}|{secret.hex()}".encode()).hexdigest()[:32]
+
+
+def recall_register_keys(memory: PairMemory | None, tag: str, rows: int) -> np.ndarray | None:
+    """The last run's row_keys of the register, when it was this same reading."""
+    if memory is None or not tag or memory.register_tag != tag:
+        return None
+    keys = memory.register_keys
+    return keys if keys is not None and len(keys) == rows else None
+
+
 def recall_duplicates(memory: PairMemory | None, key: str) -> pd.DataFrame | None:
     """The last run's duplicate pairs when they were found in what `key` describes."""
     if memory is None or memory.duplicates is None or not key or memory.duplicates_key != key:
@@ -183,8 +205,12 @@ def remember(
     keys: list[np.ndarray],
     candidates: pd.DataFrame | None = None,
     candidates_key: str = "",
+    register_keys: np.ndarray | None = None,
+    tag: str = "",
 ) -> PairMemory:
-    """Tonight's pairs (every list's, each pair once) and rows' candidates for tomorrow."""
+    """Tonight's pairs (every list's, each pair once), rows' candidates and the register's
+    row keys (under its register_tag) for tomorrow."""
+    kept_keys = {"register_keys": register_keys if tag else None, "register_tag": tag}
     frames = [
         c.drop(columns=["left", "right"]).assign(key=k) for c, k in zip(compared, keys, strict=True)
     ]
@@ -194,6 +220,7 @@ def remember(
             PairMemory.empty(params, model_name),
             candidates=candidates,
             candidates_key=candidates_key,
+            **kept_keys,
         )
     pairs = pd.concat(frames, ignore_index=True).drop_duplicates("key")
     categories = {}
@@ -208,6 +235,7 @@ def remember(
         model_name,
         candidates=candidates,
         candidates_key=candidates_key if candidates is not None else "",
+        **kept_keys,
     )
 
 
@@ -273,8 +301,8 @@ class StaleMemory(ValueError):
 
 
 def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
-    """(metadata JSON, the pairs as Parquet, then the candidates as Parquet: the meta says
-    where they start)."""
+    """(metadata JSON, the pairs as Parquet, then the candidates as Parquet, then the
+    register's row keys: the meta says where each starts)."""
     import io
 
     buffer = io.BytesIO()
@@ -283,6 +311,10 @@ def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
     if memory.candidates is not None:
         candidates_at = buffer.tell()
         memory.candidates.to_parquet(buffer, index=False)
+    keys_at = None
+    if memory.register_keys is not None and memory.register_tag:
+        keys_at = buffer.tell()  # 8 bytes a resident, as they are
+        buffer.write(np.ascontiguousarray(memory.register_keys, dtype="<u8").tobytes())
     duplicates = None
     if memory.duplicates is not None:  # a few pairs per thousand residents: inside the meta
         found = io.BytesIO()
@@ -298,6 +330,8 @@ def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
             "duplicates_key": memory.duplicates_key,
             "candidates_at": candidates_at,
             "candidates_key": memory.candidates_key,
+            "register_keys_at": keys_at,
+            "register_tag": memory.register_tag if keys_at is not None else "",
         }
     )
     return meta, buffer.getvalue()
@@ -309,11 +343,14 @@ def from_bytes(meta: str, payload: bytes) -> PairMemory:
     data = json.loads(meta)
     if data.get("logic") != logic_version():
         raise StaleMemory("matching code changed since this memory was written")
-    candidates_at = data.get("candidates_at")
-    pairs = pd.read_parquet(io.BytesIO(payload[:candidates_at]))
+    candidates_at, keys_at = data.get("candidates_at"), data.get("register_keys_at")
+    pairs = pd.read_parquet(io.BytesIO(payload[: candidates_at or keys_at]))
     candidates = None
     if candidates_at is not None:
-        candidates = pd.read_parquet(io.BytesIO(payload[candidates_at:]))
+        candidates = pd.read_parquet(io.BytesIO(payload[candidates_at:keys_at]))
+    register_keys = None
+    if keys_at is not None:
+        register_keys = np.frombuffer(payload[keys_at:], dtype="<u8").astype(np.uint64)
     duplicates = None
     if data.get("duplicates"):
         from schemas.tables import from_parquet
@@ -328,4 +365,6 @@ def from_bytes(meta: str, payload: bytes) -> PairMemory:
         data.get("duplicates_key", "") if duplicates is not None else "",
         candidates,
         data.get("candidates_key", "") if candidates is not None else "",
+        register_keys,
+        data.get("register_tag", "") if register_keys is not None else "",
     )
