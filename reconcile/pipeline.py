@@ -40,9 +40,16 @@ from reconcile.input_memory import (
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
+from reconcile.matching.beside import (
+    held_evidence,
+    held_row_keys,
+    let_go,
+    place,
+    result_or,
+    submitted,
+)
 from reconcile.matching.decision import Thresholds
 from reconcile.matching.duplicates import (
-    DuplicateEvidence,
     duplicate_evidence,
     weigh_duplicates,
 )
@@ -51,6 +58,7 @@ from reconcile.matching.memory import (
     PairMemory,
     duplicates_key,
     recall_duplicates,
+    recall_register_keys,
     register_tag,
 )
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
@@ -198,20 +206,34 @@ def match_stage(
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
     `retrain` (None: when much changed): the result is the one a full run with that model
-    gives. With `helper` (a warm process), the register's duplicates are searched there while
-    this process links the lists; they are weighed here once the model is learnt.
+    gives. With `helper` (a warm process), the register's duplicates are searched, and its
+    row keys made, there while this process links the lists (matching.beside); the duplicates
+    are weighed here once the model is learnt.
     `register_digest` (input_memory's) names the register's reading, whose row keys the
     memory keeps."""
     from reconcile.matching.weights import COMMUNE_MODEL
 
-    pending = _evidence_beside(helper, register)
+    tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
+    token = place(helper, register)  # it crosses once, for its keys and its duplicates
+    keys_made = None
+    if token and recall_register_keys(memory, tag, len(register)) is None:
+        keys_made = submitted(helper, held_row_keys, token, COMMUNE_MODEL, secret)
+    pending = submitted(helper, held_evidence, token) if token else None
     engine = engine or EngineConfig()
     commune = single_commune(register)
     people = [inherit_commune(item.people, commune) for item in lists]
     with executor_for(engine.kind, engine.address, engine.workers) as executor:
-        tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
         run = run_remembering(
-            COMMUNE_MODEL, people, register, memory, executor, fitted, retrain, secret, 0, tag
+            COMMUNE_MODEL,
+            people,
+            register,
+            memory,
+            executor,
+            fitted,
+            retrain,
+            secret,
+            register_tag=tag,
+            register_keys=(lambda: result_or(keys_made, lambda: None)) if keys_made else None,
         )
         decided = [
             executor.decide(table, register, scored, thresholds)
@@ -229,32 +251,14 @@ def match_stage(
         run.pairs, run.recalled, run.retrained, duplicates is not None, run.candidates_recalled
     )
     if duplicates is None:
-        duplicates = weigh_duplicates(_evidence(pending, register), run.params)
+        evidence = result_or(pending, lambda: duplicate_evidence(register))
+        duplicates = weigh_duplicates(evidence, run.params)
     elif pending is not None:
         pending.cancel()
+    if token:
+        submitted(helper, let_go, token)
     kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)
     return Matched(linked, duplicates, kept, stats)
-
-
-def _evidence_beside(helper: ProcessPoolExecutor | None, register: pd.DataFrame) -> Future | None:
-    """The register's duplicate evidence started in `helper`; None without one, or when it
-    is gone (the search then runs here)."""
-    if helper is None:
-        return None
-    try:
-        return helper.submit(duplicate_evidence, register)
-    except (BrokenProcessPool, RuntimeError):
-        return None
-
-
-def _evidence(pending: Future | None, register: pd.DataFrame) -> DuplicateEvidence:
-    """The helper's evidence, or this process's when there is no helper or it died."""
-    if pending is not None:
-        try:
-            return pending.result()
-        except BrokenProcessPool:
-            pass
-    return duplicate_evidence(register)
 
 
 def recall_stage(config: RunConfig) -> PairMemory | None:

@@ -9,6 +9,7 @@ import random
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -214,8 +215,11 @@ def _die() -> None:
 
 
 def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(register):
-    """A run searches the register's duplicates in its helper process while it links the lists,
-    and weighs them with the model it learnt; a helper that died leaves the search to it."""
+    """A run sends the register to its helper process once, which searches its duplicates and
+    makes its row keys while this process links the lists; the duplicates are weighed with the
+    model learnt here. What the helper gives equals what this process makes (the duplicates,
+    the register's keys and the pairs the memory keeps by them), and a helper that died leaves
+    the work to this process."""
     spec = ListConfig(kind=ListKind.MEMBERSHIP, path=Path("hoi_vien.xlsx"))
     listed = people(ListKind.MEMBERSHIP, _background(n=200, seed=11), file="hoi_vien.xlsx")
     lists = [PreparedList(spec, ListCounts(spec.label, "membership", spec.path.name), listed)]
@@ -223,9 +227,12 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         beside = match_stage(register, lists, thresholds, helper=helper)
-    assert helper.given == ["duplicate_evidence"]
+    assert helper.given == ["hold", "held_row_keys", "held_evidence", "let_go"]
     assert len(here.duplicates) == 5
     pd.testing.assert_frame_equal(beside.duplicates, here.duplicates)
+    np.testing.assert_array_equal(beside.memory.register_keys, here.memory.register_keys)
+    pd.testing.assert_frame_equal(beside.memory.pairs, here.memory.pairs)
+    pd.testing.assert_frame_equal(beside.linked[0].links, here.linked[0].links)
     broken = _RecordingHelper()
     broken.submit(_die)
     try:
@@ -233,3 +240,4 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
     finally:
         broken.shutdown()
     pd.testing.assert_frame_equal(after_death.duplicates, here.duplicates)
+    np.testing.assert_array_equal(after_death.memory.register_keys, here.memory.register_keys)

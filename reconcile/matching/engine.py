@@ -18,7 +18,7 @@ pattern counts travel to train the model (train below needs nothing else).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -301,6 +301,44 @@ def _compare_recalling(
     return both.sort_index().reset_index(drop=True), pair_key, len(found)
 
 
+class _RegisterKeys:
+    """The register's row keys, made once when first asked for: the memory's (same reading),
+    else those made elsewhere, else hashed here; and its candidates_key."""
+
+    def __init__(self, memory, tag, tables, secret, elsewhere, model):
+        self._memory, self._tag, self._tables = memory, tag, tables
+        self._secret, self._elsewhere, self._model = secret, elsewhere, model
+        self._keys: np.ndarray | None = None
+        self._key: str | None = None
+
+    def keys(self) -> np.ndarray | None:
+        if self._keys is None and self._tables:
+            right = self._tables[0][1]
+            self._keys = recall_register_keys(self._memory, self._tag, len(right))
+            if self._keys is None and self._elsewhere is not None:
+                self._keys = self._elsewhere()
+            if self._keys is None:
+                self._keys = row_keys(right, self._secret)
+        return self._keys
+
+    def key(self) -> str:
+        """candidates_key ("" where labels are not kept: candidates use -1 for none)."""
+        if self._key is None:
+            keys, self._key = self.keys(), ""
+            right = self._tables[0][1] if self._tables else None
+            if keys is not None and (right.empty or right.index.min() >= 0):
+                self._key = candidates_key(right.index, keys, self._model.blocking)
+        return self._key
+
+
+def _pair_keys_of(compared, table, left_keys, right_keys) -> np.ndarray:
+    left, right = table
+    return pair_keys(
+        left_keys[left.index.get_indexer(compared["left"])],
+        right_keys[right.index.get_indexer(compared["right"])],
+    )
+
+
 def run_remembering(
     model: MatchModel,
     lefts: list[pd.DataFrame],
@@ -312,12 +350,15 @@ def run_remembering(
     secret: bytes = b"",
     seed: int = 0,
     register_tag: str = "",
+    register_keys: Callable[[], np.ndarray | None] | None = None,
 ) -> MatchRun:
     """run, comparing only the pairs `memory` does not hold, and scoring with its model unless
     retrain (None: when more than memory.RETRAIN_SHARE of the pairs are new). Equal to run with
     the same parameters; the comparison must take (left, right) frames and give their context
     (`with_context`). `register_tag` (memory.register_tag) names the register's reading: the
-    same one as the memory's keeps its row keys instead of hashing every resident again."""
+    same one as the memory's keeps its row keys instead of hashing every resident again.
+    `register_keys` gives the register's row keys made elsewhere (None if that failed):
+    with nothing to recall they are first needed to remember tonight, after the scoring."""
     executor = executor or PandasExecutor()
     comparison = comparison_of(model)
     memory = memory or PairMemory.empty()
@@ -325,31 +366,49 @@ def run_remembering(
         comparison.with_context(model, executor.prepare(model, left, right)) for left in lefts
     ]
     # every table has the same right side (the register with its context): keyed once
-    right_keys = None
-    if tables:
-        right_keys = recall_register_keys(memory, register_tag, len(right))
-        if right_keys is None:
-            right_keys = row_keys(tables[0][1], secret)
-    register = ""  # candidates are kept by resident label, -1 standing for none
-    if right_keys is not None and (right.empty or right.index.min() >= 0):
-        register = candidates_key(right.index, right_keys, model.blocking)
+    register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model)
+    recalling = memory.candidates is not None or len(memory.pairs) > 0
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
     for t in tables:
-        table_keys = (row_keys(t[0], secret), right_keys)
-        pairs, n = _block_recalling(model, executor, t, memory, table_keys[0], register)
-        rows_recalled += n
-        found.append(row_candidates(t[0].index, table_keys[0], pairs))
-        c, k, n = _compare_recalling(model, executor, t, pairs, memory, table_keys)
+        left_keys = row_keys(t[0], secret)
+        if recalling:
+            pairs, n = _block_recalling(model, executor, t, memory, left_keys, register.key())
+            rows_recalled += n
+            c, k, n = _compare_recalling(
+                model, executor, t, pairs, memory, (left_keys, register.keys())
+            )
+            recalled += n
+        else:
+            pairs = canonical(executor.block(model, t))
+            c, k = executor.compare(model, t, pairs), (left_keys, t)
+        found.append(row_candidates(t[0].index, left_keys, pairs))
         compared.append(c)
         keys.append(k)
-        recalled += n
     candidates = pd.concat(found).drop_duplicates(ignore_index=True) if found else None
     pairs = sum(len(c) for c in compared)
-    if not fitted or not lefts:
-        memory = remember(
-            None, model.name, compared, keys, candidates, register, right_keys, register_tag
+
+    def remembered(params: fs.Model | None) -> PairMemory:
+        # last, so that register keys made elsewhere had the matching's time to arrive
+        pair_keys_of = [
+            k if isinstance(k, np.ndarray) else _pair_keys_of(c, k[1], k[0], register.keys())
+            for c, k in zip(compared, keys, strict=True)
+        ]
+        return remember(
+            params,
+            model.name,
+            compared,
+            pair_keys_of,
+            candidates,
+            register.key(),
+            register.keys(),
+            register_tag,
         )
-        return MatchRun(compared, None, memory, pairs, recalled, True, right_keys, rows_recalled)
+
+    if not fitted or not lefts:
+        memory = remembered(None)
+        return MatchRun(
+            compared, None, memory, pairs, recalled, True, register.keys(), rows_recalled
+        )
     new_share = 1 - recalled / pairs if pairs else 0.0
     kept = reuse_model(memory, model.name, new_share, retrain)
     if kept:
@@ -359,10 +418,10 @@ def run_remembering(
     else:
         params = _trained(model, executor, tables, compared, lefts, right, seed)
     scored = _scored(model, executor, params, tables, compared, lefts)
-    memory = remember(
-        params, model.name, compared, keys, candidates, register, right_keys, register_tag
+    memory = remembered(params)
+    return MatchRun(
+        scored, params, memory, pairs, recalled, not kept, register.keys(), rows_recalled
     )
-    return MatchRun(scored, params, memory, pairs, recalled, not kept, right_keys, rows_recalled)
 
 
 @contextmanager
