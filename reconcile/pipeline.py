@@ -41,6 +41,7 @@ from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
 from reconcile.leftovers import end_leftovers, forget_children, record_children
 from reconcile.matching.beside import (
+    HelperExecutor,
     held_evidence,
     held_row_keys,
     let_go,
@@ -218,11 +219,23 @@ def match_stage(
     keys_made = None
     if token and recall_register_keys(memory, tag, len(register)) is None:
         keys_made = submitted(helper, held_row_keys, token, COMMUNE_MODEL, secret)
-    pending = submitted(helper, held_evidence, token) if token else None
     engine = engine or EngineConfig()
+    evidence: list[Future | None] = []
+
+    def search_duplicates() -> None:
+        evidence.append(submitted(helper, held_evidence, token) if token else None)
+
+    # a full run's first comparison is shared with the helper, the duplicates queued behind
+    # it; a night that recalls compares few pairs, and the duplicates go first
+    recalls = memory is not None and memory.recalls_anything()
+    sharing = token is not None and engine.kind == "pandas" and not recalls
+    if not sharing:
+        search_duplicates()
     commune = single_commune(register)
     people = [inherit_commune(item.people, commune) for item in lists]
     with executor_for(engine.kind, engine.address, engine.workers) as executor:
+        if sharing:
+            executor = HelperExecutor(helper, token, register.index, then=search_duplicates)
         run = run_remembering(
             COMMUNE_MODEL,
             people,
@@ -235,6 +248,8 @@ def match_stage(
             register_tag=tag,
             register_keys=(lambda: result_or(keys_made, lambda: None)) if keys_made else None,
         )
+        if sharing:
+            executor.finish()
         decided = [
             executor.decide(table, register, scored, thresholds)
             for table, scored in zip(people, run.scored, strict=True)
@@ -251,10 +266,10 @@ def match_stage(
         run.pairs, run.recalled, run.retrained, duplicates is not None, run.candidates_recalled
     )
     if duplicates is None:
-        evidence = result_or(pending, lambda: duplicate_evidence(register))
-        duplicates = weigh_duplicates(evidence, run.params)
-    elif pending is not None:
-        pending.cancel()
+        found = result_or(evidence[0], lambda: duplicate_evidence(register))
+        duplicates = weigh_duplicates(found, run.params)
+    elif evidence[0] is not None:
+        evidence[0].cancel()
     if token:
         submitted(helper, let_go, token)
     kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)

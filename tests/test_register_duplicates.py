@@ -227,7 +227,8 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         beside = match_stage(register, lists, thresholds, helper=helper)
-    assert helper.given == ["hold", "held_row_keys", "held_evidence", "let_go"]
+    # (the training's 200,000 random pairs are the run's first big comparison: shared)
+    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence", "let_go"]
     assert len(here.duplicates) == 5
     pd.testing.assert_frame_equal(beside.duplicates, here.duplicates)
     np.testing.assert_array_equal(beside.memory.register_keys, here.memory.register_keys)
@@ -241,3 +242,32 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
         broken.shutdown()
     pd.testing.assert_frame_equal(after_death.duplicates, here.duplicates)
     np.testing.assert_array_equal(after_death.memory.register_keys, here.memory.register_keys)
+
+
+def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monkeypatch):
+    """On a full run the helper, holding the register, compares a share of the first big
+    comparison's pairs before it searches the duplicates: the scored pairs, the links, the
+    memory and the duplicates are this process's alone, and a dead helper changes nothing."""
+    from reconcile.matching import beside
+
+    monkeypatch.setattr(beside, "LOCAL_BELOW", 1)  # the few pairs of a small list shared too
+    spec = ListConfig(kind=ListKind.MEMBERSHIP, path=Path("hoi_vien.xlsx"))
+    listed = people(ListKind.MEMBERSHIP, _background(n=200, seed=11), file="hoi_vien.xlsx")
+    lists = [PreparedList(spec, ListCounts(spec.label, "membership", spec.path.name), listed)]
+    thresholds = MatchingConfig().thresholds()
+    here = match_stage(register, lists, thresholds)
+    with _RecordingHelper() as helper:
+        shared = match_stage(register, lists, thresholds, helper=helper)
+    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence", "let_go"]
+    assert len(here.linked[0].scored) > 100
+    pd.testing.assert_frame_equal(shared.linked[0].scored, here.linked[0].scored)
+    pd.testing.assert_frame_equal(shared.linked[0].links, here.linked[0].links)
+    pd.testing.assert_frame_equal(shared.memory.pairs, here.memory.pairs)
+    pd.testing.assert_frame_equal(shared.duplicates, here.duplicates)
+    broken = _RecordingHelper()
+    broken.submit(_die)
+    try:
+        after_death = match_stage(register, lists, thresholds, helper=broken)
+    finally:
+        broken.shutdown()
+    pd.testing.assert_frame_equal(after_death.linked[0].scored, here.linked[0].scored)

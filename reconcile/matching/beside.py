@@ -1,5 +1,6 @@
 """The register's own work done in the helper process (pipeline._helper) while this process
-links the lists: its duplicate evidence, and its row keys for the matching memory.
+links the lists: its duplicate evidence, its row keys for the matching memory, and a share of
+the big comparisons (HelperExecutor).
 
 The register crosses to the helper once (`place`: pickling 300k residents costs this process
 about 0.8 s, in a thread that holds its GIL); the calls after it name the register by token.
@@ -19,18 +20,20 @@ import numpy as np
 import pandas as pd
 
 from reconcile.matching.duplicates import DuplicateEvidence, duplicate_evidence
-from reconcile.matching.engine import comparison_of
+from reconcile.matching.engine import PandasExecutor, comparison_of
 from reconcile.matching.memory import row_keys
 from reconcile.matching.model import MatchModel
 
 T = TypeVar("T")
 
-# In the helper process: the register placed there, by token
+# In the helper process: the register placed there, and with each model's context, by token
 _HELD: dict[str, pd.DataFrame] = {}
+_WITH_CONTEXT: dict[tuple[str, str], pd.DataFrame] = {}
 
 
 def hold(token: str, register: pd.DataFrame) -> None:
     """(In the helper) keep `register` for the calls that name `token`."""
+    let_go(token)
     _HELD.clear()
     _HELD[token] = register
 
@@ -38,19 +41,32 @@ def hold(token: str, register: pd.DataFrame) -> None:
 def let_go(token: str) -> None:
     """(In the helper) forget the register: the workbook is written next."""
     _HELD.pop(token, None)
+    _WITH_CONTEXT.clear()
 
 
 def held_evidence(token: str) -> DuplicateEvidence:
     return duplicate_evidence(_HELD[token])
 
 
+def _held_with_context(token: str, model: MatchModel) -> pd.DataFrame:
+    """The register as run_remembering's tables carry it: with the model's context, judged on
+    the whole register (what a resident row carries does not depend on the lists)."""
+    if (token, model.name) not in _WITH_CONTEXT:
+        register = _HELD[token]
+        comparison = comparison_of(model)
+        tables = comparison.prepare(model, register.iloc[:0], register)
+        _WITH_CONTEXT[token, model.name] = comparison.with_context(model, tables)[1]
+    return _WITH_CONTEXT[token, model.name]
+
+
 def held_row_keys(token: str, model: MatchModel, secret: bytes) -> np.ndarray:
-    """The register's row_keys as run_remembering makes them: with the model's context,
-    judged on the whole register (what a row carries does not depend on the lists)."""
-    register = _HELD[token]
-    comparison = comparison_of(model)
-    tables = comparison.prepare(model, register.iloc[:0], register)
-    return row_keys(comparison.with_context(model, tables)[1], secret)
+    return row_keys(_held_with_context(token, model), secret)
+
+
+def compare_held(token: str, model: MatchModel, left: pd.DataFrame, pairs: pd.DataFrame):
+    """The comparison of `pairs` between `left` (the rows they name, with their context) and
+    the held register."""
+    return comparison_of(model).compare(model, (left, _held_with_context(token, model)), pairs)
 
 
 def place(helper: ProcessPoolExecutor | None, register: pd.DataFrame) -> str | None:
@@ -79,3 +95,56 @@ def result_or(future: Future | None, here: Callable[[], T]) -> T:
         except BrokenProcessPool:
             pass
     return here()
+
+
+# The share of a comparison's pairs sent to the helper: it also pays for carrying them.
+HELPER_SHARE = 0.45
+# Below this many pairs, sending them costs more than the helper saves (a night's few).
+LOCAL_BELOW = 50_000
+
+
+class HelperExecutor(PandasExecutor):
+    """PandasExecutor, with a share of the run's first big comparison made in the helper
+    holding the register (`token`, from place): a pair's levels depend only on its two rows,
+    so the two parts, put back in order, are PandasExecutor.compare's frame. `then` is called
+    once that share is sent (the duplicate search queued behind it); later comparisons, and
+    tables whose right side is not that register or comparisons that code by position (no
+    `subset`), run here: the helper is busy with what `then` gave it."""
+
+    def __init__(
+        self,
+        helper: ProcessPoolExecutor,
+        token: str,
+        register_index: pd.Index,
+        then: Callable[[], object] = lambda: None,
+    ):
+        self.helper, self.token, self.register_index = helper, token, register_index
+        self.then: Callable[[], object] | None = then
+
+    def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
+        left, right = tables
+        shared = (
+            self.then is not None
+            and len(pairs) >= LOCAL_BELOW
+            and hasattr(comparison_of(model), "subset")
+            and isinstance(right, pd.DataFrame)
+            and right.index.equals(self.register_index)
+        )
+        if not shared:
+            return super().compare(model, tables, pairs)
+        cut = len(pairs) - int(len(pairs) * HELPER_SHARE)
+        theirs = pairs.iloc[cut:].reset_index(drop=True)
+        named = left.loc[pd.unique(theirs["left"].to_numpy())]
+        future = submitted(self.helper, compare_held, self.token, model, named, theirs)
+        self.finish()
+        ours = super().compare(model, tables, pairs.iloc[:cut].reset_index(drop=True))
+        rest = result_or(future, lambda: PandasExecutor.compare(self, model, tables, theirs))
+        compared = pd.concat([ours, rest], ignore_index=True)
+        compared.index = pairs.index
+        return compared
+
+    def finish(self) -> None:
+        """Call `then` if no comparison has yet: nothing more is shared."""
+        if self.then is not None:
+            then, self.then = self.then, None
+            then()

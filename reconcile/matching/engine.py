@@ -367,7 +367,7 @@ def run_remembering(
     ]
     # every table has the same right side (the register with its context): keyed once
     register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model)
-    recalling = memory.candidates is not None or len(memory.pairs) > 0
+    recalling = memory.recalls_anything()
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
     for t in tables:
         left_keys = row_keys(t[0], secret)

@@ -89,6 +89,10 @@ class PairMemory:
     def empty(cls, params: fs.Model | None = None, model_name: str = "") -> PairMemory:
         return cls(params, pd.DataFrame({"key": pd.Series(dtype=np.uint64)}), {}, model_name)
 
+    def recalls_anything(self) -> bool:
+        """Whether it holds pairs or candidates (a run then compares only the new ones)."""
+        return len(self.pairs) > 0 or self.candidates is not None
+
     def forget_pairs(self) -> PairMemory:
         """The model alone: every pair compared again under it (a full run, kept model)."""
         return PairMemory.empty(self.params, self.model_name)
