@@ -214,16 +214,29 @@ def _die() -> None:
     os._exit(1)
 
 
+def _membership_list() -> list[PreparedList]:
+    spec = ListConfig(kind=ListKind.MEMBERSHIP, path=Path("hoi_vien.xlsx"))
+    listed = people(ListKind.MEMBERSHIP, _background(n=200, seed=11), file="hoi_vien.xlsx")
+    return [PreparedList(spec, ListCounts(spec.label, "membership", spec.path.name), listed)]
+
+
+def _with_a_dead_helper(register, lists, thresholds):
+    """match_stage given a helper whose process died before it was used."""
+    broken = _RecordingHelper()
+    broken.submit(_die)
+    try:
+        return match_stage(register, lists, thresholds, helper=broken)
+    finally:
+        broken.shutdown()
+
+
 def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(register):
     """A run sends the register to its helper process once, which searches its duplicates and
     makes its row keys while this process links the lists; the duplicates are weighed with the
     model learnt here. What the helper gives equals what this process makes (the duplicates,
     the register's keys and the pairs the memory keeps by them), and a helper that died leaves
     the work to this process."""
-    spec = ListConfig(kind=ListKind.MEMBERSHIP, path=Path("hoi_vien.xlsx"))
-    listed = people(ListKind.MEMBERSHIP, _background(n=200, seed=11), file="hoi_vien.xlsx")
-    lists = [PreparedList(spec, ListCounts(spec.label, "membership", spec.path.name), listed)]
-    thresholds = MatchingConfig().thresholds()
+    lists, thresholds = _membership_list(), MatchingConfig().thresholds()
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         beside = match_stage(register, lists, thresholds, helper=helper)
@@ -234,12 +247,7 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
     np.testing.assert_array_equal(beside.memory.register_keys, here.memory.register_keys)
     pd.testing.assert_frame_equal(beside.memory.pairs, here.memory.pairs)
     pd.testing.assert_frame_equal(beside.linked[0].links, here.linked[0].links)
-    broken = _RecordingHelper()
-    broken.submit(_die)
-    try:
-        after_death = match_stage(register, lists, thresholds, helper=broken)
-    finally:
-        broken.shutdown()
+    after_death = _with_a_dead_helper(register, lists, thresholds)
     pd.testing.assert_frame_equal(after_death.duplicates, here.duplicates)
     np.testing.assert_array_equal(after_death.memory.register_keys, here.memory.register_keys)
 
@@ -251,10 +259,7 @@ def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monk
     from reconcile.matching import beside
 
     monkeypatch.setattr(beside, "LOCAL_BELOW", 1)  # the few pairs of a small list shared too
-    spec = ListConfig(kind=ListKind.MEMBERSHIP, path=Path("hoi_vien.xlsx"))
-    listed = people(ListKind.MEMBERSHIP, _background(n=200, seed=11), file="hoi_vien.xlsx")
-    lists = [PreparedList(spec, ListCounts(spec.label, "membership", spec.path.name), listed)]
-    thresholds = MatchingConfig().thresholds()
+    lists, thresholds = _membership_list(), MatchingConfig().thresholds()
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         shared = match_stage(register, lists, thresholds, helper=helper)
@@ -264,10 +269,5 @@ def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monk
     pd.testing.assert_frame_equal(shared.linked[0].links, here.linked[0].links)
     pd.testing.assert_frame_equal(shared.memory.pairs, here.memory.pairs)
     pd.testing.assert_frame_equal(shared.duplicates, here.duplicates)
-    broken = _RecordingHelper()
-    broken.submit(_die)
-    try:
-        after_death = match_stage(register, lists, thresholds, helper=broken)
-    finally:
-        broken.shutdown()
+    after_death = _with_a_dead_helper(register, lists, thresholds)
     pd.testing.assert_frame_equal(after_death.linked[0].scored, here.linked[0].scored)

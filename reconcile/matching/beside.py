@@ -33,8 +33,8 @@ _WITH_CONTEXT: dict[tuple[str, str], pd.DataFrame] = {}
 
 def hold(token: str, register: pd.DataFrame) -> None:
     """(In the helper) keep `register` for the calls that name `token`."""
-    let_go(token)
     _HELD.clear()
+    _WITH_CONTEXT.clear()
     _HELD[token] = register
 
 

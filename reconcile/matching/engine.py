@@ -279,11 +279,7 @@ def _compare_recalling(
     """`pairs` compared, those memory holds recalled instead: (compared, pair keys, recalled).
     `keys` are the two tables' row_keys. The result equals executor.compare(model, tables,
     pairs) row for row."""
-    left, right = tables
-    pair_key = pair_keys(
-        keys[0][left.index.get_indexer(pairs["left"])],
-        keys[1][right.index.get_indexer(pairs["right"])],
-    )
+    pair_key = _pair_keys_of(pairs, tables, *keys)
     found, recalled = memory.recall(pair_key)
     fresh = np.ones(len(pairs), dtype=bool)
     fresh[found] = False
@@ -331,11 +327,12 @@ class _RegisterKeys:
         return self._key
 
 
-def _pair_keys_of(compared, table, left_keys, right_keys) -> np.ndarray:
-    left, right = table
+def _pair_keys_of(pairs, tables, left_keys, right_keys) -> np.ndarray:
+    """pair_keys of `pairs` (left, right labels) from the two tables' row keys."""
+    left, right = tables
     return pair_keys(
-        left_keys[left.index.get_indexer(compared["left"])],
-        right_keys[right.index.get_indexer(compared["right"])],
+        left_keys[left.index.get_indexer(pairs["left"])],
+        right_keys[right.index.get_indexer(pairs["right"])],
     )
 
 
@@ -369,8 +366,10 @@ def run_remembering(
     register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model)
     recalling = memory.recalls_anything()
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
+    left_keys_of = []
     for t in tables:
         left_keys = row_keys(t[0], secret)
+        left_keys_of.append(left_keys)
         if recalling:
             pairs, n = _block_recalling(model, executor, t, memory, left_keys, register.key())
             rows_recalled += n
@@ -380,7 +379,7 @@ def run_remembering(
             recalled += n
         else:
             pairs = canonical(executor.block(model, t))
-            c, k = executor.compare(model, t, pairs), (left_keys, t)
+            c, k = executor.compare(model, t, pairs), None  # pair keys made when remembered
         found.append(row_candidates(t[0].index, left_keys, pairs))
         compared.append(c)
         keys.append(k)
@@ -390,8 +389,8 @@ def run_remembering(
     def remembered(params: fs.Model | None) -> PairMemory:
         # last, so that register keys made elsewhere had the matching's time to arrive
         pair_keys_of = [
-            k if isinstance(k, np.ndarray) else _pair_keys_of(c, k[1], k[0], register.keys())
-            for c, k in zip(compared, keys, strict=True)
+            k if k is not None else _pair_keys_of(c, t, left_keys, register.keys())
+            for c, k, t, left_keys in zip(compared, keys, tables, left_keys_of, strict=True)
         ]
         return remember(
             params,
