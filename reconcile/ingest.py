@@ -474,7 +474,8 @@ def _combine(record: dict[str, object]) -> dict[str, object]:
 def _padded_rows(grid: SheetGrid, formulas: Mapping[tuple[int, int], str]) -> list[list]:
     """The sheet's rows, continued with empty rows down to the last uncomputed formula (which
     the fast reader does not see), so a row holding only such a formula is not lost."""
-    rows = grid.rows if isinstance(grid.rows, list) else [list(row) for row in grid.rows]
+    # every reader yields fresh lists: copied only what is not one (a test's tuples)
+    rows = [row if type(row) is list else list(row) for row in grid.rows]
     last = max((r for r, _ in formulas), default=0)
     rows += [[] for _ in range(grid.first_row + len(rows), last + 1)]
     return rows

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from reconcile.ingest import ingest_list
 from reconcile.kinds import ListKind
-from reconcile.normalize.dates import parse_date
+from reconcile.normalize.dates import parse_date, us_order_suspected
 from reconcile.normalize.identifiers import parse_phone
 from reconcile.normalize.legacy import decode_column, encode_tcvn3, encode_vni
 from reconcile.normalize.names import iy_key, parse_name
@@ -153,3 +153,20 @@ def test_hamlet_aliases_from_the_run_config():
     )
     out = normalize_people(raw, ListKind.MEMBERSHIP, hamlet_aliases={"Xóm Chùa": "Thôn 3"})
     assert out["hamlet_key"].tolist() == ["3", "3", "3"]
+
+
+@pytest.mark.parametrize(
+    "cells, suspected",
+    [
+        ([dt.date(1985, 5, 9), dt.date(1990, 3, 4), dt.date(1970, 1, 2), "13/05/1985"], True),
+        # a real date past the 12th: Excel read the column day-first, nothing was swapped
+        ([dt.date(1985, 5, 9), dt.date(1990, 3, 24), dt.date(1970, 1, 2), "13/05/1985"], False),
+        # typed dates whose first number could be a month say nothing
+        ([dt.date(1985, 5, 9), dt.date(1990, 3, 4), dt.date(1970, 1, 2), "12/05/1985"], False),
+        ([dt.date(1985, 5, 9), dt.date(1990, 3, 4), "13/05/1985", "25/12/1990"], False),
+        ([dt.date(1985, 5, 9), dt.date(1990, 3, 4), dt.date(1970, 1, 2), None, 1985], False),
+        ([dt.datetime(1985, 5, 9), dt.date(1990, 3, 4), dt.date(1970, 1, 2), " 31-1-85 "], True),
+    ],
+)
+def test_us_order_needs_real_dates_within_the_12th_and_a_typed_day_past_it(cells, suspected):
+    assert us_order_suspected(cells) is suspected

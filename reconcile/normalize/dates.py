@@ -145,10 +145,10 @@ def us_order_suspected(cells: list[object], minimum: int = 3) -> bool:
     whose real dates never have a day above 12, beside typed dates whose first number is above
     12, has had its day and month swapped on the way in: flag it for a human."""
     real = [c for c in cells if isinstance(c, dt.date)]
-    typed = [m for c in cells if isinstance(c, str) and (m := _DAY_FIRST_TEXT.match(c))]
-    if len(real) < minimum or not typed:
-        return False
-    return all(d.day <= 12 for d in real) and any(int(m.group(1)) > 12 for m in typed)
+    if len(real) < minimum or any(d.day > 12 for d in real):
+        return False  # decided before matching every typed cell, each distinct text once
+    typed = {c for c in cells if isinstance(c, str)}
+    return any((m := _DAY_FIRST_TEXT.match(c)) and int(m.group(1)) > 12 for c in typed)
 
 
 _LIST_DATE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.IGNORECASE)
