@@ -75,8 +75,14 @@ def field_hashes(findings: pd.DataFrame) -> list[str]:
     """Per finding, a short hash of each side column, so a re-raised finding can say which
     field changed without the store keeping a single value."""
     columns = [c for c in SIDE_COLUMNS if c in findings]
+    if not columns:
+        return [""] * len(findings)
     values = findings[columns].astype(object).where(findings[columns].notna(), "").astype(str)
-    return [".".join(_digest(v, 4) for v in row) for row in values.itertuples(index=False)]
+    digests = []
+    for column in columns:  # each distinct value hashed once: sexes, hamlets, blanks repeat
+        codes, distinct = pd.factorize(values[column].to_numpy())
+        digests.append(np.array([_digest(v, 4) for v in distinct], dtype=object)[codes])
+    return [".".join(row) for row in zip(*digests, strict=True)]
 
 
 def changed_fields(before: str, now: str) -> str:

@@ -134,6 +134,15 @@ def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'decisions.sqlite').resolve().as_posix()}"
 
 
+def _records(frame: pd.DataFrame, **also) -> list[dict]:
+    """The frame's rows as dicts for an insert, missing values as None, with `also` in each
+    (to_dict("records") and a loop cost 0.3 s for a 35,000-finding history)."""
+    values = frame.astype(object).where(frame.notna(), None)
+    names = list(values.columns)
+    columns = (values[name].to_numpy() for name in names)
+    return [dict(zip(names, row, strict=True), **also) for row in zip(*columns, strict=True)]
+
+
 def store_for(config) -> DecisionStore:
     """The run configuration's store, scoped to its commune."""
     url = config.review.store or default_url(config.out_dir)
@@ -196,11 +205,10 @@ class DecisionStore:
     # ---- reading ----
 
     def history(self) -> pd.DataFrame:
+        chosen = sa.select(*(HISTORY.c[c] for c in HISTORY_COLUMNS)).where(self._mine(HISTORY))
         with self.engine.connect() as connection:
-            rows = (
-                connection.execute(sa.select(HISTORY).where(self._mine(HISTORY))).mappings().all()
-            )
-        return pd.DataFrame([dict(r) for r in rows], columns=HISTORY_COLUMNS)
+            rows = connection.execute(chosen).all()  # tuples: a mapping per row cost 0.3 s
+        return pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
 
     def decisions(self) -> pd.DataFrame:
         with self.engine.connect() as connection:
@@ -414,9 +422,7 @@ class DecisionStore:
     ) -> None:
         """Replace this scope's history with this run's view of it, and log the run, in one
         transaction."""
-        records = history.astype(object).where(history.notna(), None).to_dict("records")
-        for record in records:
-            record["scope"] = self.scope
+        records = _records(history, scope=self.scope)
         with self.engine.begin() as connection:
             connection.execute(sa.delete(HISTORY).where(self._mine(HISTORY)))
             if records:
