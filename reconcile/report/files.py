@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, SIDE_COLUMNS
@@ -21,6 +22,13 @@ from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, SIDE_COLUMNS
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula_like(values: pd.Series) -> np.ndarray:
+    """Cells that are text a spreadsheet would execute; each distinct value tested once."""
+    codes, distinct = pd.factorize(values.to_numpy())
+    flags = [isinstance(v, str) and v.startswith(_FORMULA_START) for v in distinct]
+    return np.append(np.array(flags, dtype=bool), False)[codes]
+
+
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that spreadsheets would execute, made inert; numbers stay numbers."""
     out = frame.copy()
@@ -28,7 +36,7 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if values.dtype != object:
             continue
-        text = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+        text = _formula_like(values)
         if text.any():
             out.loc[text, column] = "'" + values[text].astype(str)
     header = [("'" + c) if isinstance(c, str) and c.startswith(_FORMULA_START) else c for c in out]
