@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.check_sample import corrected, draw_sample
+from reconcile.collection import fewer_collections, set_for_worker
 from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
@@ -637,7 +638,9 @@ def _prepare_list(
 
 def _spawn(workers: int) -> ProcessPoolExecutor:
     # spawn everywhere: forking a process that runs Prefect's threads can deadlock the child
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=set_for_worker
+    )
 
 
 def _input_bytes(specs: list[ListConfig]) -> int:
@@ -761,7 +764,13 @@ def run_reconciliation(
     now: dt.datetime | None = None,
 ) -> tuple[RunResult, Path]:
     """Run every stage; return the result and the run's output folder."""
-    say = progress or (lambda _: None)
+    with fewer_collections():
+        return _run(config, call, progress or (lambda _: None), now)
+
+
+def _run(
+    config: RunConfig, call: StageRunner, say: Progress, now: dt.datetime | None
+) -> tuple[RunResult, Path]:
     started = now or dt.datetime.now().astimezone()
     run_id = started.strftime("%Y%m%d-%H%M%S")
 

@@ -1,11 +1,13 @@
 """Lists read in a worker process beside the register give exactly what one process gives."""
 
 import datetime as dt
+import gc
 
 import pandas as pd
 import pytest
 
 from reconcile import pipeline
+from reconcile.collection import BULK_THRESHOLDS
 from reconcile.config import load_config
 from reconcile.pipeline import PreparationError, run_reconciliation
 
@@ -88,3 +90,25 @@ def test_a_register_the_last_run_read_leaves_the_lists_to_this_process(tmp_path,
     pd.testing.assert_frame_equal(first.links, second.links)
     assert set(first.findings["finding_id"]) == set(second.findings["finding_id"])
     assert len([line for line in said if "dòng / rows" in line]) == 1 + len(config.lists)
+
+
+def test_a_run_collects_garbage_in_bulk_and_gives_the_thresholds_back(tmp_path):
+    """Every stage runs with the bulk thresholds (reconcile.collection), so do the run's worker
+    processes, and the caller's own thresholds are back once the run ends."""
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path)
+    seen = []
+
+    def call(stage, *args, **kwargs):
+        seen.append(gc.get_threshold())
+        return stage(*args, **kwargs)
+
+    before = gc.get_threshold()
+    gc.set_threshold(1234, 5, 6)
+    try:
+        run_reconciliation(config, call=call, now=NOW)
+        assert gc.get_threshold() == (1234, 5, 6)
+    finally:
+        gc.set_threshold(*before)
+    assert len(seen) >= 6 and set(seen) == {BULK_THRESHOLDS}
+    with pipeline._spawn(1) as worker:
+        assert worker.submit(gc.get_threshold).result() == BULK_THRESHOLDS
