@@ -119,6 +119,8 @@ class PreparedList:
     remembered: bool = False  # taken from the store, the file unchanged since it was read
     raw_keys: np.ndarray | None = None  # input_memory.raw_row_keys of the people's raw rows
     reused_rows: int = 0  # rows taken as the last reading normalised them (input_memory)
+    # input_memory.to_record of this reading, made early where a process had time for it
+    record: dict | None = None
 
 
 @dataclass
@@ -374,8 +376,13 @@ def _keep_for_next_run(store, result: RunResult, memory: PairMemory | None) -> N
     if memory is not None:
         store.save_pair_memory(result.run_id, memory)
     for item in (result.register, *result.lists):
-        if item.digest and not item.remembered and item.people is not None:
-            store.save_prepared(_series(item.spec), item.digest, to_record(item))
+        if _kept_next_run(item):
+            store.save_prepared(_series(item.spec), item.digest, item.record or to_record(item))
+
+
+def _kept_next_run(item: PreparedList) -> bool:
+    """Whether a reading is kept for the next run: read anew, with a digest to find it by."""
+    return bool(item.digest) and not item.remembered and item.people is not None
 
 
 def report_stage(
@@ -606,8 +613,13 @@ class PreparationError(Exception):
 
 
 def _prepare_quietly(spec: ListConfig, config: RunConfig) -> PreparedList:
+    """_prepare in a worker process, which then makes the reading's stored record too: the
+    worker would wait for the register, and this process has the end of the run to pay."""
     try:
-        return _prepare(spec, config, call_directly, lambda _: None)
+        prepared = _prepare(spec, config, call_directly, lambda _: None)
+        if _kept_next_run(prepared):
+            prepared.record = to_record(prepared)
+        return prepared
     except Exception as exc:
         raise PreparationError(f"{spec.path.name}: {type(exc).__name__}") from None
 
