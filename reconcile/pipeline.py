@@ -44,6 +44,7 @@ from reconcile.leftovers import end_leftovers, forget_children, record_children
 from reconcile.matching.beside import (
     HelperExecutor,
     held_evidence,
+    held_record,
     held_row_keys,
     let_go,
     place,
@@ -193,6 +194,7 @@ class Matched:
     duplicates: pd.DataFrame
     memory: PairMemory
     stats: MatchStats
+    held: str | None = None  # the token of the register the helper still holds (beside.place)
 
 
 def match_stage(
@@ -212,7 +214,8 @@ def match_stage(
     `retrain` (None: when much changed): the result is the one a full run with that model
     gives. With `helper` (a warm process), the register's duplicates are searched, and its
     row keys made, there while this process links the lists (matching.beside); the duplicates
-    are weighed here once the model is learnt.
+    are weighed here once the model is learnt; the helper keeps the register until the
+    caller lets it go (`Matched.held`, beside.let_go).
     `register_digest` (input_memory's) names the register's reading, whose row keys the
     memory keeps."""
     from reconcile.matching.weights import COMMUNE_MODEL
@@ -273,10 +276,8 @@ def match_stage(
         duplicates = weigh_duplicates(found, run.params)
     elif evidence[0] is not None:
         evidence[0].cancel()
-    if token:
-        submitted(helper, let_go, token)
     kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)
-    return Matched(linked, duplicates, kept, stats)
+    return Matched(linked, duplicates, kept, stats, token)
 
 
 def recall_stage(config: RunConfig) -> PairMemory | None:
@@ -699,6 +700,21 @@ def _duplicates_helper(
     return helper
 
 
+def _record_beside(
+    helper: ProcessPoolExecutor | None, token: str | None, register: PreparedList
+) -> Future | None:
+    """The register's reading as the next run keeps it (input_memory.to_record), made in the
+    helper from the register it holds while this process makes the findings; then the helper
+    lets the register go. None where nothing is held or nothing is kept."""
+    if token is None:
+        return None
+    made = None
+    if _kept_next_run(register):
+        made = submitted(helper, held_record, token, dc_replace(register, people=None))
+    submitted(helper, let_go, token)
+    return made
+
+
 def _collect(config: RunConfig, futures: list[Future]) -> list[PreparedList]:
     """The workers' lists. A worker that died (a reader aborting on a hostile file) breaks the
     pool: each list it had not finished is read again in a process of its own, so the file that
@@ -873,6 +889,7 @@ def _reconcile(
         register.digest,
     )
     linked, duplicates = matched.linked, matched.duplicates
+    register_record = _record_beside(helper, matched.held, register)
     if matched.stats.recalled:
         say(
             f"  {matched.stats.recalled}/{matched.stats.pairs} cặp đã so ở lần trước, "
@@ -916,6 +933,7 @@ def _reconcile(
         matched.stats,
     )
 
+    register.record = register.record or result_or(register_record, lambda: None)
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
     run_dir = call(report_stage, result, config, helper, matched.memory)
     # The store learns of this run only once its outputs exist.

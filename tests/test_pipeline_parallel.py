@@ -114,17 +114,20 @@ def test_a_run_collects_garbage_in_bulk_and_gives_the_thresholds_back(tmp_path):
         assert worker.submit(gc.get_threshold).result() == BULK_THRESHOLDS
 
 
-def test_a_list_read_in_the_worker_is_kept_for_the_next_run_by_the_worker(tmp_path, monkeypatch):
-    """The worker makes the list's stored record (input_memory.to_record) beside the register's
-    reading; the next run finds the list unchanged and recalls exactly that reading."""
+def test_readings_are_kept_for_the_next_run_by_the_worker_and_the_helper(tmp_path, monkeypatch):
+    """The list worker makes its list's stored record (input_memory.to_record) beside the
+    register's reading, and the helper the register's from the register it holds; the next run
+    finds both files unchanged and recalls exactly those readings."""
     monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
     config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path)
     first, _ = run_reconciliation(config, now=NOW)
     assert all(item.record is not None for item in first.lists if item.people is not None)
+    assert first.register.record is not None
     again, said = run_reconciliation(config, now=NOW + dt.timedelta(days=1))
     usable = [(a, b) for a, b in zip(first.lists, again.lists, strict=True) if a.people is not None]
-    assert usable and all(b.remembered for _, b in usable)
+    usable.append((first.register, again.register))
+    assert len(usable) > 1 and all(b.remembered for _, b in usable)
     for read, recalled in usable:
         pd.testing.assert_frame_equal(read.people, recalled.people, check_index_type=False)
         assert (read.raw_keys == recalled.raw_keys).all()

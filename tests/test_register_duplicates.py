@@ -241,7 +241,9 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
     with _RecordingHelper() as helper:
         beside = match_stage(register, lists, thresholds, helper=helper)
     # (the training's 200,000 random pairs are the run's first big comparison: shared)
-    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence", "let_go"]
+    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence"]
+    # the register stays held for the run's next use of it (pipeline._record_beside)
+    assert beside.held is not None and here.held is None
     assert len(here.duplicates) == 5
     pd.testing.assert_frame_equal(beside.duplicates, here.duplicates)
     np.testing.assert_array_equal(beside.memory.register_keys, here.memory.register_keys)
@@ -263,7 +265,7 @@ def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monk
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         shared = match_stage(register, lists, thresholds, helper=helper)
-    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence", "let_go"]
+    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence"]
     assert len(here.linked[0].scored) > 100
     pd.testing.assert_frame_equal(shared.linked[0].scored, here.linked[0].scored)
     pd.testing.assert_frame_equal(shared.linked[0].links, here.linked[0].links)

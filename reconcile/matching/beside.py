@@ -1,6 +1,7 @@
 """The register's own work done in the helper process (pipeline._helper) while this process
-links the lists: its duplicate evidence, its row keys for the matching memory, and a share of
-the big comparisons (HelperExecutor).
+links the lists: its duplicate evidence, its row keys for the matching memory, a share of the
+big comparisons (HelperExecutor), and, while the findings are made, its reading as the next
+run keeps it.
 
 The register crosses to the helper once (`place`: pickling 300k residents costs this process
 about 0.8 s, in a thread that holds its GIL); the calls after it name the register by token.
@@ -14,11 +15,13 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+from reconcile.input_memory import to_record
 from reconcile.matching.duplicates import DuplicateEvidence, duplicate_evidence
 from reconcile.matching.engine import PandasExecutor, comparison_of
 from reconcile.matching.memory import row_keys
@@ -42,6 +45,12 @@ def let_go(token: str) -> None:
     """(In the helper) forget the register: the workbook is written next."""
     _HELD.pop(token, None)
     _WITH_CONTEXT.clear()
+
+
+def held_record(token: str, reading):
+    """(In the helper) input_memory.to_record of the register's `reading` (a PreparedList sent
+    without its people: they are the register held here)."""
+    return to_record(replace(reading, people=_HELD[token]))
 
 
 def held_evidence(token: str) -> DuplicateEvidence:
