@@ -933,7 +933,7 @@ def _reconcile(
         matched.stats,
     )
 
-    register.record = register.record or result_or(register_record, lambda: None)
+    register.record = result_or(register_record, lambda: None)  # None: made at writing
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
     run_dir = call(report_stage, result, config, helper, matched.memory)
     # The store learns of this run only once its outputs exist.

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from reconcile.frames import per_distinct
 from reconcile.kinds import REQUIRED_FIELDS, ListKind
 from reconcile.normalize.dates import DateError, parse_date
 from reconcile.normalize.identifiers import (
@@ -59,9 +59,8 @@ def _per_value(test: Callable[[object], bool], name: str) -> pa.Check:
     distinct names or dates, and the parsers are the expensive part."""
 
     def check(column: pd.Series) -> pd.Series:
-        codes, values = pd.factorize(column.astype(object), use_na_sentinel=True)
-        passed = np.array([test(v) for v in values] + [True], dtype=bool)
-        return pd.Series(passed[codes], index=column.index)
+        passed = per_distinct(column, test, missing=True, dtype=bool)
+        return pd.Series(passed, index=column.index)
 
     return pa.Check(check, name=name)
 

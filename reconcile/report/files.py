@@ -12,21 +12,19 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, SIDE_COLUMNS
+from reconcile.frames import per_distinct
 
 # A cell Excel would run as a formula (OWASP "CSV injection"): = + - @, tab and carriage return
 # at the start. Such text is written with a leading apostrophe, which Excel shows as text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _formula_like(values: pd.Series) -> np.ndarray:
-    """Cells that are text a spreadsheet would execute; each distinct value tested once."""
-    codes, distinct = pd.factorize(values.to_numpy())
-    flags = [isinstance(v, str) and v.startswith(_FORMULA_START) for v in distinct]
-    return np.append(np.array(flags, dtype=bool), False)[codes]
+def _formula_like(value: object) -> bool:
+    """Text a spreadsheet would execute."""
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +34,7 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if values.dtype != object:
             continue
-        text = _formula_like(values)
+        text = per_distinct(values, _formula_like, missing=False, dtype=bool)
         if text.any():
             out.loc[text, column] = "'" + values[text].astype(str)
     header = [("'" + c) if isinstance(c, str) and c.startswith(_FORMULA_START) else c for c in out]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.findings import SIDE_COLUMNS
+from reconcile.frames import per_distinct
 from reconcile.review.workbook_decisions import DISMISSING, UPDATED
 
 HISTORY_COLUMNS = [
@@ -78,10 +79,8 @@ def field_hashes(findings: pd.DataFrame) -> list[str]:
     if not columns:
         return [""] * len(findings)
     values = findings[columns].astype(object).where(findings[columns].notna(), "").astype(str)
-    digests = []
-    for column in columns:  # each distinct value hashed once: sexes, hamlets, blanks repeat
-        codes, distinct = pd.factorize(values[column].to_numpy())
-        digests.append(np.array([_digest(v, 4) for v in distinct], dtype=object)[codes])
+    # each distinct value hashed once: sexes, hamlets, blanks repeat
+    digests = [per_distinct(values[c], lambda v: _digest(v, 4)) for c in columns]
     return [".".join(row) for row in zip(*digests, strict=True)]
 
 
