@@ -8,7 +8,7 @@ import pytest
 
 from reconcile import pipeline
 from reconcile.collection import BULK_THRESHOLDS
-from reconcile.config import load_config
+from reconcile.config import build_config, load_config
 from reconcile.pipeline import PreparationError, run_reconciliation
 
 from conftest import SAMPLE_DIR
@@ -134,3 +134,109 @@ def test_readings_are_kept_for_the_next_run_by_the_worker_and_the_helper(tmp_pat
     pd.testing.assert_frame_equal(
         first.findings.drop(columns="status"), again.findings.drop(columns="status")
     )
+
+
+# A commune written by hand, not by our generator: a register export with a title row and
+# Excel dates, a death list keyed by ID, and an elders' list typed without diacritics and with
+# birth years only. The worker and helper paths must read and link it as one process does.
+HAND_REGISTER = [
+    ["DỮ LIỆU DÂN CƯ XÃ AN BÌNH (giả lập)"],
+    [
+        "STT",
+        "HỌ VÀ TÊN",
+        "Ngày sinh",
+        "Giới tính",
+        "Số định danh cá nhân",
+        "Thôn/xóm",
+        "Tình trạng",
+    ],
+    [1, "Nguyễn Văn Hoà", dt.date(1950, 3, 5), "Nam", "034050001234", "Thôn Đông", "Đang cư trú"],
+    [2, "Trần Thị Thuỷ", dt.date(1962, 11, 20), "Nữ", "034162004321", "Thôn Đoài", "Đang cư trú"],
+    [3, "Lê Đức Quý", "01/07/1988", "Nam", "034088000777", "Thôn Đông", "Đang cư trú"],
+    [4, "Phạm Văn Khải", "1941", "Nam", "034041000555", "Thôn Đoài", "Đang cư trú"],
+    [5, "Hoàng Minh Tuấn", dt.date(1979, 9, 9), "Nam", "034079001111", "Xóm Mới", "Đang cư trú"],
+    # a candidate pair for the helper's duplicate search (eight residents are too few for
+    # the weighing to report it: every value is common in so small a register)
+    [6, "Hoàng Minh Tuấn", dt.date(1979, 9, 9), "Nam", "034079002222", "Xóm Mới", "Đang cư trú"],
+    [7, "Bùi Thị Hạnh", dt.date(1995, 12, 3), "Nữ", "034195003333", "Thôn Đoài", "Đang cư trú"],
+    [8, "Đặng Văn Bình", dt.date(1970, 4, 27), "Nam", "034070004444", "Thôn Đông", "Đang cư trú"],
+]
+HAND_DEATHS = [
+    ["UBND XÃ AN BÌNH"],
+    ["SỔ ĐĂNG KÝ KHAI TỬ NĂM 2026"],
+    ["STT", "Họ và tên người chết", "Năm sinh", "Giới tính", "Số định danh cá nhân", "Ngày chết"],
+    [1, "Phạm Văn Khải", 1941, "Nam", "034041000555", "02/10/2026"],
+]
+HAND_ELDERS = [
+    ["DANH SÁCH HỘI VIÊN HỘI NGƯỜI CAO TUỔI"],
+    ["TT", "HO VA TEN", "NAM SINH", "GIOI TINH", "THON"],
+    [1, "Nguyen Van Hoa", 1950, "Nam", "Thon Dong"],
+    [2, "Tran Thi Thuy", 1962, "Nu", "Thon Doai"],
+    [3, "Ngo Thi Xuan", 1948, "Nu", "Thon Doai"],
+    [4, "Dang Van Binh", 1970, "Nam", "Thon Dong"],
+]
+
+
+def _hand_written_commune(folder) -> dict:
+    from listfiles import workbook
+
+    folder.mkdir()
+    return {
+        "register": workbook({"Dân cư": HAND_REGISTER}, folder / "dan_cu.xlsx"),
+        "death": workbook({"Khai tử": HAND_DEATHS}, folder / "khai_tu.xlsx"),
+        "membership": workbook({"NCT": HAND_ELDERS}, folder / "nguoi_cao_tuoi.xlsx"),
+    }
+
+
+def _hand_run(files, out, store, monkeypatch, parallel: bool, now=NOW):
+    monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0 if parallel else 10**12)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    config = build_config(
+        {"kind": "register", "path": files["register"]},
+        [{"kind": kind, "path": files[kind]} for kind in ("death", "membership")],
+        out,
+        review={"store": store},
+    )
+    return run_reconciliation(config, now=now)[0]
+
+
+def test_a_hand_written_commune_read_by_the_worker_and_the_helper(tmp_path, monkeypatch):
+    """The list worker, the helper's duplicate search and its stored readings, on a commune our
+    generator did not make: the same findings and links as one process, the facts an officer
+    would find by eye, and a next run that recalls every reading."""
+    files = _hand_written_commune(tmp_path / "commune")
+    # two installations: a shared store would hand the second run the first one's readings
+    store = f"sqlite:///{(tmp_path / 'decisions.sqlite').as_posix()}"
+    elsewhere = f"sqlite:///{(tmp_path / 'alone.sqlite').as_posix()}"
+    alone = _hand_run(files, tmp_path / "alone", elsewhere, monkeypatch, parallel=False)
+    pools: list[int] = []
+    spawn = pipeline._spawn
+    monkeypatch.setattr(pipeline, "_spawn", lambda n: pools.append(n) or spawn(n))
+    beside = _hand_run(files, tmp_path / "beside", store, monkeypatch, parallel=True)
+    assert pools == [1, 1]  # the list worker and the helper both ran
+    keyed = ["finding_id", "status"]  # finding ids are keyed per installation
+    pd.testing.assert_frame_equal(
+        alone.findings.drop(columns=keyed), beside.findings.drop(columns=keyed)
+    )
+    pd.testing.assert_frame_equal(alone.links, beside.links)
+
+    found = beside.findings
+    by_type = {t: group for t, group in found.groupby("type")}
+    assert set(by_type["deceased_still_active"]["person_id"]) == {"034041000555"}
+    missing = by_type["not_in_register"]
+    assert list(missing["source_file"]) == ["nguoi_cao_tuoi.xlsx"]
+    assert list(missing["source_row"]) == [5]  # Ngo Thi Xuan, typed on Excel row 5
+    elders = beside.links[beside.links["source_file"] == "nguoi_cao_tuoi.xlsx"]
+    matched = elders[elders["decision"] == "match"].set_index("source_row")["person_id"]
+    assert matched.to_dict() == {3: "034050001234", 4: "034162004321", 6: "034070004444"}
+
+    # the next day nothing changed: every reading the worker and the helper kept is recalled
+    again = _hand_run(
+        files, tmp_path / "beside", store, monkeypatch, True, NOW + dt.timedelta(days=1)
+    )
+    assert again.register.remembered and all(item.remembered for item in again.lists)
+    readings = zip([beside.register, *beside.lists], [again.register, *again.lists], strict=True)
+    for read, recalled in readings:
+        pd.testing.assert_frame_equal(read.people, recalled.people, check_index_type=False)
+    pd.testing.assert_frame_equal(beside.links, again.links)
+    assert set(beside.findings["finding_id"]) == set(again.findings["finding_id"])
