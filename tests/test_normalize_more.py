@@ -170,3 +170,24 @@ def test_hamlet_aliases_from_the_run_config():
 )
 def test_us_order_needs_real_dates_within_the_12th_and_a_typed_day_past_it(cells, suspected):
     assert us_order_suspected(cells) is suspected
+
+
+def test_a_key_few_residents_differ_in_is_one_object_per_value():
+    """A province's register is held whole by the driver and pickled to other processes: an ID's
+    first half and a hamlet key, made row by row, are kept as one string per distinct value."""
+    raw = pd.DataFrame(
+        {
+            "full_name": ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"],
+            "birth_date": ["01/02/1990", "03/04/1990", "1991"],
+            "personal_id": ["034090000101", "034090000202", "001091000303"],
+            "hamlet": ["Thôn 1", "Thôn 1", "Thôn 2"],
+            "commune": ["Xã An Bình", "Xã An Bình", "Xã An Bình"],
+            "source_file": "dan_cu.xlsx",
+            "source_sheet": "Sheet1",
+            "source_row": [2, 3, 4],
+        }
+    )
+    people = normalize_people(raw, ListKind.MEMBERSHIP)
+    head, hamlet = people["pid_head"].to_numpy(), people["hamlet_key"].to_numpy()
+    assert list(head) == ["034090", "034090", "001091"]
+    assert head[0] is head[1] and hamlet[0] is hamlet[1] and hamlet[0] != hamlet[2]
