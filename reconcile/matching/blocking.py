@@ -92,7 +92,9 @@ def _rule_keys(
             both = pd.concat([left[column], right[column]], ignore_index=True)
             if left[column].dtype != right[column].dtype:  # 1990 and 1990.0 must code alike
                 both = both.astype(object)
-            codes[column] = pd.factorize(both, use_na_sentinel=True)[0]
+            # int32: a province's 20-odd coded columns are held through every rule (0.4 GB
+            # less at 3M residents and 2M list rows than pandas' int64 codes)
+            codes[column] = pd.factorize(both, use_na_sentinel=True)[0].astype(np.int32)
         code = codes[column]
         if key is None:
             key = code.astype(np.int64)
