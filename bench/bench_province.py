@@ -7,7 +7,9 @@ Run by hand: python bench/bench_province.py [SIZES] [--no-pandas]
 (default 300000,1000000; list rows = 0.65 × residents, one commune per 10,000 residents).
 
 Prints per size: candidates, matching wall time per engine, links identical or not, the peak
-memory of each Dask worker (VmHWM, Linux) and of the driver, and recall on the residents' rows.
+memory of each Dask worker (VmHWM, Linux), the driver's memory holding the normalised tables and
+its peak while matching on Dask (apart from the generator's frames), and recall on the
+residents' rows.
 """
 
 from __future__ import annotations
@@ -49,6 +51,19 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _status_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak since the last _reset_peak) of this process, in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field)) / 1024
+
+
+def _reset_peak() -> None:
+    """Start VmHWM again from the memory held now (Linux): the driver's matching peak is then
+    told apart from the generator's frames, which ru_maxrss keeps counting."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+        refs.write("5")
+
+
 def match(people, register, executor):
     started = time.perf_counter()
     (scored,), params = fit_and_score([people], register, executor=executor)
@@ -86,13 +101,16 @@ def main() -> None:
         people = normalize_people(list_raw, ListKind.MEMBERSHIP)
         prepared = time.perf_counter() - started
         truth, keys = list_raw["true_key"].to_numpy(), register_raw["key"].to_numpy()
-        del register_raw
+        del register_raw, list_raw
         line = (
             f"{size:>9,} residents, {len(people):,} rows (made and normalised in {prepared:.0f} s)"
         )
         print(line, flush=True)
+        inputs = _status_mb("VmRSS")
+        _reset_peak()
         with dask_executor(workers=2) as executor:
             links, pairs, seconds, params = match(people, register, executor)
+            matching_peak = _status_mb("VmHWM")
             workers = executor.client.run(_worker_memory)
         duplicates(register, keys, params)
         right = links["right"].to_numpy()
@@ -111,7 +129,12 @@ def main() -> None:
             local, _, local_seconds, _ = match(people, register, PandasExecutor())
             same = local.equals(links)
             print(f"  pandas: matching {local_seconds:.1f} s, links identical to dask: {same}")
-        print(f"  driver peak so far {_peak_mb():.0f} MB", flush=True)
+        print(
+            f"  driver: {inputs:.0f} MB holding the normalised tables, {matching_peak:.0f} MB at "
+            f"its peak while matching on dask; peak so far {_peak_mb():.0f} MB (the generator's "
+            f"frames included)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
