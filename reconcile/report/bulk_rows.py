@@ -75,14 +75,28 @@ class BulkRowsWorksheet(Worksheet):
             raise ValueError("a bulk row overlaps a row written cell by cell")
         width = max(len(values) for _, _, values, _ in self._rows)
         letters = [xl_col_to_name(col) for col in range(width)]
+        # a cell's element after its reference depends only on its value and style, and a
+        # finding sheet repeats them (lists, types, hamlets, statuses): each made once
+        tails: dict[tuple, str] = {}
         write = self.fh.write
         for row, height, values, styles in self._rows:
             number = row + 1
-            cells = [
-                self._cell(f"{letters[col]}{number}", value, style)
-                for col, (value, style) in enumerate(zip(values, styles, strict=True))
-            ]
-            write(f"{self._row_tag(number, height)}{''.join(cells)}</row>")
+            parts = [self._row_tag(number, height)]
+            for col, (value, style) in enumerate(zip(values, styles, strict=True)):
+                key = (value.__class__, value, style)
+                try:
+                    tail = tails.get(key)
+                except TypeError:  # an unhashable value
+                    key, tail = None, None
+                if tail is None:
+                    tail = self._tail(value, style)
+                    # a NaN is never equal to another, so never found again: not kept
+                    if key is not None and not (isinstance(value, float) and value != value):
+                        tails[key] = tail
+                if tail:
+                    parts.append(f'<c r="{letters[col]}{number}"{tail}')
+            parts.append("</row>")
+            write("".join(parts))
 
     def _row_tag(self, number: int, height: float | None) -> str:
         # the same rule as XlsxWriter's set_row: points to whole pixels, default height unsaid
@@ -93,40 +107,39 @@ class BulkRowsWorksheet(Worksheet):
             return f'<row r="{number}">'
         return f'<row r="{number}" ht="{pixels * POINTS_PER_PIXEL:.16g}" customHeight="1">'
 
-    def _cell(self, ref: str, value: object, style: str) -> str:
-        """One <c> element, by the rules of cells.put."""
+    def _tail(self, value: object, style: str) -> str:
+        """A cell's <c> element after its reference, by the rules of cells.put; "" for no cell."""
         if (
             value is None
             or value is pd.NA
             or value == ""
             or (isinstance(value, float) and value != value)
         ):
-            return "" if style == "plain" else f'<c r="{ref}" s="{self._xf(style)}"/>'
+            return "" if style == "plain" else f' s="{self._xf(style)}"/>'
         if isinstance(value, str):
-            return self._text(ref, value, self._xf(style, value.startswith(FORMULA_START)))
+            return self._text(value, self._xf(style, value.startswith(FORMULA_START)))
         if isinstance(value, _SharedText):
-            return f'<c r="{ref}" s="{self._xf(style, value.quoted)}" t="s"><v>{value}</v></c>'
+            return f' s="{self._xf(style, value.quoted)}" t="s"><v>{value}</v></c>'
         if isinstance(value, bool):
-            return f'<c r="{ref}" s="{self._xf(style)}" t="b"><v>{int(value)}</v></c>'
+            return f' s="{self._xf(style)}" t="b"><v>{int(value)}</v></c>'
         if isinstance(value, dt.datetime | dt.date):
             serial = self._convert_date_time(value)
-            return f'<c r="{ref}" s="{self._xf(style)}"><v>{serial:.16G}</v></c>'
+            return f' s="{self._xf(style)}"><v>{serial:.16G}</v></c>'
         if isinstance(value, numbers.Number):
             number = float(value)
             if math.isinf(number):  # as XlsxWriter's nan_inf_to_errors writes it
                 formula = "1/0" if number > 0 else "-1/0"
-                xf = self._xf(style)
-                return f'<c r="{ref}" s="{xf}" t="e"><f>{formula}</f><v>#DIV/0!</v></c>'
-            return f'<c r="{ref}" s="{self._xf(style)}"><v>{number:.16G}</v></c>'
-        return self._text(ref, str(value), self._xf(style))
+                return f' s="{self._xf(style)}" t="e"><f>{formula}</f><v>#DIV/0!</v></c>'
+            return f' s="{self._xf(style)}"><v>{number:.16G}</v></c>'
+        return self._text(str(value), self._xf(style))
 
     @staticmethod
-    def _text(ref: str, text: str, xf: int) -> str:
+    def _text(text: str, xf: int) -> str:
         # XlsxWriter's own escaping, without its regular expressions: this runs a million times
         space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
         if "&" in text or "<" in text or ">" in text:
             text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        return f' s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
     def _xf(self, style: str, quoted: bool = False) -> int:
         key = (style, quoted)
