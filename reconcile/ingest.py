@@ -79,6 +79,7 @@ class SheetGrid:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     hidden: bool = False
     refused: str | None = None  # why the sheet is not read at all (sheet_guard)
+    may_hold_formulas: bool = True  # False: its part was scanned and holds no formula
 
 
 @dataclass
@@ -248,7 +249,9 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
             first = (sheet.start[0] + 1) if sheet.start else 1
             merged = list(sheet.merged_cell_ranges or [])
             hidden = not visible.get(sheet.name, True)
-            grids.append(SheetGrid(sheet.name, _calamine_rows(sheet), first, merged, hidden))
+            formulas = extents[name].may_hold_formulas if name in extents else True
+            rows = _calamine_rows(sheet)
+            grids.append(SheetGrid(sheet.name, rows, first, merged, hidden, None, formulas))
     except PermissionError:
         raise _locked(path) from None
     except Exception as exc:  # calamine raises its own types; the text may quote the file only
@@ -677,7 +680,10 @@ def ingest_list(
     grids = read_table_grid(url, table or path.stem) if url else read_grids(path)
     keyed = keyed_overrides(overrides)
     spreadsheet = not url and path.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq")
-    formulas = xlsx_parts.uncomputed_formulas(path) if spreadsheet else {}
+    formulas: dict[str, dict[tuple[int, int], str]] = {}
+    if spreadsheet:
+        suspects = [g.name for g in grids if g.may_hold_formulas and not g.refused]
+        formulas = xlsx_parts.uncomputed_formulas(path, suspects)
     legacy_fonts = spreadsheet and xlsx_parts.has_legacy_fonts(path)
     frames, headers, without, dates, layout, reports, warnings = [], {}, [], [], [], [], []
     titles = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -19,7 +20,7 @@ _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _LEGACY_FONT = re.compile(rb'<(?:\w+:)?name val="(\.vn[^"]*|vni[^"]*)"', re.IGNORECASE)
 
 
-def _may_hold_formulas(xml: bytes) -> bool:
+def may_hold_formulas(xml: bytes) -> bool:
     # two literal scans rule out most sheets at a third of the pattern's cost (which stops
     # at every "<" of 120 MB on a 300,000-row sheet)
     return (b"<f" in xml or b":f" in xml) and _ANY_FORMULA.search(xml) is not None
@@ -88,12 +89,15 @@ def _uncomputed_in(stream) -> dict[tuple[int, int], str]:
     return cells
 
 
-def uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+def uncomputed_formulas(
+    path: Path, sheets: Collection[str] | None = None
+) -> dict[str, dict[tuple[int, int], str]]:
     """Sheet → {(Excel row, 0-based column): formula text} for formulas with no saved value.
 
     A file saved by Excel has a value beside each formula; one written by a script may not, and
-    the fast reader then sees an empty cell where the officer's file shows a formula."""
-    if not _is_xlsx(path):
+    the fast reader then sees an empty cell where the officer's file shows a formula.
+    `sheets`: only these (the others are known to hold no formula); None: every sheet."""
+    if not _is_xlsx(path) or (sheets is not None and not sheets):
         return {}
     found: dict[str, dict[tuple[int, int], str]] = {}
     with zipfile.ZipFile(path) as archive:
@@ -102,9 +106,11 @@ def uncomputed_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
         except (KeyError, ElementTree.ParseError):
             return {}
         for name, part in parts.items():
+            if sheets is not None and name not in sheets:
+                continue
             try:
                 xml = archive.read(part)
-                if not _may_hold_formulas(xml):  # most sheets hold no formula at all
+                if not may_hold_formulas(xml):  # most sheets hold no formula at all
                     continue
                 cells = _uncomputed_in(io.BytesIO(xml))
             except (KeyError, ElementTree.ParseError):
