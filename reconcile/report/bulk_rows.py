@@ -44,12 +44,15 @@ class BulkRowsWorksheet(Worksheet):
         self.styles: Styles | None = None
         self._xfs: dict[tuple[str, bool], int] = {}
         self._rows: list[tuple[int, float | None, list, list[str]]] = []
+        self._rendered: list[str] | None = None
 
     def add_row(
         self, row: int, values: list, styles: list[str], height: float | None = None
     ) -> None:
         """One row from column 0: a value and a style name (cells.FORMATS) per cell, and the
         row's height in points. Rows come after every row written through XlsxWriter."""
+        if self._rendered is not None:
+            raise ValueError("rows added after the sheet was rendered")
         if self._rows and row <= self._rows[-1][0]:
             raise ValueError(f"bulk rows come in order: row {row} after {self._rows[-1][0]}")
         self._check_dimensions(row, max(len(values) - 1, 0))
@@ -67,18 +70,30 @@ class BulkRowsWorksheet(Worksheet):
         shared.quoted = value.startswith(FORMULA_START)
         return shared
 
+    def render(self) -> None:
+        """Make the rows' XML now, after the last add_row: the costly part of closing, done
+        while the rest of the workbook still waits for its data (report.workbook)."""
+        if self._rendered is None:
+            self._rendered = self._render_rows()
+
     def _write_rows(self) -> None:
         super()._write_rows()
         if not self._rows:
             return
         if max((r for r, cells in self.table.items() if cells), default=-1) >= self._rows[0][0]:
             raise ValueError("a bulk row overlaps a row written cell by cell")
+        self.render()
+        write = self.fh.write
+        for text in self._rendered:
+            write(text)
+
+    def _render_rows(self) -> list[str]:
         width = max(len(values) for _, _, values, _ in self._rows)
         letters = [xl_col_to_name(col) for col in range(width)]
         # a cell's element after its reference depends only on its value and style, and a
         # finding sheet repeats them (lists, types, hamlets, statuses): each made once
         tails: dict[tuple, str] = {}
-        write = self.fh.write
+        rendered = []
         for row, height, values, styles in self._rows:
             number = row + 1
             parts = [self._row_tag(number, height)]
@@ -96,7 +111,8 @@ class BulkRowsWorksheet(Worksheet):
                 if tail:
                     parts.append(f'<c r="{letters[col]}{number}"{tail}')
             parts.append("</row>")
-            write("".join(parts))
+            rendered.append("".join(parts))
+        return rendered
 
     def _row_tag(self, number: int, height: float | None) -> str:
         # the same rule as XlsxWriter's set_row: points to whole pixels, default height unsaid

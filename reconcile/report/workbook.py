@@ -11,6 +11,8 @@ document properties: the next run accepts decisions only from a workbook it can 
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from pathlib import Path
 
 import xlsxwriter
@@ -252,19 +254,40 @@ def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected) -> None:
     print_setup(ws, "Các dòng bị loại khi kiểm tra")
 
 
+class ReviewWorkbook:
+    """review.xlsx made in two steps. The finding sheets (nearly all of its cells, about 2 s
+    for a district's 35,000 findings) need only the findings after review, so they are made
+    first, while the run's estimates are still being made; `save` then adds the summary, the
+    check sample and the rejected rows, and writes the file. The sheets keep their order."""
+
+    def __init__(self, findings) -> None:
+        self.findings = findings
+        self._buffer = io.BytesIO()  # the staging folder to save into comes later
+        self._wb = xlsxwriter.Workbook(self._buffer, WORKBOOK_OPTIONS)
+        self._styles = Styles(self._wb)
+        self._summary = self._wb.add_worksheet(SUMMARY_SHEET)
+        _legend_sheet(self._wb.add_worksheet(LEGEND_SHEET), self._styles)
+        self._written = []
+        for kind in FINDING_LABELS:
+            rows = findings[findings["type"] == kind]
+            if len(rows):
+                sheet = write_finding_sheet(self._wb, self._styles, kind, rows)
+                sheet.render()
+                self._written.append(sheet.name)
+
+    def save(self, result, summary: dict, path: Path, token: str = "") -> None:
+        """`result`'s review, trust and rejected rows beside this workbook's findings."""
+        result = replace(result, findings=self.findings)
+        wb, styles = self._wb, self._styles
+        _summary_sheet(wb, self._summary, styles, result, summary)
+        write_check_sheet(wb, styles, result.trust.check_sample)
+        _rejected_sheet(wb, styles, result.rejected)
+        wb.set_custom_property(RUN_PROPERTY, result.run_id)
+        wb.set_custom_property(TOKEN_PROPERTY, token or "-")
+        wb.set_custom_property(SHEETS_PROPERTY, "|".join(self._written))
+        wb.close()
+        Path(path).write_bytes(self._buffer.getvalue())
+
+
 def write_review_workbook(result, summary: dict, path: Path, token: str = "") -> None:
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    styles = Styles(wb)
-    _summary_sheet(wb, wb.add_worksheet(SUMMARY_SHEET), styles, result, summary)
-    _legend_sheet(wb.add_worksheet(LEGEND_SHEET), styles)
-    written = []
-    for kind in FINDING_LABELS:
-        rows = result.findings[result.findings["type"] == kind]
-        if len(rows):
-            written.append(write_finding_sheet(wb, styles, kind, rows).name)
-    write_check_sheet(wb, styles, result.trust.check_sample)
-    _rejected_sheet(wb, styles, result.rejected)
-    wb.set_custom_property(RUN_PROPERTY, result.run_id)
-    wb.set_custom_property(TOKEN_PROPERTY, token or "-")
-    wb.set_custom_property(SHEETS_PROPERTY, "|".join(written))
-    wb.close()
+    ReviewWorkbook(result.findings).save(result, summary, path, token)
