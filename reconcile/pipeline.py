@@ -391,11 +391,12 @@ def report_stage(
     config: RunConfig,
     helper: ProcessPoolExecutor | None = None,
     memory: PairMemory | None = None,
+    begun: dict | None = None,
 ) -> Path:
-    """Write the run's folder (the workbook in `helper`, a warm process, when there is one)
-    and, while the workbook is written, keep what the next run reuses. The store learns which
-    findings its workbook issues before the folder appears, so decisions typed into it are
-    never lost to a kill."""
+    """Write the run's folder (the workbook in `helper`, a warm process, when there is one,
+    finishing what begin_workbooks `begun` there) and, while the workbook is written, keep what
+    the next run reuses. The store learns which findings its workbook issues before the
+    folder appears, so decisions typed into it are never lost to a kill."""
     from reconcile.report.output import write_run
 
     store = store_for(config)
@@ -409,6 +410,7 @@ def report_stage(
         ),
         helper=helper,
         meanwhile=lambda: _keep_for_next_run(store, result, memory),
+        begun=begun,
     )
 
 
@@ -908,6 +910,9 @@ def _reconcile(
     say(f"[4/5] {STAGE_LABELS['review']}")
     processed = {"register", *(item.spec.list_series for item in usable)}
     outcome, review = call(review_stage, findings, config, run_id, started, processed)
+    from reconcile.report.output import begin_workbooks
+
+    begun = begin_workbooks(helper, outcome.findings, run_id)  # beside the estimates
     trust = call(estimate_stage, linked, register.people, config, run_id)
     rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
     rejected = (
@@ -935,7 +940,7 @@ def _reconcile(
 
     register.record = result_or(register_record, lambda: None)  # None: made at writing
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir = call(report_stage, result, config, helper, matched.memory)
+    run_dir = call(report_stage, result, config, helper, matched.memory, begun)
     # The store learns of this run only once its outputs exist.
     call(record_stage, outcome, config, result)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should

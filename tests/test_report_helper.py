@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from reconcile.config import load_config
 from reconcile.pipeline import run_reconciliation
-from reconcile.report.output import warm_up, write_run
+from reconcile.report.output import begin_workbooks, warm_up, write_run
 
 from conftest import SAMPLE_DIR
 
@@ -56,6 +56,40 @@ def test_a_helper_that_died_leaves_the_workbook_to_this_process(result, tmp_path
     helper.submit(_die)  # the pool breaks before or while the workbook is given to it
     try:
         run_dir = write_run(result, tmp_path / "out", token="t0ken", helper=helper)
+    finally:
+        helper.shutdown()
+    here = write_run(result, tmp_path / "here", token="t0ken")
+    assert _cells(run_dir / "review.xlsx") == _cells(here / "review.xlsx")
+
+
+def _begun_in_helper() -> int:
+    from reconcile.report import output
+
+    return len(output._BEGUN)
+
+
+def test_finding_sheets_begun_before_the_estimates_give_the_same_workbook(result, tmp_path):
+    """begin_workbooks makes the finding sheets in the helper as soon as the findings are
+    reviewed; write_run then finishes that workbook, the same one this process writes."""
+    here = write_run(result, tmp_path / "here", token="t0ken")
+    with _helper() as helper:
+        begun = begin_workbooks(helper, result.findings, result.run_id)
+        assert helper.submit(_begun_in_helper).result() == 1
+        beside = write_run(result, tmp_path / "beside", token="t0ken", helper=helper, begun=begun)
+        assert helper.submit(_begun_in_helper).result() == 0  # finished, not written anew
+        # a report retried after its first try took the begun workbook: written here
+        again = write_run(result, tmp_path / "again", token="t0ken", helper=helper, begun=begun)
+    expected = _cells(here / "review.xlsx")
+    assert _cells(beside / "review.xlsx") == expected
+    assert _cells(again / "review.xlsx") == expected
+
+
+def test_a_helper_that_died_after_beginning_leaves_the_workbook_to_this_process(result, tmp_path):
+    helper = _helper()
+    begun = begin_workbooks(helper, result.findings, result.run_id)
+    helper.submit(_die)
+    try:
+        run_dir = write_run(result, tmp_path / "out", token="t0ken", helper=helper, begun=begun)
     finally:
         helper.shutdown()
     here = write_run(result, tmp_path / "here", token="t0ken")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from reconcile.report.files import summary, write_machine_files
 from reconcile.report.trust import trust_html
-from reconcile.report.workbook import write_review_workbook
+from reconcile.report.workbook import ReviewWorkbook, write_review_workbook
 
 STAGING_PREFIX = ".partial-"
 
@@ -46,24 +46,28 @@ def _commune_of(findings) -> pd.Series:
     return register.where(register.astype(str).ne(""), listed).fillna("").astype(str)
 
 
-def workbook_parts(result) -> list[tuple[str, object]]:
-    """review.xlsx, or, when some finding sheet would pass Excel's row limit (a province), one
-    review_<commune>.xlsx per commune (findings without a known commune in review_chua_ro_xa).
-    Every finding is in exactly one workbook."""
-    counts = result.findings["type"].value_counts()
+def finding_parts(findings: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """review.xlsx's findings, or, when some finding sheet would pass Excel's row limit (a
+    province), one review_<commune>.xlsx per commune (findings without a known commune in
+    review_chua_ro_xa). Every finding is in exactly one workbook."""
+    counts = findings["type"].value_counts()
     if not len(counts) or counts.max() <= SHEET_ROW_LIMIT:
-        return [("review.xlsx", result)]
+        return [("review.xlsx", findings)]
     parts = []
-    communes = _commune_of(result.findings)
-    for commune, rows in result.findings.groupby(communes, sort=True):
+    for commune, rows in findings.groupby(_commune_of(findings), sort=True):
         slug = re.sub(r"[^a-z0-9]+", "_", str(commune)).strip("_") or "chua_ro_xa"
         if rows["type"].value_counts().max() > SHEET_ROW_LIMIT:
             raise ValueError(  # one commune past the limit: nothing sensible to split by
                 f"{len(rows)} sai lệch của xã {commune} vượt giới hạn một trang Excel / "
                 f"findings of commune {commune} exceed an Excel sheet"
             )
-        parts.append((f"review_{slug}.xlsx", replace(result, findings=rows.reset_index(drop=True))))
+        parts.append((f"review_{slug}.xlsx", rows.reset_index(drop=True)))
     return parts
+
+
+def workbook_parts(result) -> list[tuple[str, object]]:
+    """finding_parts, each as the run it reports."""
+    return [(name, replace(result, findings=rows)) for name, rows in finding_parts(result.findings)]
 
 
 def for_workbook(result):
@@ -74,7 +78,42 @@ def for_workbook(result):
     return replace(result, register=register, lists=[], **empty)
 
 
-def _start_workbooks(parts, data: dict, staging: Path, token: str, helper: Executor | None):
+# In the helper process: the workbooks begun (begin_workbooks), by run and part name
+_BEGUN: dict[str, ReviewWorkbook] = {}
+
+
+def _begin(key: str, findings: pd.DataFrame) -> None:
+    _BEGUN[key] = ReviewWorkbook(findings)
+
+
+def _finish(key: str, result, data: dict, path: Path, token: str) -> bool:
+    """(In the helper) save the workbook begun under `key`; False if none was (its begin
+    failed, or a retried report already took it): this process then writes it whole."""
+    begun = _BEGUN.pop(key, None)
+    if begun is None:
+        return False
+    begun.save(result, data, path, token)
+    return True
+
+
+def begin_workbooks(helper: Executor | None, findings: pd.DataFrame, run_id: str) -> dict:
+    """Start the workbooks' finding sheets in the helper as soon as the findings are reviewed,
+    while this process makes the estimates; write_run finishes them. {} without a helper."""
+    if helper is None:
+        return {}
+    begun = {}
+    for name, rows in finding_parts(findings):
+        try:
+            helper.submit(_begin, f"{run_id}/{name}", rows)
+        except (BrokenProcessPool, RuntimeError):  # the helper is gone: written here
+            return {}
+        begun[name] = f"{run_id}/{name}"
+    return begun
+
+
+def _start_workbooks(
+    parts, data: dict, staging: Path, token: str, helper: Executor | None, begun: dict
+):
     """Each workbook part with its Future when a helper process writes it, else None."""
     if helper is None:
         return [(name, part, None) for name, part in parts]
@@ -82,7 +121,11 @@ def _start_workbooks(parts, data: dict, staging: Path, token: str, helper: Execu
     for name, part in parts:
         try:
             slim = for_workbook(part)
-            future = helper.submit(write_review_workbook, slim, data, staging / name, token)
+            if name in begun:  # its finding sheets are in the helper already
+                slim = replace(slim, findings=slim.findings.iloc[:0])
+                future = helper.submit(_finish, begun[name], slim, data, staging / name, token)
+            else:
+                future = helper.submit(write_review_workbook, slim, data, staging / name, token)
         except (BrokenProcessPool, RuntimeError):  # the helper is gone: written here
             future = None
         started.append((name, part, future))
@@ -108,8 +151,8 @@ def _finish_workbooks(started, data: dict, staging: Path, token: str) -> None:
     for name, part, future in started:
         if future is not None:
             try:
-                future.result()
-                continue
+                if future.result() is not False:  # False: nothing begun in the helper
+                    continue
             except BrokenProcessPool:  # the helper died: this process writes the part again
                 pass
         write_review_workbook(part, data, staging / name, token)
@@ -122,11 +165,12 @@ def write_run(
     before_publish=None,
     helper: Executor | None = None,
     meanwhile=None,
+    begun: dict | None = None,
 ) -> Path:
     """Write everything into a hidden staging folder; call `before_publish` (the store records
     the issued findings) and only then rename the folder into place. With `helper` (a warm
     process pool), the workbooks are written there while this process writes the rest and
-    calls `meanwhile`."""
+    calls `meanwhile`; `begun`: the parts begin_workbooks started there."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = _free_name(out_dir, result.run_id)
     staging = out_dir / f"{STAGING_PREFIX}{target.name}"
@@ -136,7 +180,8 @@ def write_run(
     started = []
     try:
         data = summary(result)
-        started = _start_workbooks(workbook_parts(result), data, staging, token, helper)
+        parts = workbook_parts(result)
+        started = _start_workbooks(parts, data, staging, token, helper, begun or {})
         write_machine_files(result, staging, data)
         (staging / "trust.html").write_text(trust_html(result, data), encoding="utf-8")
         if meanwhile is not None:
