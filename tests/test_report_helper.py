@@ -5,12 +5,14 @@ import datetime as dt
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import pytest
 from openpyxl import load_workbook
 
 from reconcile.config import load_config
 from reconcile.pipeline import run_reconciliation
+from reconcile.report import output
 from reconcile.report.output import begin_workbooks, warm_up, write_run
 
 from conftest import SAMPLE_DIR
@@ -94,3 +96,23 @@ def test_a_helper_that_died_after_beginning_leaves_the_workbook_to_this_process(
         helper.shutdown()
     here = write_run(result, tmp_path / "here", token="t0ken")
     assert _cells(run_dir / "review.xlsx") == _cells(here / "review.xlsx")
+
+
+def test_a_province_split_begun_in_the_helper_is_the_split_written_here(
+    result, tmp_path, monkeypatch
+):
+    """Findings past a sheet's limit are split per commune in this process (finding_parts);
+    each part's finding sheets begun in the helper give that part's workbook."""
+    communes = [f"xa {'abc'[i % 3]}" for i in range(len(result.findings))]  # folded keys
+    split = replace(result, findings=result.findings.assign(register_commune=communes))
+    per_part = split.findings.groupby(["register_commune", "type"]).size().max()
+    monkeypatch.setattr(output, "SHEET_ROW_LIMIT", int(per_part))
+    here = write_run(split, tmp_path / "here", token="t0ken")
+    with _helper() as helper:
+        begun = begin_workbooks(helper, split.findings, split.run_id)
+        beside = write_run(split, tmp_path / "beside", token="t0ken", helper=helper, begun=begun)
+    books = sorted(p.name for p in here.glob("review*.xlsx"))
+    assert books == ["review_xa_a.xlsx", "review_xa_b.xlsx", "review_xa_c.xlsx"]
+    assert sorted(begun) == books
+    for name in books:
+        assert _cells(beside / name) == _cells(here / name)
