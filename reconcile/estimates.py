@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import pair_positions
+
 INTERVAL = 0.90
 # Rows more certain than this add nothing to a count's spread (nor, in total, to the count).
 NEGLIGIBLE = 1e-6
@@ -60,14 +62,18 @@ def row_probabilities(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame
     odds = np.exp2(np.clip(scored["score"].to_numpy(dtype=float), -60, 60))
     by_row = pd.Series(odds).groupby(scored["left"].to_numpy()).sum()
     total = links["left"].map(by_row).fillna(0.0).to_numpy()
-    chosen = links[["left", "right"]].merge(
-        pd.DataFrame(
-            {"left": scored["left"].to_numpy(), "right": scored["right"].to_numpy(), "odds": odds}
-        ),
-        on=["left", "right"],
-        how="left",
-    )["odds"]
-    chosen = chosen.fillna(0.0).to_numpy()
+    position = None
+    if pd.api.types.is_numeric_dtype(links["right"]):  # else labels are text: the merge
+        position = pair_positions(scored, links[["left", "right"]].astype({"right": "float64"}))
+    if position is None:
+        chosen = links[["left", "right"]].merge(
+            pd.DataFrame({"left": scored["left"], "right": scored["right"], "odds": odds}),
+            on=["left", "right"],
+            how="left",
+        )["odds"]
+        chosen = chosen.fillna(0.0).to_numpy()
+    else:  # what the merge gives, by a lookup on one int64 per pair
+        chosen = np.where(position >= 0, odds[position], 0.0)
     return pd.DataFrame(
         {
             "left": links["left"].to_numpy(),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import pair_positions
 from reconcile.kinds import ListKind
 from reconcile.matching.comparison import LEVELS, differs, explain_pairs
 from reconcile.normalize.identifiers import id_contradictions
@@ -213,32 +214,12 @@ def _shown_pairs(linked: LinkedList) -> pd.DataFrame:
             .astype("float64")
         )
         links.loc[unlinked, "right"] = links.loc[unlinked, "left"].map(best)
-    position = _pair_positions(pairs, links)
+    position = pair_positions(pairs, links)
     if position is None:
         return links.merge(pairs.astype({"right": "float64"}), on=["left", "right"], how="left")
     # what the left merge gives, by a lookup on one int64 per pair
     shown = pairs.drop(columns=["left", "right"]).reset_index(drop=True).reindex(position)
     return pd.concat([links.reset_index(drop=True), shown.reset_index(drop=True)], axis=1)
-
-
-def _pair_positions(pairs: pd.DataFrame, wanted: pd.DataFrame) -> np.ndarray | None:
-    """The row positions in `pairs` of the `wanted` (left, right) pairs (right NaN or absent:
-    -1); None unless the pairs' labels are non-negative integers that key each pair once."""
-    left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
-    want_left = wanted["left"].to_numpy()
-    want_right = wanted["right"].to_numpy(dtype="float64")
-    if not len(right) or not len(want_left) or left.dtype.kind + right.dtype.kind != "ii":
-        return None
-    if want_left.dtype.kind != "i" or min(left.min(), right.min(), want_left.min()) < 0:
-        return None
-    width = int(max(right.max(), np.nanmax(want_right, initial=0))) + 2  # width - 1: no pair
-    if (int(max(left.max(), want_left.max())) + 1) * width >= 1 << 62:
-        return None
-    keys = pd.Index(left.astype("int64") * width + right)
-    if not keys.is_unique:
-        return None
-    absent = np.nan_to_num(want_right, nan=width - 1).astype("int64")
-    return keys.get_indexer(want_left.astype("int64") * width + absent)
 
 
 def _differing(levels: dict[str, np.ndarray]) -> np.ndarray:

@@ -23,3 +23,23 @@ def per_distinct(values, fn: Callable[[object], object], missing=None, dtype=obj
     fewer sexes, dates or hamlets); `missing` where a value is missing."""
     codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
     return np.array([*map(fn, distinct), missing], dtype=dtype)[codes]
+
+
+def pair_positions(pairs: pd.DataFrame, wanted: pd.DataFrame) -> np.ndarray | None:
+    """The row positions in `pairs` of the `wanted` (left, right) pairs (right NaN or absent:
+    -1); None unless the pairs' labels are non-negative integers that key each pair once."""
+    left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+    want_left = wanted["left"].to_numpy()
+    want_right = wanted["right"].to_numpy(dtype="float64")
+    if not len(right) or not len(want_left) or left.dtype.kind + right.dtype.kind != "ii":
+        return None
+    if want_left.dtype.kind != "i" or min(left.min(), right.min(), want_left.min()) < 0:
+        return None
+    width = int(max(right.max(), np.nanmax(want_right, initial=0))) + 2  # width - 1: no pair
+    if (int(max(left.max(), want_left.max())) + 1) * width >= 1 << 62:
+        return None
+    keys = pd.Index(left.astype("int64") * width + right)
+    if not keys.is_unique:
+        return None
+    absent = np.nan_to_num(want_right, nan=width - 1).astype("int64")
+    return keys.get_indexer(want_left.astype("int64") * width + absent)
