@@ -62,9 +62,7 @@ def row_probabilities(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame
     odds = np.exp2(np.clip(scored["score"].to_numpy(dtype=float), -60, 60))
     by_row = pd.Series(odds).groupby(scored["left"].to_numpy()).sum()
     total = links["left"].map(by_row).fillna(0.0).to_numpy()
-    position = None
-    if pd.api.types.is_numeric_dtype(links["right"]):  # else labels are text: the merge
-        position = pair_positions(scored, links[["left", "right"]].astype({"right": "float64"}))
+    position = pair_positions(scored, links)
     if position is None:
         chosen = links[["left", "right"]].merge(
             pd.DataFrame({"left": scored["left"], "right": scored["right"], "odds": odds}),

@@ -251,7 +251,9 @@ def _read_excel_grid(path: Path) -> list[SheetGrid]:
             hidden = not visible.get(sheet.name, True)
             formulas = extents[name].may_hold_formulas if name in extents else True
             rows = _calamine_rows(sheet)
-            grids.append(SheetGrid(sheet.name, rows, first, merged, hidden, None, formulas))
+            grids.append(
+                SheetGrid(sheet.name, rows, first, merged, hidden, may_hold_formulas=formulas)
+            )
     except PermissionError:
         raise _locked(path) from None
     except Exception as exc:  # calamine raises its own types; the text may quote the file only

@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconcile.xlsx_parts import may_hold_formulas, sheet_parts
+
 # The bounding box the reader may allocate (32 bytes a cell: about 1 GB). A wide sheet of a few
 # rows is fine; one far cell that stretches the box over a million rows is not.
 MAX_CELLS = 30_000_000
@@ -77,8 +79,6 @@ def check_archive(path: Path) -> None:
 
 def extent_of(xml: bytes) -> Extent:
     """A sheet part's real extent, from its row and cell references."""
-    from reconcile.xlsx_parts import may_hold_formulas
-
     tail = xml[-1_000_000:]
     rows = [int(r) for r in _ROW.findall(tail)]
     last_row = max(rows) if rows else xml.count(b"<row")
@@ -96,8 +96,6 @@ def extent_of(xml: bytes) -> Extent:
 
 def sheet_extents(path: Path) -> dict[str, Extent]:
     """Sheet name → real extent, for .xlsx/.xlsm; {} for other formats."""
-    from reconcile.xlsx_parts import sheet_parts
-
     if not zipfile.is_zipfile(path):
         return {}
     out = {}

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import shared_values
 from reconcile.identity import resident_ids
 from reconcile.kinds import DECEASED_STATUSES, ListKind
 from reconcile.normalize.dates import DateError, parse_date
@@ -120,13 +121,6 @@ def _spread(codes: np.ndarray, table: Sequence) -> np.ndarray:
     return column[codes]
 
 
-def _shared(values) -> np.ndarray:
-    """Equal values as one object: a key of few distinct values (an ID's first half, a hamlet)
-    then costs a pointer a row instead of a string a row, in memory and in every pickle that
-    carries the table to another process."""
-    return _spread(*_codes(pd.Series(values, dtype=object), lambda v: v))
-
-
 def _by_value(values: pd.Series, fn: Callable[[object], object]) -> np.ndarray:
     """fn applied once per distinct value, spread back over the rows (object array)."""
     return _spread(*_codes(values, fn))
@@ -188,7 +182,7 @@ def normalize_people(
     # halves of a 12-digit ID as blocking keys: one mistyped digit leaves the other half intact
     pid = pd.Series(out["pid"], index=out.index, dtype=object)
     twelve = pid.str.len().eq(12).fillna(False).to_numpy(dtype=bool)
-    out["pid_head"] = _shared(np.where(twelve, pid.str[:6], None))
+    out["pid_head"] = shared_values(np.where(twelve, pid.str[:6], None))
     out["pid_tail"] = np.where(twelve, pid.str[6:], None)
     out["insurance"] = _by_value(_column(frame, "insurance_number"), parse_insurance_number)
     out["phone"] = _by_value(_column(frame, "phone"), parse_phone)
@@ -216,7 +210,6 @@ def normalize_people(
     for column in _KEYS:
         values = out[column].to_numpy(dtype=object)
         out[column] = np.where(values == "", None, values)
-    out["hamlet_key"] = _shared(out["hamlet_key"])  # made row by row with the commune
     return out
 
 
@@ -227,7 +220,7 @@ def inherit_commune(people: pd.DataFrame, commune: str) -> pd.DataFrame:
         return people
     out = people.copy()
     out["commune"] = commune
-    out["hamlet_key"] = _shared(with_commune(out["hamlet_key"], out["commune"]))
+    out["hamlet_key"] = with_commune(out["hamlet_key"], out["commune"])
     return out
 
 

@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from reconcile.frames import shared_values
 from reconcile.normalize.names import clean_text, fold
 
 _SEX = {
@@ -99,4 +100,6 @@ def with_commune(hamlets: pd.Series, communes: pd.Series) -> pd.Series:
     """Hamlet keys that carry their commune ('tan lap/1'): "Thôn 1" of two communes of one
     province are two places. Rows without a commune keep the bare hamlet key."""
     both = communes.fillna("").astype(str).ne("") & hamlets.fillna("").astype(str).ne("")
-    return hamlets.where(~both, communes.astype(str) + "/" + hamlets.astype(str))
+    joined = hamlets.where(~both, communes.astype(str) + "/" + hamlets.astype(str))
+    # joined row by row: a province's few hundred keys as one string each, not one a row
+    return pd.Series(shared_values(joined), index=joined.index)
