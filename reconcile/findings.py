@@ -200,7 +200,6 @@ def _shown_pairs(linked: LinkedList) -> pd.DataFrame:
     columns = ["left", "right", "score", *LEVEL_COLUMNS]
     columns += [c for c in linked.scored if c.startswith("w_")]
     scored = linked.scored
-    pairs = scored[[c for c in columns if c in scored]].rename(columns={"score": "shown_score"})
     links = linked.links[["left", "right"]].astype({"right": "float64"})
     unlinked = links["right"].isna().to_numpy()
     if unlinked.any():
@@ -214,11 +213,19 @@ def _shown_pairs(linked: LinkedList) -> pd.DataFrame:
             .astype("float64")
         )
         links.loc[unlinked, "right"] = links.loc[unlinked, "left"].map(best)
-    position = pair_positions(pairs, links)
+    kept = [c for c in columns if c in scored]
+    position = pair_positions(scored, links)
     if position is None:
+        pairs = scored[kept].rename(columns={"score": "shown_score"})
         return links.merge(pairs.astype({"right": "float64"}), on=["left", "right"], how="left")
-    # what the left merge gives, by a lookup on one int64 per pair
-    shown = pairs.drop(columns=["left", "right"]).reset_index(drop=True).reindex(position)
+    # what the left merge gives, by a lookup on one int64 per pair; only the shown rows are
+    # copied (copying every scored pair's columns cost most of this function)
+    values = [c for c in kept if c not in ("left", "right")]
+    found = position >= 0
+    at = [scored.columns.get_loc(c) for c in values]
+    shown = scored.iloc[position[found], at].rename(columns={"score": "shown_score"})
+    shown.index = np.flatnonzero(found)
+    shown = shown.reindex(np.arange(len(position))) if not found.all() else shown
     return pd.concat([links.reset_index(drop=True), shown.reset_index(drop=True)], axis=1)
 
 

@@ -79,3 +79,14 @@ def test_the_shown_pairs_follow_the_links_order(rows):
     by_left = dict(zip(shown["left"], shown["shown_score"].fillna(-99), strict=True))
     # reversed pair order: row 11's tie now goes to resident 504, at the same score
     assert by_left == {10: 12.0, 11: 4.0, 12: -99, 13: -9.0}
+
+
+def test_rows_that_all_have_a_pair_keep_their_columns_types():
+    """Without a row left empty, the lookup takes the shown rows as they are: the levels stay
+    categories, the scores floats, as the merge gives them."""
+    links = LINKS[LINKS["left"] != 12].reset_index(drop=True)
+    fast = _shown_pairs(_linked(SCORED, links))
+    merged = _shown_pairs(_linked(SCORED.astype({"right": "float64"}), links))
+    pd.testing.assert_frame_equal(fast, merged)
+    assert fast["shown_score"].tolist() == [12.0, 4.0, -9.0]
+    assert fast["name"].astype(object).tolist() == ["exact", "folded", "other"]
