@@ -153,29 +153,20 @@ class StoredReading:
         return not reasons.str.contains(IN_THE_FUTURE, regex=False).any()
 
     @property
-    def rows(self) -> tuple[pd.DataFrame, np.ndarray] | None:
-        """(people, their raw rows' keys) for reuse_rows, when the keys were stored."""
-        if self.people is None or self.raw_keys is None:
-            return None
-        return self.people, self.raw_keys
+    def reusable(self) -> bool:
+        """Whether its rows can be reused (reuse_rows): the people were stored with their raw
+        rows' keys."""
+        return self.people is not None and self.raw_keys is not None
 
 
-def reuse_rows(
-    ingested_frame: pd.DataFrame, keys: np.ndarray, stored: tuple[pd.DataFrame, np.ndarray]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """(the stored people of the rows whose keys are stored, placed where this file has them;
-    a mask of this file's rows that are new and must be validated and normalised)."""
-    people, stored_keys = stored
+def reuse_rows(keys: np.ndarray, stored_keys: np.ndarray) -> np.ndarray:
+    """For each row of this file (its raw keys), the position among the stored people (their
+    raw rows' keys) of the row read from the same cells, or -1 for a row that is new and must
+    be validated and normalised."""
     index = pd.Index(stored_keys)
     positions = np.arange(len(index))
     if not index.is_unique:  # one row typed twice: either copy normalises alike
         first = ~index.duplicated()
         index, positions = index[first], positions[first]
     found = index.get_indexer(keys) if len(index) else np.full(len(keys), -1)
-    hit = found >= 0
-    where = np.where(hit, positions[np.maximum(found, 0)], -1)
-    reused = people.iloc[where[hit]].copy()
-    reused.index = ingested_frame.index[hit]
-    for column in SOURCE_COLUMNS:
-        reused[column] = ingested_frame[column].to_numpy()[hit]
-    return reused, ~hit
+    return np.where(found >= 0, positions[np.maximum(found, 0)], -1)

@@ -30,7 +30,13 @@ from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
 from reconcile.identity import resident_ids
-from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
+from reconcile.ingest import (
+    LAYOUT_COLUMNS,
+    SOURCE_COLUMNS,
+    IngestedList,
+    UnreadableListError,
+    ingest_list,
+)
 from reconcile.input_memory import (
     StoredReading,
     input_digest,
@@ -542,10 +548,10 @@ def _read(
         keys = None
         if keyed or stored is not None:
             keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
-        reused = None
-        if stored is not None and stored.rows is not None:
-            reused, fresh = reuse_rows(ingested.frame, keys, stored.rows)
-            ingested_fresh = dc_replace(ingested, frame=ingested.frame[fresh])
+        reused = None  # each row's position in the stored people, -1 where it is new
+        if stored is not None and stored.reusable:
+            reused = reuse_rows(keys, stored.raw_keys)
+            ingested_fresh = dc_replace(ingested, frame=ingested.frame[reused < 0])
         validated = call(validate_stage, ingested_fresh if reused is not None else ingested)
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
@@ -554,8 +560,9 @@ def _read(
     people = call(
         normalize_stage, validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
     )
-    if reused is not None and len(reused):
-        people = _with_reused(people, reused, ingested.frame.index, spec.kind)
+    reused_rows = 0 if reused is None else int((reused >= 0).sum())
+    if reused_rows:
+        people = _with_reused(people, stored.people, reused, ingested.frame, spec.kind)
     counts.valid, counts.rejected = len(people), len(validated.rejected)
     # the warnings look at whole columns: a subset's would not be the file's
     warnings = validated.warnings if reused is None else column_warnings(ingested)
@@ -568,19 +575,32 @@ def _read(
         validated.rejected,
         ingested.layout,
         raw_keys=None if keys is None else keys[ingested.frame.index.get_indexer(people.index)],
-        reused_rows=0 if reused is None else len(reused),
+        reused_rows=reused_rows,
     )
 
 
 def _with_reused(
-    fresh: pd.DataFrame, reused: pd.DataFrame, order: pd.Index, kind: ListKind
+    fresh: pd.DataFrame,
+    stored: pd.DataFrame,
+    positions: np.ndarray,
+    ingested: pd.DataFrame,
+    kind: ListKind,
 ) -> pd.DataFrame:
-    """The freshly normalised rows and the reused ones, in the file's order; a register's ids
-    made again over all its rows (they are unique across the whole register)."""
-    people = pd.concat([reused, fresh]) if len(fresh) else reused
-    people = people.iloc[np.argsort(order.get_indexer(people.index), kind="stable")]
+    """The file's rows in its order: the stored reading at `positions` (reuse_rows), else the
+    freshly normalised one (a row validation rejected has neither); where each row was read
+    from this file; a register's ids made again over all its rows (unique across the whole
+    register). Taken in one copy: copying the reused rows, concatenating and reordering copied
+    a 300,000-row register three times."""
+    source = positions.copy()
+    source[ingested.index.get_indexer(fresh.index)] = len(stored) + np.arange(len(fresh))
+    kept = source >= 0
+    both = pd.concat([stored, fresh], ignore_index=True) if len(fresh) else stored
+    people = both.take(source[kept])
+    people.index = ingested.index[kept]
+    for column in SOURCE_COLUMNS:
+        people[column] = ingested[column].to_numpy()[kept]
     if kind is ListKind.REGISTER:
-        people = people.assign(person_id=resident_ids(people, people["resident_code"]))
+        people["person_id"] = resident_ids(people, people["resident_code"])
     return check_people(people, register=kind is ListKind.REGISTER)
 
 

@@ -557,3 +557,65 @@ def test_a_register_read_as_before_keeps_its_row_keys_and_an_edited_one_is_hashe
     own = run_remembering(COMMUNE_MODEL, [second_list], edited, None, secret=secret)
     np.testing.assert_array_equal(after.register_keys, own.register_keys)
     assert not np.array_equal(after.register_keys, first.register_keys)
+
+
+HAND_REGISTER_NIGHT_1 = [
+    ["DỮ LIỆU DÂN CƯ XÃ AN BÌNH (giả lập)"],
+    [
+        "STT",
+        "HỌ VÀ TÊN",
+        "Ngày sinh",
+        "Giới tính",
+        "Số định danh cá nhân",
+        "Thôn/xóm",
+        "Tình trạng",
+    ],
+    [1, "Nguyễn Văn Hoà", dt.date(1950, 3, 5), "Nam", "034050001234", "Thôn Đông", "Thường trú"],
+    [2, "Trần Thị Thuỷ", "20/11/1962", "Nữ", "034162004321", "Thôn Đoài", "Thường trú"],
+    [3, "Lê Đức Quý", "01/07/1988", "Nam", "034088000777", "Thôn Đông", "Thường trú"],
+    [4, "Phạm Văn Khải", "1941", "Nam", "034041000555", "Thôn Đoài", "Thường trú"],
+    [5, "Bùi Thị Hạnh", dt.date(1995, 12, 3), "Nữ", "034195003333", "Xóm Mới", "Tạm trú"],
+]
+# night 2: rows moved, Quý's date corrected, Khải's typed as a date that does not exist (the
+# row is rejected), and a newcomer at the end
+HAND_REGISTER_NIGHT_2 = [
+    *HAND_REGISTER_NIGHT_1[:2],
+    HAND_REGISTER_NIGHT_1[6],
+    [4, "Phạm Văn Khải", "31/02/1941", "Nam", "034041000555", "Thôn Đoài", "Thường trú"],
+    HAND_REGISTER_NIGHT_1[2],
+    [3, "Lê Đức Quý", "01/08/1988", "Nam", "034088000777", "Thôn Đông", "Thường trú"],
+    HAND_REGISTER_NIGHT_1[3],
+    [6, "Đinh Công Tráng", "15/06/2003", "Nam", "034203006666", "Xóm Mới", "Thường trú"],
+]
+
+
+def test_a_hand_written_register_reuses_its_unchanged_rows_where_they_now_stand(tmp_path):
+    """Rows reused from the last reading are placed where tonight's file has them, with
+    tonight's Excel rows; the edited and new rows are read afresh and the rejected one is left
+    out: the table equals the file read with nothing remembered, ids included."""
+    from reconcile.config import build_config
+    from reconcile.input_memory import StoredReading, to_record
+    from reconcile.pipeline import _read, call_directly
+
+    from listfiles import workbook
+
+    def read(rows, name, stored=None):
+        path = workbook({"Dân cư": rows}, tmp_path / name)
+        config = build_config({"kind": "register", "path": path}, [], tmp_path / "out")
+        spec = config.population_register
+        return _read(spec, config, call_directly, lambda _: None, keyed=True, stored=stored)
+
+    night_1 = read(HAND_REGISTER_NIGHT_1, "dan_cu.xlsx")
+    stored = StoredReading.of({"digest": "night 1", **to_record(night_1)})
+    again = read(HAND_REGISTER_NIGHT_2, "dan_cu.xlsx", stored)
+    fresh = read(HAND_REGISTER_NIGHT_2, "dan_cu.xlsx")
+
+    assert again.reused_rows == 3 and fresh.reused_rows == 0  # Hoà, Thuỷ, Hạnh
+    pd.testing.assert_frame_equal(again.people, fresh.people)
+    assert (again.raw_keys == fresh.raw_keys).all()
+    shown = again.people.set_index("pid")
+    assert shown.loc["034195003333", "source_row"] == 3  # Hạnh, row 7 last night
+    assert shown.loc["034088000777", "birth_display"] == "01/08/1988"
+    assert "034041000555" not in shown.index  # rejected tonight
+    assert shown.loc["034203006666", "source_row"] == 8
+    assert again.counts.rejected == 1
