@@ -594,7 +594,10 @@ def _with_reused(
     source = positions.copy()
     source[ingested.index.get_indexer(fresh.index)] = len(stored) + np.arange(len(fresh))
     kept = source >= 0
-    both = pd.concat([stored, fresh], ignore_index=True) if len(fresh) else stored
+    # fresh.copy() joins the fresh rows' columns into a few blocks: against a freshly
+    # normalised table's one block per column, concat checked the stored rows' empty columns
+    # value by value (0.6-0.9 s for a 300,000-row register)
+    both = pd.concat([stored, fresh.copy()], ignore_index=True) if len(fresh) else stored
     people = both.take(source[kept])
     people.index = ingested.index[kept]
     for column in SOURCE_COLUMNS:
