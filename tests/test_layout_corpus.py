@@ -320,3 +320,38 @@ def test_every_row_of_a_sheet_is_data_or_layout(tmp_path):
     assert sheet.rows == len(GROUPED)
     assert sheet.rows == sheet.data + sum(sheet.layout.values())
     assert sheet.data == len(ingested.frame)
+
+
+def test_a_sheet_numbers_its_people_when_most_filled_rows_carry_a_number():
+    """Blank rows do not count against the numbering: half the filled rows numbered is enough,
+    however many blank rows lie between them; a sheet with no numbers is not numbered."""
+    from reconcile.ingest import _is_numbered
+
+    numbered = [[1, "Lò Văn Pháo"], [2, "Vũ Thị Lụa"], ["3.", "Hà Văn Sơn"], [None, "Thôn 2"]]
+    spaced = [[1, "Lò Văn Pháo"], [], [None, ""], [], [None, "Vũ Thị Lụa"], []]
+    assert _is_numbered(numbered, 0)
+    assert _is_numbered(spaced, 0)  # 1 of 2 filled rows, 6 rows in all
+    assert not _is_numbered([[None, "Lò Văn Pháo"], [None, "Vũ Thị Lụa"], [1, "Thôn 2"]], 0)
+    assert not _is_numbered([[], [None, ""]], 0)
+    assert not _is_numbered([], 0)
+    assert not _is_numbered(numbered, None)
+
+
+def test_a_row_shorter_than_the_header_gives_none_for_the_cells_it_lacks():
+    """Readers end a row at its last filled cell: the missing cells are None, not an error,
+    and one mapped column gives its cell, not a tuple."""
+    from reconcile.ingest import _record_picker
+
+    pick = _record_picker({0: "row_number", 2: "full_name", 5: "birth_date"})
+    assert pick([7, "x", "Lò Văn Pháo", None, None, "03/02/2024", "extra"]) == {
+        "row_number": 7,
+        "full_name": "Lò Văn Pháo",
+        "birth_date": "03/02/2024",
+    }
+    assert pick([7, None, "Vũ Thị Lụa"]) == {
+        "row_number": 7,
+        "full_name": "Vũ Thị Lụa",
+        "birth_date": None,
+    }
+    assert _record_picker({1: "full_name"})(["", "Hà Văn Sơn"]) == {"full_name": "Hà Văn Sơn"}
+    assert _record_picker({})(["", "Hà Văn Sơn"]) == {}
