@@ -46,11 +46,14 @@ def _brute_force(left, right, rules, max_block=None) -> set:
     return pairs
 
 
-@pytest.fixture(params=["merge", "search"])
+@pytest.fixture(params=itertools.product(["merge", "search"], ["all values", "rows' values"]))
 def tables(request, monkeypatch):
     """Both joins: pandas' merge, and the sort-and-search join blocking uses when few residents
-    share a key with any row."""
-    monkeypatch.setattr(blocking, "SEARCH_JOIN_BELOW", 10**9 if request.param == "merge" else 0)
+    share a key with any row; and both codings: every distinct value of both tables, and the
+    register looked up among the rows' values (used when the rows are few)."""
+    join, coding = request.param
+    monkeypatch.setattr(blocking, "SEARCH_JOIN_BELOW", 10**9 if join == "merge" else 0)
+    monkeypatch.setattr(blocking, "FEW_ROWS_BELOW", 10**9 if coding == "all values" else 0)
     return _table(60, 1, start=0), _table(90, 2, start=1000)
 
 
@@ -97,3 +100,20 @@ def test_the_two_joins_give_the_same_pairs_in_the_same_order(monkeypatch):
             found[join] = _pairs(left, right, rules=RULES, loose_rules=RULES[:1])
         assert len(found["merge"]) > len(left)
         pd.testing.assert_frame_equal(found["merge"], found["search"])
+
+
+def test_few_rows_coded_alone_give_the_pairs_of_the_full_coding(monkeypatch):
+    """A night's few changed rows: the register is looked up among their values, not coded in
+    full. Same pairs in the same order, also where a year is Int64 on one side and float on the
+    other (1990 and 1990.0 are one year) and where a value is missing."""
+    right = _table(400, 4, start=5000)
+    right["birth_year"] = right["birth_year"].astype("float64")
+    left = _table(12, 3, start=0)
+    assert len(left) * blocking.FEW_ROWS_BELOW <= len(right)  # the lookup is taken
+    found = {}
+    for coding, below in (("few", blocking.FEW_ROWS_BELOW), ("all", 10**9)):
+        monkeypatch.setattr(blocking, "FEW_ROWS_BELOW", below)
+        found[coding] = _pairs(left, right, rules=RULES, loose_rules=RULES[:1])
+    pd.testing.assert_frame_equal(found["few"], found["all"])
+    assert _as_set(found["few"]) >= _brute_force(left, right, RULES)
+    assert len(found["few"]) > len(left)
