@@ -134,7 +134,8 @@ class StoredReading:
     def of(cls, record: dict) -> StoredReading:
         people, keys = _frame(record["people"]), None
         if people is not None and RAW_KEY in people:
-            people, keys = people.drop(columns=RAW_KEY), people[RAW_KEY].to_numpy(np.uint64)
+            # popped, not dropped: drop copied the whole table (0.14-0.3 s for a 300k register)
+            keys = people.pop(RAW_KEY).to_numpy(np.uint64)
         return cls(
             record["digest"],
             json.loads(record["counts"]),
