@@ -619,3 +619,17 @@ def test_a_hand_written_register_reuses_its_unchanged_rows_where_they_now_stand(
     assert "034041000555" not in shown.index  # rejected tonight
     assert shown.loc["034203006666", "source_row"] == 8
     assert again.counts.rejected == 1
+
+
+def test_canonical_pairs_come_in_left_then_right_label_order():
+    """Recalled and fresh candidates are put in the order a full blocking gives them, whether
+    the labels fit one int64 per pair or only the two-key sort."""
+    from reconcile.matching.engine import canonical
+
+    pairs = pd.DataFrame({"left": [7, 3, 7, 3, 12, 0], "right": [5, 900, 2, 4, 0, 900]})
+    expected = [(0, 900), (3, 4), (3, 900), (7, 2), (7, 5), (12, 0)]
+    got = canonical(pairs)
+    assert list(zip(got["left"], got["right"], strict=True)) == expected
+    far = pairs.assign(right=pairs["right"] * 2**50)  # too wide for one key: lexsort
+    got = canonical(far)
+    assert list(zip(got["left"], got["right"] // 2**50, strict=True)) == expected
