@@ -38,6 +38,21 @@ FOOTER = [
 ]
 
 
+# The top of a register export as the police hand it over (title row, then the header).
+REGISTER_TOP = [
+    ["DỮ LIỆU DÂN CƯ XÃ AN BÌNH (giả lập)"],
+    [
+        "STT",
+        "HỌ VÀ TÊN",
+        "Ngày sinh",
+        "Giới tính",
+        "Số định danh cá nhân",
+        "Thôn/xóm",
+        "Tình trạng",
+    ],
+]
+
+
 def workbook(sheets: dict[str, list[list[object]]], path: Path, fonts: dict | None = None) -> Path:
     """Write sheets of rows; fonts: {(sheet, row, col): font name} with 1-based row/col."""
     wb = Workbook()

@@ -21,6 +21,7 @@ from reconcile.matching import memory as memory_module
 from reconcile.pipeline import run_reconciliation
 from reconcile.review.store import store_for
 
+from listfiles import REGISTER_TOP
 from synthetic.commune import generate_commune
 
 NIGHT_1 = dt.datetime(2026, 11, 30, 22, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
@@ -560,16 +561,7 @@ def test_a_register_read_as_before_keeps_its_row_keys_and_an_edited_one_is_hashe
 
 
 HAND_REGISTER_NIGHT_1 = [
-    ["DỮ LIỆU DÂN CƯ XÃ AN BÌNH (giả lập)"],
-    [
-        "STT",
-        "HỌ VÀ TÊN",
-        "Ngày sinh",
-        "Giới tính",
-        "Số định danh cá nhân",
-        "Thôn/xóm",
-        "Tình trạng",
-    ],
+    *REGISTER_TOP,
     [1, "Nguyễn Văn Hoà", dt.date(1950, 3, 5), "Nam", "034050001234", "Thôn Đông", "Thường trú"],
     [2, "Trần Thị Thuỷ", "20/11/1962", "Nữ", "034162004321", "Thôn Đoài", "Thường trú"],
     [3, "Lê Đức Quý", "01/07/1988", "Nam", "034088000777", "Thôn Đông", "Thường trú"],

@@ -12,6 +12,7 @@ from reconcile.config import build_config, load_config
 from reconcile.pipeline import PreparationError, run_reconciliation
 
 from conftest import SAMPLE_DIR
+from listfiles import REGISTER_TOP
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
@@ -140,16 +141,7 @@ def test_readings_are_kept_for_the_next_run_by_the_worker_and_the_helper(tmp_pat
 # Excel dates, a death list keyed by ID, and an elders' list typed without diacritics and with
 # birth years only. The worker and helper paths must read and link it as one process does.
 HAND_REGISTER = [
-    ["DỮ LIỆU DÂN CƯ XÃ AN BÌNH (giả lập)"],
-    [
-        "STT",
-        "HỌ VÀ TÊN",
-        "Ngày sinh",
-        "Giới tính",
-        "Số định danh cá nhân",
-        "Thôn/xóm",
-        "Tình trạng",
-    ],
+    *REGISTER_TOP,
     [1, "Nguyễn Văn Hoà", dt.date(1950, 3, 5), "Nam", "034050001234", "Thôn Đông", "Đang cư trú"],
     [2, "Trần Thị Thuỷ", dt.date(1962, 11, 20), "Nữ", "034162004321", "Thôn Đoài", "Đang cư trú"],
     [3, "Lê Đức Quý", "01/07/1988", "Nam", "034088000777", "Thôn Đông", "Đang cư trú"],
