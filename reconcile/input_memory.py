@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reconcile.identity import resident_ids
 from reconcile.ingest import SOURCE_COLUMNS
 from reconcile.normalize.dates import IN_THE_FUTURE
-from schemas.tables import from_parquet, to_parquet
+from schemas.tables import check_people, from_parquet, to_parquet
 
 RAW_KEY = "_raw_key"  # in the stored people: the key of the raw row each came from
 
@@ -171,3 +172,31 @@ def reuse_rows(keys: np.ndarray, stored_keys: np.ndarray) -> np.ndarray:
         index, positions = index[first], positions[first]
     found = index.get_indexer(keys) if len(index) else np.full(len(keys), -1)
     return np.where(found >= 0, positions[np.maximum(found, 0)], -1)
+
+
+def with_reused(
+    fresh: pd.DataFrame,
+    stored: pd.DataFrame,
+    stored_at: np.ndarray,
+    ingested: pd.DataFrame,
+    register: bool,
+) -> pd.DataFrame:
+    """The file's rows in its order: the stored reading where reuse_rows found one
+    (`stored_at`), else the freshly normalised one (a row validation rejected has neither);
+    where each row was read, from this file; a register's ids made again over all its rows
+    (unique across the whole register). Taken in one copy: copying the reused rows,
+    concatenating and reordering copied a 300,000-row register three times."""
+    source = stored_at.copy()
+    source[ingested.index.get_indexer(fresh.index)] = len(stored) + np.arange(len(fresh))
+    kept = source >= 0
+    # fresh.copy() joins the fresh rows' columns into a few blocks: against a freshly
+    # normalised table's one block per column, concat checked the stored rows' empty columns
+    # value by value (0.6-0.9 s for a 300,000-row register)
+    both = pd.concat([stored, fresh.copy()], ignore_index=True) if len(fresh) else stored
+    people = both.take(source[kept])
+    people.index = ingested.index[kept]
+    for column in SOURCE_COLUMNS:
+        people[column] = ingested[column].to_numpy()[kept]
+    if register:
+        people["person_id"] = resident_ids(people, people["resident_code"])
+    return check_people(people, register=register)

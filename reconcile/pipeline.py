@@ -29,20 +29,14 @@ from reconcile.collection import fewer_collections, set_for_worker
 from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
-from reconcile.identity import resident_ids
-from reconcile.ingest import (
-    LAYOUT_COLUMNS,
-    SOURCE_COLUMNS,
-    IngestedList,
-    UnreadableListError,
-    ingest_list,
-)
+from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
 from reconcile.input_memory import (
     StoredReading,
     input_digest,
     raw_row_keys,
     reuse_rows,
     to_record,
+    with_reused,
 )
 from reconcile.kind_evidence import contradiction
 from reconcile.kinds import ListKind
@@ -548,11 +542,11 @@ def _read(
         keys = None
         if keyed or stored is not None:
             keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
-        reused = None  # each row's position in the stored people, -1 where it is new
+        stored_at = None  # each row's position in the stored people, -1 where it is new
         if stored is not None and stored.reusable:
-            reused = reuse_rows(keys, stored.raw_keys)
-            ingested_fresh = dc_replace(ingested, frame=ingested.frame[reused < 0])
-        validated = call(validate_stage, ingested_fresh if reused is not None else ingested)
+            stored_at = reuse_rows(keys, stored.raw_keys)
+            ingested_fresh = dc_replace(ingested, frame=ingested.frame[stored_at < 0])
+        validated = call(validate_stage, ingested_fresh if stored_at is not None else ingested)
     except (UnreadableListError, MissingColumnsError) as exc:
         counts.skipped = str(exc)
         _say_counts(counts, progress)
@@ -560,12 +554,13 @@ def _read(
     people = call(
         normalize_stage, validated.valid, spec.kind, config.hamlet_aliases, ingested.list_date
     )
-    reused_rows = 0 if reused is None else int((reused >= 0).sum())
+    reused_rows = 0 if stored_at is None else int((stored_at >= 0).sum())
     if reused_rows:
-        people = _with_reused(people, stored.people, reused, ingested.frame, spec.kind)
+        register = spec.kind is ListKind.REGISTER
+        people = with_reused(people, stored.people, stored_at, ingested.frame, register)
     counts.valid, counts.rejected = len(people), len(validated.rejected)
     # the warnings look at whole columns: a subset's would not be the file's
-    warnings = validated.warnings if reused is None else column_warnings(ingested)
+    warnings = validated.warnings if stored_at is None else column_warnings(ingested)
     counts.warnings = [*ingested.warnings, *warnings]
     _say_counts(counts, progress)
     return PreparedList(
@@ -577,34 +572,6 @@ def _read(
         raw_keys=None if keys is None else keys[ingested.frame.index.get_indexer(people.index)],
         reused_rows=reused_rows,
     )
-
-
-def _with_reused(
-    fresh: pd.DataFrame,
-    stored: pd.DataFrame,
-    positions: np.ndarray,
-    ingested: pd.DataFrame,
-    kind: ListKind,
-) -> pd.DataFrame:
-    """The file's rows in its order: the stored reading at `positions` (reuse_rows), else the
-    freshly normalised one (a row validation rejected has neither); where each row was read
-    from this file; a register's ids made again over all its rows (unique across the whole
-    register). Taken in one copy: copying the reused rows, concatenating and reordering copied
-    a 300,000-row register three times."""
-    source = positions.copy()
-    source[ingested.index.get_indexer(fresh.index)] = len(stored) + np.arange(len(fresh))
-    kept = source >= 0
-    # fresh.copy() joins the fresh rows' columns into a few blocks: against a freshly
-    # normalised table's one block per column, concat checked the stored rows' empty columns
-    # value by value (0.6-0.9 s for a 300,000-row register)
-    both = pd.concat([stored, fresh.copy()], ignore_index=True) if len(fresh) else stored
-    people = both.take(source[kept])
-    people.index = ingested.index[kept]
-    for column in SOURCE_COLUMNS:
-        people[column] = ingested[column].to_numpy()[kept]
-    if kind is ListKind.REGISTER:
-        people["person_id"] = resident_ids(people, people["resident_code"])
-    return check_people(people, register=kind is ListKind.REGISTER)
 
 
 def _count_sheets(counts: ListCounts, ingested: IngestedList) -> None:

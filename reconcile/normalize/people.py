@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from reconcile.frames import shared_values
+from reconcile.frames import per_distinct, shared_values
 from reconcile.identity import resident_ids
 from reconcile.kinds import DECEASED_STATUSES, ListKind
 from reconcile.normalize.dates import DateError, parse_date
@@ -123,7 +123,7 @@ def _spread(codes: np.ndarray, table: Sequence) -> np.ndarray:
 
 def _by_value(values: pd.Series, fn: Callable[[object], object]) -> np.ndarray:
     """fn applied once per distinct value, spread back over the rows (object array)."""
-    return _spread(*_codes(values, fn))
+    return per_distinct(values, fn, missing=fn(None))
 
 
 def _by_value_columns(
