@@ -62,7 +62,9 @@ def _per_value(test: Callable[[object], bool], name: str) -> pa.Check:
         passed = per_distinct(column, test, missing=True, dtype=bool)
         return pd.Series(passed, index=column.index)
 
-    return pa.Check(check, name=name)
+    # missing cells pass here (nullability is the column's own check), so pandera need not
+    # look for them and copy the column without them first
+    return pa.Check(check, name=name, ignore_na=False)
 
 
 _NAME_CHECKS = [

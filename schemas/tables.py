@@ -22,7 +22,11 @@ def _text_or_null(series: pd.Series) -> bool:
     return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
-TEXT = pa.Column(object, pa.Check(_text_or_null, name="text_or_null"), nullable=True)
+# ignore_na=False: the check skips nulls itself, and pandera's own skipping first tests every
+# column for nulls and copies it without them (a third of a 300k register's validation)
+TEXT = pa.Column(
+    object, pa.Check(_text_or_null, name="text_or_null", ignore_na=False), nullable=True
+)
 INTEGER = pa.Column("Int64", nullable=True)
 
 _NAME_KEYS = (

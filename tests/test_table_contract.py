@@ -65,3 +65,24 @@ def test_a_table_breaking_the_contract_is_refused():
         check_people(broken)
     with pytest.raises(pandera.errors.SchemaError):
         check_people(people.assign(birth_month=pd.array([13], dtype="Int64")))
+
+
+def test_a_text_column_with_empty_cells_passes_and_an_object_among_them_does_not():
+    """The text check is given the nulls too (schemas.tables.TEXT): they pass, and an object
+    beside them is still refused."""
+    raw = pd.DataFrame(
+        {
+            "source_file": ["a.xlsx"] * 3,
+            "source_sheet": ["S"] * 3,
+            "source_row": [3, 4, 5],
+            "full_name": ["Nguyễn Văn An", "Trần Thị Bích", "Lê Văn Cường"],
+            "hamlet": [None, "Thôn Đông", None],
+        }
+    )
+    people = normalize_people(raw, ListKind.MEMBERSHIP)
+    assert people["hamlet_key"].isna().sum() == 2
+    check_people(people)
+    with pytest.raises(pandera.errors.SchemaError):
+        check_people(people.assign(hamlet_key=[None, ("thon", "dong"), np.nan]))
+    with pytest.raises(pandera.errors.SchemaError):
+        check_people(people.assign(hamlet_key=[None, 7, None]))
