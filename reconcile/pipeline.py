@@ -652,14 +652,29 @@ def _input_bytes(specs: list[ListConfig]) -> int:
     return sum(spec.path.stat().st_size for spec in specs if spec.path.is_file())
 
 
-def _lists_beside_register(config: RunConfig) -> tuple[ProcessPoolExecutor, list[Future]] | None:
-    """Start reading the lists in worker processes while this process reads the register, when
-    there is a spare core and enough input to be worth a process. Plain library code runs
-    there: a Prefect run shows the register's stages as tasks and the lists' counts."""
+def _list_readers(config: RunConfig) -> int:
+    """How many worker processes read the lists beside the register: one per list up to the
+    spare cores; none on one core or for lists too small to be worth a process."""
     cores = os.cpu_count() or 1
     if cores < 2 or not config.lists or _input_bytes(config.lists) < PARALLEL_INPUT_BYTES:
+        return 0
+    return min(len(config.lists), cores - 1)
+
+
+def _lists_beside_register(
+    config: RunConfig, helper: ProcessPoolExecutor | None
+) -> tuple[ProcessPoolExecutor | None, list[Future]] | None:
+    """Start reading the lists in worker processes while this process reads the register, when
+    there is a spare core and enough input to be worth a process. Where one reader does, the
+    helper is that reader (no pool of its own: None): it starts once, not twice, and is warm
+    when the matching needs it. Plain library code runs there: a Prefect run shows the
+    register's stages as tasks and the lists' counts."""
+    readers = _list_readers(config)
+    if not readers:
         return None
-    pool = _spawn(min(len(config.lists), cores - 1))
+    if readers == 1 and helper is not None:
+        return None, [helper.submit(_prepare_quietly, spec, config) for spec in config.lists]
+    pool = _spawn(readers)
     futures = [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
     record_children(config.out_dir)
     return pool, futures
@@ -707,10 +722,10 @@ def _record_beside(
     return made
 
 
-def _collect(config: RunConfig, futures: list[Future]) -> list[PreparedList]:
-    """The workers' lists. A worker that died (a reader aborting on a hostile file) breaks the
-    pool: each list it had not finished is read again in a process of its own, so the file that
-    kills its reader is the only one skipped."""
+def _collect(config: RunConfig, futures: list[Future]) -> tuple[list[PreparedList], bool]:
+    """The workers' lists, and whether a worker died. A worker that died (a reader aborting on
+    a hostile file) breaks the pool: each list it had not finished is read again in a process
+    of its own, so the file that kills its reader is the only one skipped."""
     out: list[PreparedList | None] = []
     retry = []
     for spec, future in zip(config.lists, futures, strict=True):
@@ -730,7 +745,7 @@ def _collect(config: RunConfig, futures: list[Future]) -> list[PreparedList]:
             except BrokenProcessPool:
                 prepared = _failed(spec, "chương trình đọc tệp dừng đột ngột / the reader died")
         out[config.lists.index(spec)] = prepared
-    return out
+    return out, bool(retry)
 
 
 LINK_FILE_COLUMNS = [
@@ -800,15 +815,19 @@ def _run(
     register = _remembered(looked, say)
     # A register the last run read is recalled in a moment: the lists are then read here, not
     # in a process that takes longer to start, and the helper starts at once on the idle core.
-    helper = _helper(config) if register is not None else None
+    # A register read anew leaves the spare core to the lists' reader: the helper, where one
+    # reader does.
+    early = register is not None or _list_readers(config) == 1
+    helper = _helper(config) if early else None
     try:
-        register, lists = _read_inputs(config, call, say, looked, register)
+        register, lists, helper = _read_inputs(config, call, say, looked, register, helper)
         if helper is None:
             helper = _helper(config)
         return _reconcile(config, call, say, run_id, started, register, lists, helper)
     finally:
         if helper is not None:
             helper.shutdown(cancel_futures=True)
+            forget_children(config.out_dir)  # it has ended (a run that failed leaves nothing)
 
 
 def _read_inputs(
@@ -817,10 +836,12 @@ def _read_inputs(
     say: Progress,
     looked: _LookedUp,
     register: PreparedList | None,
-) -> tuple[PreparedList, list[PreparedList]]:
+    helper: ProcessPoolExecutor | None,
+) -> tuple[PreparedList, list[PreparedList], ProcessPoolExecutor | None]:
     """The register (unless recalled already) and the lists, read beside it in a worker
-    process when the register must be read and there is a core to spare."""
-    background = None if register is not None else _lists_beside_register(config)
+    process when the register must be read and there is a core to spare; and the helper,
+    None if it died reading a list (_collect reads that list again alone)."""
+    background = None if register is not None else _lists_beside_register(config, helper)
     try:
         if register is None:
             register = _read_anew(looked, config, call, say)
@@ -836,16 +857,19 @@ def _read_inputs(
                 f"reconcile against"
             )
         if background:
-            lists = _collect(config, background[1])
+            lists, died = _collect(config, background[1])
             for item in lists:
                 _say_counts(item.counts, say, item.remembered)
+            if died and background[0] is None:
+                helper.shutdown(cancel_futures=True)
+                helper = None
         else:
             lists = [_prepare_list(spec, config, call, say) for spec in config.lists]
     finally:
-        if background:
+        if background and background[0] is not None:
             background[0].shutdown(cancel_futures=True)
             forget_children(config.out_dir)
-    return register, lists
+    return register, lists, helper
 
 
 def _reconcile(
