@@ -4,13 +4,14 @@ big comparisons (HelperExecutor), and, while the findings are made, its reading 
 run keeps it.
 
 The register crosses to the helper once (`place`: pickling 300k residents costs this process
-about 0.8 s, in a thread that holds its GIL); the calls after it name the register by token.
+about 0.8 s); the calls after it name the register by token.
 The helper runs its calls in the order given, one at a time. A helper that is gone leaves the
 work to this process: every call here has a fallback (`result_or`).
 """
 
 from __future__ import annotations
 
+import pickle
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,11 +35,11 @@ _HELD: dict[str, pd.DataFrame] = {}
 _WITH_CONTEXT: dict[tuple[str, str], pd.DataFrame] = {}
 
 
-def hold(token: str, register: pd.DataFrame) -> None:
-    """(In the helper) keep `register` for the calls that name `token`."""
+def hold(token: str, pickled: bytes) -> None:
+    """(In the helper) keep the register pickled in `pickled` for the calls that name `token`."""
     _HELD.clear()
     _WITH_CONTEXT.clear()
-    _HELD[token] = register
+    _HELD[token] = pickle.loads(pickled)
 
 
 def let_go(token: str) -> None:
@@ -83,7 +84,10 @@ def place(helper: ProcessPoolExecutor | None, register: pd.DataFrame) -> str | N
     if helper is None:
         return None
     token = secrets.token_hex(8)
-    return token if submitted(helper, hold, token, register) is not None else None
+    # pickled here, at once: left to the executor's feeder thread, the pickling took turns
+    # with the matching for the GIL and slowed both (about 2 s for 0.8 s of work)
+    pickled = pickle.dumps(register, protocol=pickle.HIGHEST_PROTOCOL)
+    return token if submitted(helper, hold, token, pickled) is not None else None
 
 
 def submitted(helper: ProcessPoolExecutor | None, fn: Callable, *args) -> Future | None:
