@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector, set for a run that holds millions of objects.
+"""Python's memory, managed for a run that holds millions of objects: the cyclic garbage
+collector's thresholds, and what reading leaves behind.
 
 A run keeps its tables alive from reading to writing, and makes hundreds of thousands of small
 lists and dicts on the way (a row, a record). With the default thresholds the collector ran
@@ -10,7 +11,9 @@ NumPy free their arrays by reference counting.
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,3 +36,28 @@ def fewer_collections() -> Iterator[None]:
 def set_for_worker() -> None:
     """A worker process's initializer: it lives only for the run."""
     gc.set_threshold(*BULK_THRESHOLDS)
+
+
+def let_readings_go() -> None:
+    """Forget what reading left cached and give the freed heap back to the system: the
+    parsers' memo of every name, date and syllable read (reconcile.normalize's lru_caches, about
+    150 MB after a 300k register) serves no stage after reading. A process that read a list and
+    then holds the register for the matching kept both before (2.5 GB for the two processes)."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("reconcile.normalize."):
+            for value in list(vars(module).values()):
+                if hasattr(value, "cache_clear") and hasattr(value, "cache_info"):
+                    value.cache_clear()
+    gc.collect()  # the bulk thresholds leave reading's cyclic garbage for later
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """glibc keeps freed small blocks for reuse; malloc_trim returns them (Linux only: other
+    allocators give memory back themselves or have no such call)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl)
+        pass

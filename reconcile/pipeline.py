@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.check_sample import corrected, draw_sample
-from reconcile.collection import fewer_collections, set_for_worker
+from reconcile.collection import fewer_collections, let_readings_go, set_for_worker
 from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
@@ -673,7 +673,9 @@ def _lists_beside_register(
     if not readers:
         return None
     if readers == 1 and helper is not None:
-        return None, [helper.submit(_prepare_quietly, spec, config) for spec in config.lists]
+        futures = [helper.submit(_prepare_quietly, spec, config) for spec in config.lists]
+        helper.submit(let_readings_go)  # before the register joins the list's leftovers
+        return None, futures
     pool = _spawn(readers)
     futures = [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
     record_children(config.out_dir)
@@ -821,6 +823,7 @@ def _run(
     helper = _helper(config) if early else None
     try:
         register, lists, helper = _read_inputs(config, call, say, looked, register, helper)
+        let_readings_go()
         if helper is None:
             helper = _helper(config)
         return _reconcile(config, call, say, run_id, started, register, lists, helper)

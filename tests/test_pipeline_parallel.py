@@ -232,3 +232,37 @@ def test_a_hand_written_commune_read_by_the_worker_and_the_helper(tmp_path, monk
         pd.testing.assert_frame_equal(read.people, recalled.people, check_index_type=False)
     pd.testing.assert_frame_equal(beside.links, again.links)
     assert set(beside.findings["finding_id"]) == set(again.findings["finding_id"])
+
+
+def _cached_parses() -> int:
+    from reconcile.normalize import names, people
+
+    cached = (names.parse_name, names.canonical_syllable, names.phonetic_syllable)
+    return sum(f.cache_info().currsize for f in (*cached, people.name_features))
+
+
+def test_reading_leaves_no_parses_cached_for_the_stages_after_it(tmp_path, monkeypatch):
+    """The parsers' memo of every value read (about 150 MB after a 300k register) is let go
+    once reading ends, in this process and in the helper that read the lists."""
+    from reconcile.collection import let_readings_go
+    from reconcile.normalize.names import parse_name
+
+    parse_name("Nguyễn Văn Hoà")
+    assert _cached_parses() > 0
+    let_readings_go()
+    assert _cached_parses() == 0
+
+    monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path / "out")
+    left: dict[str, int] = {}
+    match_stage = pipeline.match_stage
+
+    def matching(*args, **kwargs):
+        left["here"] = _cached_parses()
+        left["helper"] = args[8].submit(_cached_parses).result()  # the helper
+        return match_stage(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "match_stage", matching)
+    run_reconciliation(config, now=NOW)
+    assert left == {"here": 0, "helper": 0}
