@@ -273,3 +273,37 @@ def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monk
     pd.testing.assert_frame_equal(shared.duplicates, here.duplicates)
     after_death = _with_a_dead_helper(register, lists, thresholds)
     pd.testing.assert_frame_equal(after_death.linked[0].scored, here.linked[0].scored)
+
+
+@pytest.mark.parametrize("labels", ["in order", "reversed"])
+def test_rows_blocked_and_compared_in_the_helper_give_what_this_process_gives(
+    register, monkeypatch, labels
+):
+    """The helper blocks the last half of a big list's rows against the register it holds and
+    then compares their pairs (only the pairs travel): the candidates, scored pairs, links,
+    memory and duplicates are this process's alone, and a dead helper changes nothing. With
+    the labels reversed the helper's rows' pairs come first in label order, not last."""
+    from reconcile.matching import beside
+
+    monkeypatch.setattr(beside, "BLOCK_LOCAL_BELOW", 1)  # a 200-row list counts as big
+    lists, thresholds = _membership_list(), MatchingConfig().thresholds()
+    if labels == "reversed":
+        lists[0].people.index = lists[0].people.index[::-1]
+    here = match_stage(register, lists, thresholds)
+    with _RecordingHelper() as helper:
+        shared = match_stage(register, lists, thresholds, helper=helper)
+    assert helper.given == [
+        "hold",
+        "held_row_keys",
+        "block_held",
+        "compare_held_rows",
+        "held_evidence",
+    ]
+    assert len(here.linked[0].scored) > 100
+    pd.testing.assert_frame_equal(shared.linked[0].scored, here.linked[0].scored)
+    pd.testing.assert_frame_equal(shared.linked[0].links, here.linked[0].links)
+    pd.testing.assert_frame_equal(shared.memory.pairs, here.memory.pairs)
+    pd.testing.assert_frame_equal(shared.memory.candidates, here.memory.candidates)
+    pd.testing.assert_frame_equal(shared.duplicates, here.duplicates)
+    after_death = _with_a_dead_helper(register, lists, thresholds)
+    pd.testing.assert_frame_equal(after_death.linked[0].scored, here.linked[0].scored)

@@ -30,15 +30,18 @@ from reconcile.matching.model import MatchModel
 
 T = TypeVar("T")
 
-# In the helper process: the register placed there, and with each model's context, by token
+# In the helper process: the register placed there, and with each model's context, by token;
+# and the list rows it blocked (block_held), kept for their comparison
 _HELD: dict[str, pd.DataFrame] = {}
 _WITH_CONTEXT: dict[tuple[str, str], pd.DataFrame] = {}
+_ROWS: dict[str, pd.DataFrame] = {}
 
 
 def hold(token: str, pickled: bytes) -> None:
     """(In the helper) keep the register pickled in `pickled` for the calls that name `token`."""
     _HELD.clear()
     _WITH_CONTEXT.clear()
+    _ROWS.clear()
     _HELD[token] = pickle.loads(pickled)
 
 
@@ -46,6 +49,7 @@ def let_go(token: str) -> None:
     """(In the helper) forget the register: the workbook is written next."""
     _HELD.pop(token, None)
     _WITH_CONTEXT.clear()
+    _ROWS.clear()
 
 
 def held_record(token: str, reading):
@@ -77,6 +81,21 @@ def compare_held(token: str, model: MatchModel, left: pd.DataFrame, pairs: pd.Da
     """The comparison of `pairs` between `left` (the rows they name, with their context) and
     the held register."""
     return comparison_of(model).compare(model, (left, _held_with_context(token, model)), pairs)
+
+
+def block_held(token: str, model: MatchModel, pickled_rows: bytes) -> pd.DataFrame:
+    """(In the helper) the candidate pairs of the list rows in `pickled_rows` (with their
+    context) against the held register; the rows are kept for compare_held_rows."""
+    rows = pickle.loads(pickled_rows)
+    _ROWS.clear()
+    _ROWS[token] = rows
+    return comparison_of(model).candidates(model, (rows, _held_with_context(token, model)))
+
+
+def compare_held_rows(token: str, model: MatchModel, pairs: pd.DataFrame) -> pd.DataFrame:
+    """(In the helper) compare_held of pairs between the rows block_held kept and the held
+    register; the rows are let go."""
+    return compare_held(token, model, _ROWS.pop(token), pairs)
 
 
 def place(helper: ProcessPoolExecutor | None, register: pd.DataFrame) -> str | None:
@@ -114,15 +133,22 @@ def result_or(future: Future | None, here: Callable[[], T]) -> T:
 HELPER_SHARE = 0.45
 # Below this many pairs, sending them costs more than the helper saves (a night's few).
 LOCAL_BELOW = 50_000
+# The share of a big table's rows the helper blocks (and then compares the pairs of), and
+# the rows below which blocking stays here.
+HELPER_ROWS_SHARE = 0.5
+BLOCK_LOCAL_BELOW = 20_000
 
 
 class HelperExecutor(PandasExecutor):
-    """PandasExecutor, with a share of the run's first big comparison made in the helper
-    holding the register (`token`, from place): a pair's levels depend only on its two rows,
-    so the two parts, put back in order, are PandasExecutor.compare's frame. `then` is called
-    once that share is sent (the duplicate search queued behind it); later comparisons, and
-    tables whose right side is not that register or comparisons that code by position (no
-    `subset`), run here: the helper is busy with what `then` gave it."""
+    """PandasExecutor, with a share of the run's first big table blocked and compared in the
+    helper holding the register (`token`, from place). A row's candidates depend only on the
+    row and the register, and a pair's levels only on its two rows, so the parts, put back in
+    order, are PandasExecutor's frames. The helper blocks the last rows of a big table and keeps
+    them, so their pairs' comparison sends it only the pairs; a big comparison of other rows
+    (a small list's training pairs) sends it a share of the pairs with the rows they name.
+    `then` is called once a comparison's share is sent (the duplicate search queued behind
+    it); later comparisons, tables whose right side is not that register and comparisons that
+    code by position (no `subset`) run here: the helper is busy with what `then` gave it."""
 
     def __init__(
         self,
@@ -133,17 +159,38 @@ class HelperExecutor(PandasExecutor):
     ):
         self.helper, self.token, self.register_index = helper, token, register_index
         self.then: Callable[[], object] | None = then
+        self._rows_held: pd.Index | None = None  # the rows the helper blocked and keeps
 
-    def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
-        left, right = tables
-        shared = (
+    def _shares(self, model: MatchModel, right) -> bool:
+        return (
             self.then is not None
-            and len(pairs) >= LOCAL_BELOW
             and hasattr(comparison_of(model), "subset")
             and isinstance(right, pd.DataFrame)
             and right.index.equals(self.register_index)
         )
-        if not shared:
+
+    def block(self, model: MatchModel, tables) -> pd.DataFrame:
+        left, right = tables
+        if len(left) < BLOCK_LOCAL_BELOW or not self._shares(model, right):
+            return super().block(model, tables)
+        theirs = left.iloc[len(left) - int(len(left) * HELPER_ROWS_SHARE) :]
+        # pickled here: the executor's feeder thread would take turns with the blocking
+        pickled = pickle.dumps(theirs, protocol=pickle.HIGHEST_PROTOCOL)
+        future = submitted(self.helper, block_held, self.token, model, pickled)
+        ours = super().block(model, (left.iloc[: len(left) - len(theirs)], right))
+        rest = result_or(future, lambda: None)
+        if rest is None:  # the helper died: blocked here, and nothing is held there
+            rest = super().block(model, (theirs, right))
+        else:
+            self._rows_held = theirs.index
+        return pd.concat([ours, rest], ignore_index=True)
+
+    def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
+        held, self._rows_held = self._rows_held, None
+        if held is not None:
+            return self._compare_held_rows(model, tables, pairs, held)
+        left, right = tables
+        if len(pairs) < LOCAL_BELOW or not self._shares(model, right):
             return super().compare(model, tables, pairs)
         cut = len(pairs) - int(len(pairs) * HELPER_SHARE)
         theirs = pairs.iloc[cut:].reset_index(drop=True)
@@ -153,6 +200,24 @@ class HelperExecutor(PandasExecutor):
         ours = super().compare(model, tables, pairs.iloc[:cut].reset_index(drop=True))
         rest = result_or(future, lambda: PandasExecutor.compare(self, model, tables, theirs))
         compared = pd.concat([ours, rest], ignore_index=True)
+        compared.index = pairs.index
+        return compared
+
+    def _compare_held_rows(self, model, tables, pairs: pd.DataFrame, held: pd.Index):
+        """The pairs of the rows the helper blocked compared there (only the pairs travel), the
+        others here; put back in the pairs' order."""
+        theirs_at = held.get_indexer(pairs["left"].to_numpy()) >= 0
+        theirs = pairs[theirs_at].reset_index(drop=True)
+        future = submitted(self.helper, compare_held_rows, self.token, model, theirs)
+        self.finish()
+        ours = super().compare(model, tables, pairs[~theirs_at].reset_index(drop=True))
+        rest = result_or(future, lambda: PandasExecutor.compare(self, model, tables, theirs))
+        compared = pd.concat([ours, rest], ignore_index=True)
+        order = np.concatenate([np.flatnonzero(~theirs_at), np.flatnonzero(theirs_at)])
+        if not (order[1:] > order[:-1]).all():  # the helper's pairs were not the last ones
+            at = np.empty_like(order)
+            at[order] = np.arange(len(order))
+            compared = compared.take(at)
         compared.index = pairs.index
         return compared
 
