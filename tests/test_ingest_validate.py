@@ -131,3 +131,23 @@ def test_a_column_override_maps_an_unusual_header(tmp_path):
         ingest_list(path, ListKind.MEMBERSHIP)
     frame = ingest_list(path, ListKind.MEMBERSHIP, overrides={"Tên hội viên": "full_name"}).frame
     assert frame.at[0, "full_name"] == "Nguyễn Văn Hòa"
+
+
+def test_cells_of_spaces_only_are_empty_not_values(tmp_path):
+    """A clerk's space bar: ASCII, no-break and ideographic spaces and tabs make an empty
+    cell. The row stays valid and the cell is missing, not an ID or date of blanks."""
+    from listfiles import workbook
+
+    rows = [
+        ["STT", "Họ và tên", "Ngày sinh", "Số định danh cá nhân"],
+        [1, "Nguyễn Văn An", "   ", "\u00a0"],
+        [2, "Trần Thị Bích", "\u3000\t", "034190001111"],
+        [3, "Lê Văn Cường", "01/02/1980", " \u00a0 "],
+    ]
+    path = workbook({"DS": rows}, tmp_path / "ds.xlsx")
+    validated = validate_list(ingest_list(path, ListKind.MEMBERSHIP))
+    assert validated.rejected.empty
+    valid = validated.valid.set_index("source_row")
+    assert valid["birth_date"].isna().tolist() == [True, True, False]
+    assert valid["personal_id"].isna().tolist() == [True, False, True]
+    assert valid.at[2, "full_name"] == "Nguyễn Văn An"  # text with spaces inside is kept
