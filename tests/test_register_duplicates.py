@@ -307,3 +307,28 @@ def test_rows_blocked_and_compared_in_the_helper_give_what_this_process_gives(
     pd.testing.assert_frame_equal(shared.duplicates, here.duplicates)
     after_death = _with_a_dead_helper(register, lists, thresholds)
     pd.testing.assert_frame_equal(after_death.linked[0].scored, here.linked[0].scored)
+
+
+def test_rows_the_helper_keeps_serve_only_the_table_they_came_from(register, monkeypatch):
+    """The helper keeps the rows it blocked for that table's comparison; a comparison of
+    another table (labels 0, 1, ... again) is made with that table's own rows."""
+    from reconcile.matching import beside
+    from reconcile.matching.engine import PandasExecutor, comparison_of
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    monkeypatch.setattr(beside, "BLOCK_LOCAL_BELOW", 1)
+    comparison = comparison_of(COMMUNE_MODEL)
+    first, second = (
+        people(ListKind.MEMBERSHIP, _background(n=120, seed=s), file="hoi_vien.xlsx")
+        for s in (11, 12)
+    )
+    tables = [comparison.with_context(COMMUNE_MODEL, (t, register)) for t in (first, second)]
+    here = PandasExecutor()
+    pairs = here.block(COMMUNE_MODEL, tables[1])
+    with _RecordingHelper() as helper:
+        executor = beside.HelperExecutor(helper, beside.place(helper, register), register.index)
+        executor.block(COMMUNE_MODEL, tables[0])
+        compared = executor.compare(COMMUNE_MODEL, tables[1], pairs)
+    assert "block_held" in helper.given and "compare_held_rows" not in helper.given
+    assert len(pairs) > 50
+    pd.testing.assert_frame_equal(compared, here.compare(COMMUNE_MODEL, tables[1], pairs))

@@ -159,7 +159,8 @@ class HelperExecutor(PandasExecutor):
     ):
         self.helper, self.token, self.register_index = helper, token, register_index
         self.then: Callable[[], object] | None = then
-        self._rows_held: pd.Index | None = None  # the rows the helper blocked and keeps
+        # the table whose last rows the helper blocked and keeps, and their labels
+        self._rows_held: tuple[pd.DataFrame, pd.Index] | None = None
 
     def _shares(self, model: MatchModel, right) -> bool:
         return (
@@ -182,14 +183,14 @@ class HelperExecutor(PandasExecutor):
         if rest is None:  # the helper died: blocked here, and nothing is held there
             rest = super().block(model, (theirs, right))
         else:
-            self._rows_held = theirs.index
+            self._rows_held = left, theirs.index
         return pd.concat([ours, rest], ignore_index=True)
 
     def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
         held, self._rows_held = self._rows_held, None
-        if held is not None:
-            return self._compare_held_rows(model, tables, pairs, held)
         left, right = tables
+        if held is not None and held[0] is left:  # the pairs of the table just blocked
+            return self._compare_held_rows(model, tables, pairs, held[1])
         if len(pairs) < LOCAL_BELOW or not self._shares(model, right):
             return super().compare(model, tables, pairs)
         cut = len(pairs) - int(len(pairs) * HELPER_SHARE)
