@@ -17,6 +17,8 @@ from reconcile.config import build_config
 from reconcile.pipeline import run_reconciliation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from tree_memory import TreeMemory  # noqa: E402
+
 from synthetic.district import district  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -62,16 +64,18 @@ def main() -> None:
     )
     marks: list[tuple[float, str]] = []
     started = time.perf_counter()
-    result, run_dir = run_reconciliation(
-        config, progress=lambda m: marks.append((time.perf_counter() - started, m))
-    )
+    with TreeMemory() as memory:
+        result, run_dir = run_reconciliation(
+            config, progress=lambda m: marks.append((time.perf_counter() - started, m))
+        )
     total = time.perf_counter() - started
     for at, message in marks:
         print(f"{at:6.1f} s  {message[:60]}")
     print(
         f"whole run {total:.1f} s; findings {len(result.findings):,}; "
         f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
-        f"worker process {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB"
+        f"worker process {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB; "
+        f"all processes: {memory}"
     )
 
 
