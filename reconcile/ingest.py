@@ -670,11 +670,17 @@ def _decode_text_columns(records, excel_rows, columns, fonts_of) -> None:
     for col, name in text_columns.items():
         cells = [r.get(name) for r in records]
         column_fonts = [fonts.get((row, col)) for row in excel_rows] if fonts else None
-        for record, value in zip(records, decode_column(cells, column_fonts), strict=True):
+        decoded = decode_column(cells, column_fonts)
+        if decoded is cells:  # Unicode already, as nearly every column is: nothing to put back
+            continue
+        for record, value in zip(records, decoded, strict=True):
             record[name] = value
     if "hamlet" not in text_columns:  # hamlets that came from group rows
         cells = [r.get("hamlet") for r in records]
-        for record, value in zip(records, decode_column(cells), strict=True):
+        decoded = decode_column(cells)
+        if decoded is cells:
+            return
+        for record, value in zip(records, decoded, strict=True):
             if value is not None:
                 record["hamlet"] = value
 

@@ -397,3 +397,24 @@ def test_rows_read_equal_valid_plus_rejected(rows, title_height):
     assert len(validated.valid) + len(validated.rejected) == len(rows)
     every = sorted([*validated.valid["source_row"], *validated.rejected["source_row"]])
     assert every == [header + i for i in range(1, len(rows) + 1)]
+
+
+@pytest.mark.parametrize("font", [".VnTime", None], ids=["font", "text alone"])
+def test_tcvn3_group_rows_give_their_rows_decoded_hamlets(tmp_path, font):
+    """A TCVN3 list with no hamlet column: the hamlets come from group rows above the people,
+    decoded with the names. The TCVN3 text is glibc iconv's (TCVN5712-1, read as Windows-1252),
+    typed here by hand."""
+    rows = [
+        ["DANH SACH HOI VIEN"],
+        ["STT", "Họ và tên", "Năm sinh"],
+        ["Th«n §«ng"],
+        [1, "NguyÔn V¨n Hoµ", 1950],
+        [2, "TrÇn ThÞ Lan", 1962],
+        ["Th«n §oµi"],
+        [3, "Lª V¨n Tó", 1970],
+    ]
+    fonts = {("DS", r, c): font for r in range(1, len(rows) + 1) for c in (1, 2)} if font else {}
+    frame = _read(workbook({"DS": rows}, tmp_path / "a.xlsx", fonts)).frame
+    assert list(frame["full_name"]) == ["Nguyễn Văn Hoà", "Trần Thị Lan", "Lê Văn Tú"]
+    assert list(frame["hamlet"]) == ["Thôn Đông", "Thôn Đông", "Thôn Đoài"]
+    assert list(frame["source_row"]) == [4, 5, 7]
