@@ -269,7 +269,8 @@ def decode_cell(text: str, encoding: Encoding, font: str | None = None) -> str:
 
 
 def decode_column(cells: list[object], fonts: list[str | None] | None = None) -> list[object]:
-    """Decode a whole column; non-text cells pass through untouched."""
+    """Decode a whole column; non-text cells pass through untouched. A column judged Unicode
+    comes back as the very list given (callers skip putting it back)."""
     texts = [c for c in cells if isinstance(c, str)]
     encoding = detect_encoding(texts, fonts)
     font_says_legacy = bool(fonts) and any(font_encoding(f) for f in fonts)
