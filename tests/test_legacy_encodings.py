@@ -108,3 +108,14 @@ def test_mojibake_is_repaired_and_plain_text_is_left_alone():
     assert fix_mojibake("Nguyá»…n VÄƒn HoÃ\xa0") == "Nguyễn Văn Hoà"
     assert fix_mojibake("Nguyễn Văn Hoà") is None
     assert detect_encoding(["Nguyá»…n VÄƒn A", "Tráº§n Thá»‹ B"]) is Encoding.MOJIBAKE
+
+
+def test_a_unicode_column_comes_back_as_the_list_given():
+    """ingest skips putting a column back into its rows when decode_column returns the list
+    it was given: it must do so for Unicode, and only then."""
+    unicode = ["Nguyễn Văn Hoà", None, "Trần Thị Lan", 1950, "Thôn Đông"]
+    assert decode_column(unicode) is unicode
+    tcvn3 = ["NguyÔn V¨n Hoµ", None, "TrÇn ThÞ Lan", 1950, "Th«n §«ng"]  # iconv's bytes
+    decoded = decode_column(tcvn3)
+    assert decoded is not tcvn3
+    assert decoded == ["Nguyễn Văn Hoà", None, "Trần Thị Lan", 1950, "Thôn Đông"]
