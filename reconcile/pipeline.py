@@ -29,7 +29,14 @@ from reconcile.collection import fewer_collections, let_readings_go, set_for_wor
 from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
-from reconcile.ingest import LAYOUT_COLUMNS, IngestedList, UnreadableListError, ingest_list
+from reconcile.ingest import (
+    LAYOUT_COLUMNS,
+    IngestedList,
+    UnreadableListError,
+    drop_read_ahead,
+    ingest_list,
+    read_ahead,
+)
 from reconcile.input_memory import (
     StoredReading,
     input_digest,
@@ -480,10 +487,28 @@ class _LookedUp:
     record: dict | None
 
 
-def _look_up(spec: ListConfig, config: RunConfig) -> _LookedUp:
-    digest = input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
+def _digest(spec: ListConfig, config: RunConfig) -> str | None:
+    return input_digest(spec, config.hamlet_aliases) if config.matching.incremental else None
+
+
+def _look_up(spec: ListConfig, config: RunConfig, digest: str | None = None) -> _LookedUp:
+    digest = digest or _digest(spec, config)
     store = existing_store(config) if digest else None
     return _LookedUp(spec, digest, store.prepared(_series(spec)) if store else None)
+
+
+def _parsed_ahead(config: RunConfig, digest: str | None) -> list[Path]:
+    """The files of the lists that changed, when the register's file is the one the last run
+    read (by the store's digests alone, not the readings). Its reading is then recalled, and
+    the lists are read here after it: their sheets can be parsed meanwhile (ingest.read_ahead)."""
+    store = existing_store(config) if digest else None
+    if store is None or store.prepared_digest(_series(config.population_register)) != digest:
+        return []
+    return [
+        spec.path
+        for spec in config.lists
+        if not spec.url and store.prepared_digest(_series(spec)) != _digest(spec, config)
+    ]
 
 
 def _remembered(looked: _LookedUp, progress: Progress) -> PreparedList | None:
@@ -813,21 +838,26 @@ def _run(
 
     say(f"[1/5] {STAGE_LABELS['ingest']}, {STAGE_LABELS['validate']}, {STAGE_LABELS['normalize']}")
     record_children(config.out_dir)  # a temporary Prefect API, when there is one
-    looked = _look_up(config.population_register, config)
-    register = _remembered(looked, say)
-    # A register the last run read is recalled in a moment: the lists are then read here, not
-    # in a process that takes longer to start, and the helper starts at once on the idle core.
-    # A register read anew leaves the spare core to the lists' reader: the helper, where one
-    # reader does.
-    early = register is not None or _list_readers(config) == 1
-    helper = _helper(config) if early else None
+    digest = _digest(config.population_register, config)
+    helper = None
     try:
+        read_ahead(_parsed_ahead(config, digest))
+        looked = _look_up(config.population_register, config, digest)
+        register = _remembered(looked, say)
+        # A register the last run read is recalled in a moment: the lists are then read here,
+        # not in a process that takes longer to start, and the helper starts at once on the
+        # idle core. A register read anew leaves the spare core to the lists' reader: the
+        # helper, where one reader does.
+        early = register is not None or _list_readers(config) == 1
+        helper = _helper(config) if early else None
         register, lists, helper = _read_inputs(config, call, say, looked, register, helper)
+        drop_read_ahead()
         let_readings_go()
         if helper is None:
             helper = _helper(config)
         return _reconcile(config, call, say, run_id, started, register, lists, helper)
     finally:
+        drop_read_ahead()
         if helper is not None:
             helper.shutdown(cancel_futures=True)
             forget_children(config.out_dir)  # it has ended (a run that failed leaves nothing)

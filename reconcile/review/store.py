@@ -274,6 +274,15 @@ class DecisionStore:
             )
         return dict(row) if row else None
 
+    def prepared_digest(self, series: str) -> str | None:
+        """The digest of the input of `series` as last read, without its reading."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                sa.select(INPUTS.c.digest).where(
+                    (INPUTS.c.scope == self.scope) & (INPUTS.c.series == series)
+                )
+            ).scalar()
+
     def save_prepared(self, series: str, digest: str, record: dict) -> None:
         self._replace(
             INPUTS,
