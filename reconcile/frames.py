@@ -32,6 +32,20 @@ def shared_values(values) -> np.ndarray:
     return per_distinct(values, lambda value: value)
 
 
+def pair_codes(left: np.ndarray, right: np.ndarray) -> np.ndarray | None:
+    """One int64 per (left, right) pair of integer labels: equal exactly where the pairs are,
+    and in (left, right) order, so one sort or hash does what two columns need two for. None
+    when the labels' ranges are too wide for an int64."""
+    if not len(left):
+        return np.zeros(0, dtype=np.int64)
+    low_left, low_right = int(left.min()), int(right.min())
+    width = int(right.max()) - low_right + 1
+    if (int(left.max()) - low_left + 1) * width >= 1 << 62:
+        return None
+    left, right = left.astype(np.int64, copy=False), right.astype(np.int64, copy=False)
+    return (left - low_left) * width + (right - low_right)
+
+
 def pair_positions(pairs: pd.DataFrame, wanted: pd.DataFrame) -> np.ndarray | None:
     """The row positions in `pairs` of the `wanted` (left, right) pairs (right NaN or absent:
     -1); None unless the pairs' labels are non-negative integers that key each pair once."""

@@ -190,28 +190,31 @@ class HelperExecutor(PandasExecutor):
         held, self._rows_held = self._rows_held, None
         left, right = tables
         if held is not None and held[0] is left:  # the pairs of the table just blocked
-            return self._compare_held_rows(model, tables, pairs, held[1])
+            theirs_at = held[1].get_indexer(pairs["left"].to_numpy()) >= 0
+            return self._shared(
+                model,
+                tables,
+                pairs,
+                theirs_at,
+                lambda theirs: submitted(self.helper, compare_held_rows, self.token, model, theirs),
+            )
         if len(pairs) < LOCAL_BELOW or not self._shares(model, right):
             return super().compare(model, tables, pairs)
-        cut = len(pairs) - int(len(pairs) * HELPER_SHARE)
-        theirs = pairs.iloc[cut:].reset_index(drop=True)
-        named = left.loc[pd.unique(theirs["left"].to_numpy())]
-        future = submitted(self.helper, compare_held, self.token, model, named, theirs)
-        self.finish()
-        ours = super().compare(model, tables, pairs.iloc[:cut].reset_index(drop=True))
-        rest = result_or(future, lambda: PandasExecutor.compare(self, model, tables, theirs))
-        compared = pd.concat([ours, rest], ignore_index=True)
-        compared.index = pairs.index
-        return compared
+        theirs_at = np.arange(len(pairs)) >= len(pairs) - int(len(pairs) * HELPER_SHARE)
 
-    def _compare_held_rows(self, model, tables, pairs: pd.DataFrame, held: pd.Index):
-        """The pairs of the rows the helper blocked compared there (only the pairs travel), the
+        def with_rows(theirs: pd.DataFrame) -> Future | None:
+            named = left.loc[pd.unique(theirs["left"].to_numpy())]
+            return submitted(self.helper, compare_held, self.token, model, named, theirs)
+
+        return self._shared(model, tables, pairs, theirs_at, with_rows)
+
+    def _shared(self, model, tables, pairs: pd.DataFrame, theirs_at: np.ndarray, send):
+        """The pairs at `theirs_at` compared in the helper (`send` gives its future), the
         others here; put back in the pairs' order."""
-        theirs_at = held.get_indexer(pairs["left"].to_numpy()) >= 0
         theirs = pairs[theirs_at].reset_index(drop=True)
-        future = submitted(self.helper, compare_held_rows, self.token, model, theirs)
+        future = send(theirs)
         self.finish()
-        ours = super().compare(model, tables, pairs[~theirs_at].reset_index(drop=True))
+        ours = PandasExecutor.compare(self, model, tables, pairs[~theirs_at].reset_index(drop=True))
         rest = result_or(future, lambda: PandasExecutor.compare(self, model, tables, theirs))
         compared = pd.concat([ours, rest], ignore_index=True)
         order = np.concatenate([np.flatnonzero(~theirs_at), np.flatnonzero(theirs_at)])

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from reconcile.frames import pair_codes
+
 # Each rule: the columns that must all be present and equal on both sides.
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("pid",),
@@ -130,14 +132,10 @@ def _distinct(pairs: pd.DataFrame) -> pd.DataFrame:
     """drop_duplicates on (left, right) as one int64 per pair, where the labels' ranges allow."""
     if not len(pairs):
         return pairs
-    left = pairs["left"].to_numpy(np.int64)
-    right = pairs["right"].to_numpy(np.int64)
-    low_l, low_r = int(left.min()), int(right.min())
-    width = int(right.max()) - low_r + 1
-    if (int(left.max()) - low_l + 1) * width >= _KEY_LIMIT:
+    codes = pair_codes(pairs["left"].to_numpy(np.int64), pairs["right"].to_numpy(np.int64))
+    if codes is None:
         return pairs.drop_duplicates()
-    first = ~pd.Series((left - low_l) * width + (right - low_r)).duplicated().to_numpy()
-    return pairs[first]
+    return pairs[~pd.Series(codes).duplicated().to_numpy()]
 
 
 def _join(left_index, right_index, left_key, right_key, max_block: int | None) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import pair_codes
 from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.memory import (
     PairMemory,
@@ -243,15 +244,9 @@ def canonical(pairs: pd.DataFrame) -> pd.DataFrame:
     full blocking gives, so the decision's ties fall the same way."""
     left = pairs["left"].to_numpy(np.int64)
     right = pairs["right"].to_numpy(np.int64)
-    order = None
-    if len(left):
-        # one int64 per pair, sorted once: lexsort's two passes took twice as long
-        low_left, low_right = int(left.min()), int(right.min())
-        width = int(right.max()) - low_right + 1
-        if (int(left.max()) - low_left + 1) * width < 1 << 62:
-            order = np.argsort((left - low_left) * width + (right - low_right), kind="stable")
-    if order is None:
-        order = np.lexsort((right, left))
+    # one int64 per pair, sorted once: lexsort's two passes took twice as long
+    codes = pair_codes(left, right)
+    order = np.lexsort((right, left)) if codes is None else np.argsort(codes, kind="stable")
     return pd.DataFrame({"left": left[order], "right": right[order]})
 
 
