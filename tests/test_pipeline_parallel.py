@@ -266,3 +266,47 @@ def test_reading_leaves_no_parses_cached_for_the_stages_after_it(tmp_path, monke
     monkeypatch.setattr(pipeline, "match_stage", matching)
     run_reconciliation(config, now=NOW)
     assert left == {"here": 0, "helper": 0}
+
+
+def test_a_hand_written_commune_blocked_and_compared_partly_in_the_helper(tmp_path, monkeypatch):
+    """The helper blocking the last half of the first list's rows (the elders' list, read
+    first here) and comparing their pairs (matching.beside), on the hand-written commune: the
+    findings and links one process gives, and the links an officer would find by eye."""
+    from reconcile.matching import beside
+
+    files = _hand_written_commune(tmp_path / "commune")
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+
+    def run(out, store, parallel):
+        monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0 if parallel else 10**12)
+        config = build_config(
+            {"kind": "register", "path": files["register"]},
+            [{"kind": kind, "path": files[kind]} for kind in ("membership", "death")],
+            out,
+            review={"store": f"sqlite:///{(tmp_path / store).as_posix()}"},
+        )
+        return run_reconciliation(config, now=NOW)[0]
+
+    alone = run(tmp_path / "alone", "alone.sqlite", parallel=False)
+    given: list[str] = []
+    helper = pipeline._helper
+
+    def recording(config):
+        made = helper(config)
+        if made is not None:
+            submit = made.submit
+            made.submit = lambda fn, *a, **k: given.append(fn.__name__) or submit(fn, *a, **k)
+        return made
+
+    monkeypatch.setattr(pipeline, "_helper", recording)
+    monkeypatch.setattr(beside, "BLOCK_LOCAL_BELOW", 1)  # a hand-written list counts as big
+    shared = run(tmp_path / "shared", "shared.sqlite", parallel=True)
+    assert "block_held" in given and "compare_held_rows" in given
+    keyed = ["finding_id", "status"]
+    pd.testing.assert_frame_equal(
+        alone.findings.drop(columns=keyed), shared.findings.drop(columns=keyed)
+    )
+    pd.testing.assert_frame_equal(alone.links, shared.links)
+    elders = shared.links[shared.links["source_file"] == "nguoi_cao_tuoi.xlsx"]
+    matched = elders[elders["decision"] == "match"].set_index("source_row")["person_id"]
+    assert matched.to_dict() == {3: "034050001234", 4: "034162004321", 6: "034070004444"}
