@@ -314,6 +314,30 @@ def sex_slips(people: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
 
 
 SEX_SLIP = "sex_slip"
+# Every column compare() reads of a table carrying SEX_SLIP: a partition sent to another process
+# carries these alone (less than half a normalised table's columns, and half the pickling).
+COMPARED_COLUMNS = (
+    "name_canonical",
+    "name_fold",
+    "name_nomid",
+    "name_nomid_fold",
+    "name_phon",
+    "name_nomid_phon",
+    "name_iy",
+    "name_has_diacritics",
+    "family_canonical",
+    "given_canonical",
+    "name_nospace",
+    "name_nospace_fold",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "sex",
+    "pid",
+    "insurance",
+    "hamlet_key",
+    SEX_SLIP,
+)
 
 
 def compare(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

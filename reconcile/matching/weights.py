@@ -12,7 +12,13 @@ import pandas as pd
 from reconcile.frames import joined
 from reconcile.matching import blocking
 from reconcile.matching import fellegi_sunter as fs
-from reconcile.matching.comparison import LEVELS, SEX_SLIP, compare, sex_slips
+from reconcile.matching.comparison import (
+    COMPARED_COLUMNS,
+    LEVELS,
+    SEX_SLIP,
+    compare,
+    sex_slips,
+)
 from reconcile.matching.engine import COMPARISONS
 from reconcile.matching.model import BlockingModel, FieldModel, MatchModel, SessionModel
 from schemas.tables import check_pairs
@@ -240,6 +246,11 @@ def _with_column(frame: pd.DataFrame, slips: np.ndarray) -> pd.DataFrame:
     return out
 
 
+def _compared_part(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    columns = [c for c in COMPARED_COLUMNS if c in frame]
+    return frame.loc[pd.unique(labels), columns]
+
+
 class CommuneComparison:
     """COMMUNE_MODEL's linkage logic over normalised people tables (normalize.people)."""
 
@@ -274,12 +285,12 @@ class CommuneComparison:
         return _with_column(left, left_slips), _with_column(right, right_slips)
 
     def subset(self, model: MatchModel, tables, pairs: pd.DataFrame):
-        """Only the rows `pairs` name: a worker's memory follows its partition, not the
-        register's size."""
+        """Only the rows `pairs` name, and only the columns their comparison reads: a worker's
+        memory follows its partition, not the register's size."""
         left, right = tables
         return (
-            left.loc[pd.unique(pairs["left"].to_numpy())],
-            right.loc[pd.unique(pairs["right"].to_numpy())],
+            _compared_part(left, pairs["left"].to_numpy()),
+            _compared_part(right, pairs["right"].to_numpy()),
         )
 
     def patterns(self, model: MatchModel, compared: pd.DataFrame) -> np.ndarray:
