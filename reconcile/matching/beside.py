@@ -11,7 +11,6 @@ work to this process: every call here has a fallback (`result_or`).
 
 from __future__ import annotations
 
-import pickle
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import pickled_by_column, unpickled_by_column
 from reconcile.input_memory import to_record
 from reconcile.matching.duplicates import DuplicateEvidence, duplicate_evidence
 from reconcile.matching.engine import PandasExecutor, comparison_of
@@ -37,12 +37,13 @@ _WITH_CONTEXT: dict[tuple[str, str], pd.DataFrame] = {}
 _ROWS: dict[str, pd.DataFrame] = {}
 
 
-def hold(token: str, pickled: bytes) -> None:
-    """(In the helper) keep the register pickled in `pickled` for the calls that name `token`."""
+def hold(token: str, pickled: list[bytes]) -> None:
+    """(In the helper) keep the register `pickled` (frames.pickled_by_column) for the calls
+    that name `token`."""
     _HELD.clear()
     _WITH_CONTEXT.clear()
     _ROWS.clear()
-    _HELD[token] = pickle.loads(pickled)
+    _HELD[token] = unpickled_by_column(pickled)
 
 
 def let_go(token: str) -> None:
@@ -83,10 +84,11 @@ def compare_held(token: str, model: MatchModel, left: pd.DataFrame, pairs: pd.Da
     return comparison_of(model).compare(model, (left, _held_with_context(token, model)), pairs)
 
 
-def block_held(token: str, model: MatchModel, pickled_rows: bytes) -> pd.DataFrame:
-    """(In the helper) the candidate pairs of the list rows in `pickled_rows` (with their
-    context) against the held register; the rows are kept for compare_held_rows."""
-    rows = pickle.loads(pickled_rows)
+def block_held(token: str, model: MatchModel, pickled_rows: list[bytes]) -> pd.DataFrame:
+    """(In the helper) the candidate pairs of the list rows `pickled_rows` (with their
+    context; frames.pickled_by_column) against the held register; the rows are kept for
+    compare_held_rows."""
+    rows = unpickled_by_column(pickled_rows)
     _ROWS.clear()
     _ROWS[token] = rows
     return comparison_of(model).candidates(model, (rows, _held_with_context(token, model)))
@@ -105,7 +107,7 @@ def place(helper: ProcessPoolExecutor | None, register: pd.DataFrame) -> str | N
     token = secrets.token_hex(8)
     # pickled here, at once: left to the executor's feeder thread, the pickling took turns
     # with the matching for the GIL and slowed both (about 2 s for 0.8 s of work)
-    pickled = pickle.dumps(register, protocol=pickle.HIGHEST_PROTOCOL)
+    pickled = pickled_by_column(register)
     return token if submitted(helper, hold, token, pickled) is not None else None
 
 
@@ -176,7 +178,7 @@ class HelperExecutor(PandasExecutor):
             return super().block(model, tables)
         theirs = left.iloc[len(left) - int(len(left) * HELPER_ROWS_SHARE) :]
         # pickled here: the executor's feeder thread would take turns with the blocking
-        pickled = pickle.dumps(theirs, protocol=pickle.HIGHEST_PROTOCOL)
+        pickled = pickled_by_column(theirs)
         future = submitted(self.helper, block_held, self.token, model, pickled)
         ours = super().block(model, (left.iloc[: len(left) - len(theirs)], right))
         rest = result_or(future, lambda: None)
