@@ -13,7 +13,7 @@ import datetime as dt
 import multiprocessing
 import os
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -630,39 +630,16 @@ class PreparationError(Exception):
     since the exception's own text may quote a cell."""
 
 
-def _prepare_quietly(
-    spec: ListConfig, config: RunConfig, record_after: int | None = None
-) -> PreparedList:
+def _prepare_quietly(spec: ListConfig, config: RunConfig) -> PreparedList:
     """_prepare in a worker process, which then makes the reading's stored record too: the
-    worker would wait for the register, and this process has the end of the run to pay.
-    With `record_after` (the helper, which outlives the reading), the reading is returned
-    first and kept under that number for _record_after: this process, often done with the
-    register by then, gets the list without waiting for its record."""
+    worker would wait for the register, and this process has the end of the run to pay."""
     try:
         prepared = _prepare(spec, config, call_directly, lambda _: None)
         if _kept_next_run(prepared):
-            if record_after is None:
-                prepared.record = to_record(prepared)
-            else:
-                _AWAITING_RECORD[record_after] = prepared
+            prepared.record = to_record(prepared)
         return prepared
     except Exception as exc:
         raise PreparationError(f"{spec.path.name}: {type(exc).__name__}") from None
-
-
-# (In the helper) readings _prepare_quietly returned before making their record
-_AWAITING_RECORD: dict[int, PreparedList] = {}
-
-
-def _record_after(number: int) -> dict | None:
-    """(In the helper) input_memory.to_record of the reading kept under `number`; None if
-    there is none or it fails (this process then makes it when it writes, as without a
-    helper)."""
-    prepared = _AWAITING_RECORD.pop(number, None)
-    try:
-        return None if prepared is None else to_record(prepared)
-    except Exception:
-        return None
 
 
 def _failed(spec: ListConfig, why: str) -> PreparedList:
@@ -711,26 +688,23 @@ def _list_readers(config: RunConfig) -> int:
 
 def _lists_beside_register(
     config: RunConfig, helper: ProcessPoolExecutor | None
-) -> tuple[ProcessPoolExecutor | None, list[Future], list[Future]] | None:
+) -> tuple[ProcessPoolExecutor | None, list[Future]] | None:
     """Start reading the lists in worker processes while this process reads the register, when
     there is a spare core and enough input to be worth a process. Where one reader does, the
     helper is that reader (no pool of its own: None): it starts once, not twice, and is warm
-    when the matching needs it, and it makes the readings' records after handing them over
-    (their futures, third). Plain library code runs there: a Prefect run shows the
+    when the matching needs it. Plain library code runs there: a Prefect run shows the
     register's stages as tasks and the lists' counts."""
     readers = _list_readers(config)
     if not readers:
         return None
     if readers == 1 and helper is not None:
-        numbered = list(enumerate(config.lists))
-        futures = [helper.submit(_prepare_quietly, spec, config, i) for i, spec in numbered]
-        records = [helper.submit(_record_after, i) for i, _ in numbered]
+        futures = [helper.submit(_prepare_quietly, spec, config) for spec in config.lists]
         helper.submit(let_readings_go)  # before the register joins the list's leftovers
-        return None, futures, records
+        return None, futures
     pool = _spawn(readers)
     futures = [pool.submit(_prepare_quietly, spec, config) for spec in config.lists]
     record_children(config.out_dir)
-    return pool, futures, []
+    return pool, futures
 
 
 def _helper(config: RunConfig) -> ProcessPoolExecutor | None:
@@ -876,12 +850,12 @@ def _run(
         # helper, where one reader does.
         early = register is not None or _list_readers(config) == 1
         helper = _helper(config) if early else None
-        register, lists, helper, records = _read_inputs(config, call, say, looked, register, helper)
+        register, lists, helper = _read_inputs(config, call, say, looked, register, helper)
         drop_read_ahead()
         let_readings_go()
         if helper is None:
             helper = _helper(config)
-        return _reconcile(config, call, say, run_id, started, register, lists, helper, records)
+        return _reconcile(config, call, say, run_id, started, register, lists, helper)
     finally:
         drop_read_ahead()
         if helper is not None:
@@ -896,11 +870,10 @@ def _read_inputs(
     looked: _LookedUp,
     register: PreparedList | None,
     helper: ProcessPoolExecutor | None,
-) -> tuple[PreparedList, list[PreparedList], ProcessPoolExecutor | None, list[Future]]:
+) -> tuple[PreparedList, list[PreparedList], ProcessPoolExecutor | None]:
     """The register (unless recalled already) and the lists, read beside it in a worker
-    process when the register must be read and there is a core to spare; the helper,
-    None if it died reading a list (_collect reads that list again alone); and the lists'
-    records the helper makes after reading them (none where no helper read them)."""
+    process when the register must be read and there is a core to spare; and the helper,
+    None if it died reading a list (_collect reads that list again alone)."""
     background = None if register is not None else _lists_beside_register(config, helper)
     try:
         if register is None:
@@ -929,8 +902,7 @@ def _read_inputs(
         if background and background[0] is not None:
             background[0].shutdown(cancel_futures=True)
             forget_children(config.out_dir)
-    # a helper that died took the records with it: they are made at writing
-    return register, lists, helper, background[2] if background and helper else []
+    return register, lists, helper
 
 
 def _reconcile(
@@ -942,10 +914,8 @@ def _reconcile(
     register: PreparedList,
     lists: list[PreparedList],
     helper: ProcessPoolExecutor | None,
-    records: Sequence[Future] = (),
 ) -> tuple[RunResult, Path]:
-    """The run's stages after reading: match, find, review, estimate, report, record.
-    `records`: the lists' records being made in the helper, in the lists' order."""
+    """The run's stages after reading: match, find, review, estimate, report, record."""
     usable = [item for item in lists if item.people is not None]
     say(
         f"[2/5] {STAGE_LABELS['match']}: {len(register.people)} cư dân / residents, "
@@ -1016,8 +986,6 @@ def _reconcile(
     )
 
     register.record = result_or(register_record, lambda: None)  # None: made at writing
-    for item, made in zip(lists, records, strict=False):
-        item.record = item.record or result_or(made, lambda: None)
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
     run_dir = call(report_stage, result, config, helper, matched.memory, begun)
     # The store learns of this run only once its outputs exist.

@@ -310,16 +310,3 @@ def test_a_hand_written_commune_blocked_and_compared_partly_in_the_helper(tmp_pa
     elders = shared.links[shared.links["source_file"] == "nguoi_cao_tuoi.xlsx"]
     matched = elders[elders["decision"] == "match"].set_index("source_row")["person_id"]
     assert matched.to_dict() == {3: "034050001234", 4: "034162004321", 6: "034070004444"}
-
-
-def test_the_helper_hands_a_list_over_before_making_its_record(tmp_path):
-    """Read in the helper, a list is returned at once and its stored record made after, from
-    the reading kept there: the record is the one made at once, and it is made once."""
-    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path)
-    spec = config.lists[0]
-    handed = pipeline._prepare_quietly(spec, config, record_after=3)
-    assert handed.people is not None and handed.record is None
-    record = pipeline._record_after(3)
-    at_once = pipeline._prepare_quietly(spec, config)
-    assert record == at_once.record
-    assert pipeline._record_after(3) is None  # let go once made
