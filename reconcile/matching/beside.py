@@ -3,8 +3,8 @@ links the lists: its duplicate evidence, its row keys for the matching memory, a
 big comparisons (HelperExecutor), and, while the findings are made, its reading as the next
 run keeps it.
 
-The register crosses to the helper once (`place`: pickling 300k residents costs this process
-about 0.8 s); the calls after it name the register by token.
+The register crosses to the helper once (`place`, column by column: pickling 300k residents
+costs this process about 0.75 s); the calls after it name the register by token.
 The helper runs its calls in the order given, one at a time. A helper that is gone leaves the
 work to this process: every call here has a fallback (`result_or`).
 """
