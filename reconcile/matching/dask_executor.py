@@ -3,8 +3,10 @@ partitions of the candidate pairs on the cluster's workers.
 
 Comparing is the expensive step (rapidfuzz over every candidate pair). The pairs are cut into
 partitions by list row (every pair of one row on one worker); a partition travels with only the
-table rows it names, after the comparison has added what it needs of the whole tables
-(`with_context`), so a worker's memory follows its partition, not the register's size. A
+table rows it names and the columns the comparison reads (pickled column by column here:
+this process's pickling is what the workers wait on), after the comparison has added what it
+needs of the whole tables (`with_context`), so a worker's memory follows its partition, not the
+register's size. A
 comparison without `subset` (the generic one, which codes by position) gets its tables
 broadcast once instead. Pattern counts
 are summed from each partition's (fellegi_sunter.PatternCounts.combine), so training sees only
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reconcile.frames import pickled_by_column, unpickled_by_column
 from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.engine import PandasExecutor, comparison_of
 from reconcile.matching.model import MatchModel
@@ -41,6 +44,11 @@ IN_FLIGHT_PER_WORKER = 2
 
 def _compare_part(model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
     return comparison_of(model).compare(model, tables, pairs)
+
+
+def _compare_packed(model: MatchModel, packed: tuple, pairs: pd.DataFrame) -> pd.DataFrame:
+    """_compare_part of tables sent as frames.pickled_by_column."""
+    return _compare_part(model, tuple(unpickled_by_column(p) for p in packed), pairs)
 
 
 def _counts_part(model: MatchModel, compared: pd.DataFrame) -> fs.PatternCounts:
@@ -112,14 +120,22 @@ class DaskExecutor(PandasExecutor):
             # narrowed once to the rows and columns any pair needs: each partition's rows are
             # then taken from a table of 20 columns, four times faster than from the whole
             whole = comparison.subset(model, comparison.with_context(model, tables), pairs)
+            # pickled here column by column: a pickle of a whole partition keeps a memo entry
+            # for each of its cells, and this process's pickling is what the workers wait on
             arguments = (
-                (model, comparison.subset(model, whole, pairs.iloc[p]), pairs.iloc[p])
+                (
+                    model,
+                    tuple(map(pickled_by_column, comparison.subset(model, whole, pairs.iloc[p]))),
+                    pairs.iloc[p],
+                )
                 for p in parts
             )
+            compare_part = _compare_packed
         else:
             (shared,) = self.client.scatter([tables], broadcast=True, hash=False)
             arguments = ((model, shared, pairs.iloc[p]) for p in parts)
-        results = self._bounded(_compare_part, arguments)
+            compare_part = _compare_part
+        results = self._bounded(compare_part, arguments)
         order = np.concatenate(parts)
         compared = pd.concat(results, ignore_index=True)
         # back in the pairs' own order, as the pandas executor returns them
