@@ -2,18 +2,17 @@
 partitions of the candidate pairs on the cluster's workers.
 
 Comparing is the expensive step (rapidfuzz over every candidate pair). The pairs are cut into
-partitions by list row (every pair of one row on one worker); a partition travels with only the
-table rows it names and the columns the comparison reads (pickled column by column here:
-this process's pickling is what the workers wait on), after the comparison has added what it
-needs of the whole tables (`with_context`), so a worker's memory follows its partition, not the
-register's size. A
-comparison without `subset` (the generic one, which codes by position) gets its tables
-broadcast once instead. Pattern counts
-are summed from each partition's (fellegi_sunter.PatternCounts.combine), so training sees only
-counts. At most IN_FLIGHT_PER_WORKER partitions per worker are in flight at once, each result
-fetched and released as soon as it is done, so a worker's memory is bounded by a few partitions.
-Blocking, scoring and the decision run in the driver: they need whole-list views (a
-list's in-register share, one resident per row) and cost little beside comparing.
+partitions by list row (every pair of one row on one worker). A partition travels with only the
+table rows it names and the columns the comparison reads, after the comparison has added what
+it needs of the whole tables (`with_context`), so a worker's memory follows its partition, not
+the register's size. The rows are pickled here, column by column: this process's pickling is
+what the workers wait on. A comparison without `subset` (the generic one, which codes by
+position) gets its tables broadcast once instead. Pattern counts are summed from each
+partition's (fellegi_sunter.PatternCounts.combine), so training sees only counts. At most
+IN_FLIGHT_PER_WORKER partitions per worker are in flight at once, each result fetched and
+released as soon as it is done, so a worker's memory is bounded by a few partitions.
+Blocking, scoring and the decision run in the driver: they need whole-list views (every value
+of a column coded at once, a list's in-register share, one resident per row).
 
 The partitions' results are put back in the pandas executor's order, so both executors give the
 same links and findings (tests/test_engines.py).
@@ -115,13 +114,10 @@ class DaskExecutor(PandasExecutor):
         parts = self._partitions(pairs)
         comparison = comparison_of(model)
         if hasattr(comparison, "subset"):
-            # each partition travels with only the rows it names: a worker's memory follows
-            # the partition, whatever the register's size
             # narrowed once to the rows and columns any pair needs: each partition's rows are
-            # then taken from a table of 20 columns, four times faster than from the whole
+            # then taken from a table of 20 columns, four times faster than from the whole;
+            # pickled column by column, a partition keeps no memo entry per cell
             whole = comparison.subset(model, comparison.with_context(model, tables), pairs)
-            # pickled here column by column: a pickle of a whole partition keeps a memo entry
-            # for each of its cells, and this process's pickling is what the workers wait on
             arguments = (
                 (
                     model,
