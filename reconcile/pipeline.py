@@ -29,6 +29,7 @@ from reconcile.collection import fewer_collections, let_readings_go, set_for_wor
 from reconcile.config import EngineConfig, ListConfig, RunConfig
 from reconcile.estimates import Trust, estimate_list, learnt_weights, score_histogram
 from reconcile.findings import LinkedList, build_findings, probability
+from reconcile.frames import pickled_by_column, unpickled_by_column
 from reconcile.ingest import (
     LAYOUT_COLUMNS,
     IngestedList,
@@ -129,6 +130,24 @@ class PreparedList:
     reused_rows: int = 0  # rows taken as the last reading normalised them (input_memory)
     # input_memory.to_record of this reading, made early where a process had time for it
     record: dict | None = None
+
+    def __getstate__(self) -> dict:
+        # the people cross from the process that read them column by column
+        # (frames.pickled_by_column): a whole-frame pickle memoises every cell's object
+        state = dict(self.__dict__)
+        if self.people is not None:
+            state["people"] = _ByColumn(pickled_by_column(self.people))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state.get("people"), _ByColumn):
+            state["people"] = unpickled_by_column(state["people"].parts)
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True)
+class _ByColumn:
+    parts: list[bytes]
 
 
 @dataclass
