@@ -98,7 +98,10 @@ def district(
                 "given": rng.choice(GIVEN[sex]),
                 "sex": sex,
                 "born": born,
-                "pid": f"034{digit}{born.year % 100:02d}{key:06d}"[-12:],
+                # six serial digits: each further million of people takes the next birth
+                # province code, so an ID keeps its 12 digits and its century/sex digit
+                "pid": f"{34 + key // 1_000_000:03d}{digit}{born.year % 100:02d}"
+                f"{key % 1_000_000:06d}",
                 "hamlet": rng.choice(hamlets),
                 "commune": rng.choice(commune_names) if communes else None,
             }
@@ -127,7 +130,8 @@ def district(
                 {
                     **register.iloc[key].to_dict(),
                     "resident_code": f"NK{9_000_000 + j:07d}",
-                    "personal_id": f"034{digit}{p['born'].year % 100:02d}{900_000 + j:06d}",
+                    # a second ID, issued where the person was entered anew: no resident's
+                    "personal_id": f"079{digit}{p['born'].year % 100:02d}{j:06d}",
                     "hamlet": rng.choice(hamlets),
                     "commune": rng.choice([c for c in commune_names if c != p["commune"]]),
                 }
