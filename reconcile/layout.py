@@ -94,6 +94,10 @@ def _lower(text: str) -> str:
 
 
 def is_total(text: str) -> bool:
+    # every total begins with tổng, cộng, tong or cong: a text of ASCII alone (a code, a number,
+    # a name typed without diacritics) that begins otherwise is none, without reading it again
+    if text.isascii() and text.lstrip()[:1] not in ("t", "T", "c", "C"):
+        return False
     lowered = _lower(text)
     if _TOTAL_MARKED.match(lowered):
         return True
@@ -157,13 +161,26 @@ class RowRoles:
             (c, f.split("@")[0]) for c, f in columns.items() if f.split("@")[0] in EVIDENCE_FIELDS
         ]
         self.numbered = numbered
+        # has_evidence of each distinct date text met: a column of dates repeats its values, and
+        # parsing them was most of an unnumbered row's cost
+        self._dated: dict[tuple[str, str], bool] = {}
 
     def _numbered(self, cells: Sequence[object]) -> bool:
         col = self.row_number_col
         return col is not None and col < len(cells) and is_number(cells[col])
 
     def evidence(self, cells: Sequence[object]) -> bool:
-        return any(c < len(cells) and has_evidence(cells[c], f) for c, f in self.evidence_cols)
+        return any(
+            c < len(cells) and self._has_evidence(cells[c], f) for c, f in self.evidence_cols
+        )
+
+    def _has_evidence(self, value: object, field: str) -> bool:
+        if value.__class__ is not str or field not in ("birth_date", "death_date"):
+            return has_evidence(value, field)
+        known = self._dated.get((value, field))
+        if known is None:
+            known = self._dated[(value, field)] = has_evidence(value, field)
+        return known
 
     def is_data_for_sure(self, cells: Sequence[object]) -> bool:
         """Numbered or carrying a person's evidence, and not a footer or total line."""
@@ -178,24 +195,25 @@ class RowRoles:
         """The role of one row. `footer_allowed`: no data row follows this one."""
         if self._numbered(cells):
             return _DATA_ROLE  # decided before turning every cell into text: most of the cost
-        texts = [t for t in map(_text, cells) if t]
-        if not texts:
+        first = next((t for t in map(_text, cells) if t), None)  # the others only if needed
+        if first is None:
             return _BLANK_ROLE
-        first = texts[0]
         if footer_allowed and is_footer(first):
             return Role(FOOTER)
         if is_total(first):
             return Role(TOTAL)
-        evidence = self.evidence(cells)
+        if self.evidence(cells):
+            return _DATA_ROLE
+        texts = [t for t in map(_text, cells) if t]
         col = self.row_number_col
-        if col is not None and col < len(cells) and _is_enumerator(cells[col]) and not evidence:
+        if col is not None and col < len(cells) and _is_enumerator(cells[col]):
             title = " ".join(t for c, t in enumerate(map(_text, cells)) if t and c != col)
             return self._group(title or first)
-        if not evidence and len(texts) <= 2:
+        if len(texts) <= 2:
             title = group_title(first)
             if title:
                 return self._group(title)
-        if not evidence and self.numbered and len(texts) == 1:
+        if self.numbered and len(texts) == 1:
             # in a numbered list every person has a number: this is a section title
             return Role(LABEL, clean_text(readable(first)), place_of(readable(first)) or None)
         return _DATA_ROLE

@@ -262,6 +262,26 @@ def test_names_that_fold_to_layout_words_are_people(tmp_path):
     assert ingested.frame["hamlet"].isna().all() if "hamlet" in ingested.frame else True
 
 
+def test_an_unnumbered_list_typed_without_diacritics_tells_groups_from_people(tmp_path):
+    """No STT column, and the rows typed without diacritics: "Lang" (the family name Lăng) folds
+    to the group word "làng", so only the birth date says the row is a person; a group row with
+    a head count beside it has no date."""
+    rows = [
+        ["Họ và tên", "Ngày sinh", "Giới tính"],
+        ["Xom Bai"],
+        ["Lang Thi Hoa", "05/11/1990"],
+        ["Lang Van Tu", "12/03/1985", "Nam"],
+        ["Thon Dong", "(12 nguoi)"],
+        ["Doan Van Minh", "05/11/1990", "Nam"],
+        ["Tổng cộng: 3 người"],
+    ]
+    ingested = _read(tmp_path, rows)
+    assert _people(ingested) == [3, 4, 6]
+    assert _column(ingested, "hamlet") == ["Xom Bai", "Xom Bai", "Thon Dong"]
+    roles = dict(zip(ingested.layout["source_row"], ingested.layout["role"], strict=True))
+    assert roles == {1: "header", 2: "group", 5: "group", 7: "total"}
+
+
 def test_a_footer_word_followed_by_more_people_is_not_the_end(tmp_path):
     rows = [["Họ và tên", "Ngày sinh", "Giới tính"]]
     rows += [[f"Người Thứ {i}", f"0{1 + i % 9}/01/1990", "Nam"] for i in range(3)]
