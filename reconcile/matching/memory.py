@@ -55,7 +55,11 @@ def row_keys(table: pd.DataFrame, secret: bytes = b"") -> np.ndarray:
         {c: object for c in columns if isinstance(table[c].dtype, pd.CategoricalDtype)}
     )
     key = (secret.hex() + "0" * 16)[:16]
-    return pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy(np.uint64)
+    # hashed as they are, not factorised first: a register's IDs and codes are all distinct,
+    # and a million-row table's hash tables cost more than the hashing they spare
+    return pd.util.hash_pandas_object(frame, index=False, hash_key=key, categorize=False).to_numpy(
+        np.uint64
+    )
 
 
 def pair_keys(left_keys: np.ndarray, right_keys: np.ndarray) -> np.ndarray:
@@ -288,14 +292,15 @@ def params_from_json(text: str) -> fs.Model | None:
 
 @cache
 def logic_version() -> str:
-    """A digest of the code that turns two rows into levels: a memory made by other comparison
-    code is not recalled (its levels may no longer be what this code gives)."""
+    """A digest of the code that turns two rows into levels, and of this module, which keys
+    them: a memory made by other code is not recalled (its levels may no longer be what this
+    code gives, its keys not what row_keys gives)."""
     import hashlib
 
-    from reconcile.matching import comparison, linker, weights
+    from reconcile.matching import comparison, linker, memory, weights
 
     digest = hashlib.sha256()
-    for module in (comparison, weights, linker):
+    for module in (comparison, weights, linker, memory):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
