@@ -28,21 +28,13 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from bench_full_run import CACHE, REGISTER_COLUMNS  # noqa: E402
 from bench_province import TWICE  # noqa: E402
 from tree_memory import TreeMemory  # noqa: E402
 
 from synthetic.district import district  # noqa: E402
 
-CACHE = Path(__file__).resolve().parent / ".cache"
-COLUMNS = {
-    "resident_code": "Mã nhân khẩu",
-    "full_name": "Họ và tên",
-    "birth_date": "Ngày sinh",
-    "sex": "Giới tính",
-    "personal_id": "Số định danh cá nhân",
-    "hamlet": "Thôn/xóm",
-    "commune": "Xã/phường",
-}
+COLUMNS = {**REGISTER_COLUMNS, "commune": "Xã/phường"}
 
 
 def province_files(size: int) -> Path:

@@ -74,6 +74,18 @@ def _assert_same(typed, sheet):
     )
 
 
+def _read_as_a_sheet(tmp_path, monkeypatch, rows, columns):
+    """A Parquet list of Nguyễn Văn Hoà and Trần Thị Lan that the column-by-column reading
+    declines: read row by row, as a sheet."""
+    path = tmp_path / "tro_cap.parquet"
+    _write_parquet(path, rows, columns)
+    typed, sheet, taken = _read_both(path, monkeypatch)
+    assert taken == [False]
+    _assert_same(typed, sheet)
+    assert list(typed.frame["full_name"]) == ["Nguyễn Văn Hoà", "Trần Thị Lan"]
+    return typed
+
+
 def test_a_parquet_list_reads_column_by_column_as_it_reads_row_by_row(tmp_path, monkeypatch):
     monkeypatch.setattr(ingest, "TABLE_CHUNK_ROWS", 3)  # blank rows in two different chunks
     path = tmp_path / "tro_cap.parquet"
@@ -126,12 +138,7 @@ def test_a_table_whose_column_names_are_not_its_header_is_read_as_a_sheet(
         ["Nguyễn Văn Hoà", "12/03/1980", "Nam", "Thôn 1"],
         ["Trần Thị Lan", "1975", "Nữ", "Thôn 2"],
     ]
-    path = tmp_path / "tro_cap.parquet"
-    _write_parquet(path, rows, columns)
-    typed, sheet, taken = _read_both(path, monkeypatch)
-    assert taken == [False]
-    _assert_same(typed, sheet)
-    assert list(typed.frame["full_name"]) == ["Nguyễn Văn Hoà", "Trần Thị Lan"]
+    typed = _read_as_a_sheet(tmp_path, monkeypatch, rows, columns)
     assert list(typed.frame["source_row"]) == ([4, 5] if title else [3, 4])
     assert set(typed.layout["role"]) == {"title", "header"}  # the column names are a title row
 
@@ -139,12 +146,7 @@ def test_a_table_whose_column_names_are_not_its_header_is_read_as_a_sheet(
 def test_a_table_with_split_name_columns_is_read_as_a_sheet(tmp_path, monkeypatch):
     columns = {"Họ": pa.string(), "Tên": pa.string(), "Ngày sinh": pa.string()}
     rows = [["Nguyễn Văn", "Hoà", "12/03/1980"], ["Trần Thị", "Lan", "1975"]]
-    path = tmp_path / "tro_cap.parquet"
-    _write_parquet(path, rows, columns)
-    typed, sheet, taken = _read_both(path, monkeypatch)
-    assert taken == [False]
-    _assert_same(typed, sheet)
-    assert list(typed.frame["full_name"]) == ["Nguyễn Văn Hoà", "Trần Thị Lan"]
+    _read_as_a_sheet(tmp_path, monkeypatch, rows, columns)
 
 
 def test_a_postgresql_list_reads_column_by_column_as_it_reads_row_by_row(postgres_url, monkeypatch):
