@@ -746,7 +746,9 @@ def extract_sheet(
     )
 
 
-def extract_typed(table: TypedTable, source_file: str, overrides=None) -> SheetTable | None:
+def extract_typed(
+    table: TypedTable, source_file: str, overrides: Mapping[str, str] | None = None
+) -> SheetTable | None:
     """A typed table's records column by column: what extract_sheet gives for the same rows,
     save that every row but a blank one is a record, never a title, group or total line. None
     where its header is not its column names alone (found in a later row, with a sub-header or
