@@ -186,7 +186,7 @@ class TypedTable:
             self._first = next((b for b in self._batches if len(b) and len(b[0])), [])
         if not self._first:
             return None
-        return [_values(column, [0])[0] for column in self._first]
+        return [_cells(column, [0])[0] for column in self._first]
 
     def batches(self) -> Iterator[list]:
         self.first_record()
@@ -199,7 +199,7 @@ class TypedTable:
         return SheetGrid(self.name, _typed_rows(self.header, self.batches()))
 
 
-def _values(column, positions: list[int] | None = None) -> list[object]:
+def _cells(column, positions: list[int] | None = None) -> list[object]:
     """A column's cells as Python values (all, or at `positions`), as to_pylist gives them."""
     if positions is not None:
         return [column[i].as_py() if hasattr(column, "to_pylist") else column[i] for i in positions]
@@ -209,7 +209,7 @@ def _values(column, positions: list[int] | None = None) -> list[object]:
 def _typed_rows(header: list[str], batches: Iterator[list]) -> Iterator[list[object]]:
     yield list(header)
     for batch in batches:
-        yield from (list(row) for row in zip(*map(_values, batch), strict=True))
+        yield from (list(row) for row in zip(*map(_cells, batch), strict=True))
 
 
 def _parquet_batches(source) -> Iterator[list]:
@@ -767,7 +767,7 @@ def extract_typed(
     rows = blanks = 0
     for batch in table.batches():
         size = len(batch[0])
-        values = {f: _values(batch[c]) for c, f in header.columns.items()}
+        values = {f: _cells(batch[c]) for c, f in header.columns.items()}
         numbers = range(2 + rows, 2 + rows + size)  # the column names are row 1
         blank = _blank_rows(batch, values, header.columns)
         if blank:
@@ -826,7 +826,7 @@ def _blank_rows(batch: list, values: dict[str, list], columns: Mapping[int, str]
             return set()
     for c, column in enumerate(batch):
         if c not in columns:
-            left = [i for i, v in zip(left, _values(column, left), strict=True) if _empty(v)]
+            left = [i for i, v in zip(left, _cells(column, left), strict=True) if _empty(v)]
             if not left:
                 return set()
     return set(left)

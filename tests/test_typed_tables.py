@@ -165,10 +165,13 @@ def test_a_postgresql_list_reads_column_by_column_as_it_reads_row_by_row(postgre
     assert len(typed.frame) == 4 and typed.frame["full_name"].iloc[0] == "Nguyễn Văn Hoà"
 
 
-@pytest.mark.parametrize("blank", [None, "", "   ", "\u00a0", NAN])
-def test_a_cell_is_empty_exactly_when_the_sheet_reading_finds_no_text_in_it(blank):
+CELLS = [None, "", "   ", "\u00a0", NAN, 0, 0.0, False, "\u00ad", "x", " a "]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_a_cell_is_empty_exactly_when_the_sheet_reading_finds_no_text_in_it(cell):
     from reconcile.layout import _text
 
-    assert ingest._empty(blank) and _text(blank) == ""
-    for cell in (0, 0.0, False, "\u00ad", "x", " a "):
-        assert ingest._empty(cell) == (_text(cell) == "")
+    assert ingest._empty(cell) == (_text(cell) == "")
+    if cell is None or cell != cell or isinstance(cell, str) and not cell.strip():
+        assert ingest._empty(cell)  # the blanks: None, NaN, spaces (U+00A0 too)
