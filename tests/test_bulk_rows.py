@@ -26,6 +26,8 @@ VALUES = [
     "a<b & c>d \"q\" 'a'",
     "bell\x07inside",
     "dòng một\ndòng hai",
+    "Windows\r\nline end",  # line ends as typed on Windows, and a lone carriage return
+    "lone\rreturn",
     "",
     None,
     float("nan"),

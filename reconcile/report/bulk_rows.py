@@ -18,6 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import shutil
+import tempfile
+from typing import IO
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
@@ -44,7 +47,11 @@ class BulkRowsWorksheet(Worksheet):
         self.styles: Styles | None = None
         self._xfs: dict[tuple[str, bool], int] = {}
         self._rows: list[tuple[int, float | None, list, list[str]]] = []
-        self._rendered: list[str] | None = None
+        self._first_row: int | None = None
+        self._last_row = -1
+        # the rows' XML, kept on disk until the workbook closes: about 2 KB a finding, which a
+        # province's many begun workbooks could not all hold in memory
+        self._rendered: IO[str] | None = None
 
     def add_row(
         self, row: int, values: list, styles: list[str], height: float | None = None
@@ -53,9 +60,12 @@ class BulkRowsWorksheet(Worksheet):
         row's height in points. Rows come after every row written through XlsxWriter."""
         if self._rendered is not None:
             raise ValueError("rows added after the sheet was rendered")
-        if self._rows and row <= self._rows[-1][0]:
-            raise ValueError(f"bulk rows come in order: row {row} after {self._rows[-1][0]}")
+        if row <= self._last_row:
+            raise ValueError(f"bulk rows come in order: row {row} after {self._last_row}")
         self._check_dimensions(row, max(len(values) - 1, 0))
+        if self._first_row is None:
+            self._first_row = row
+        self._last_row = row
         self._rows.append((row, height, [self._shared_if_escaped(v) for v in values], styles))
 
     def _shared_if_escaped(self, value: object) -> object:
@@ -74,26 +84,29 @@ class BulkRowsWorksheet(Worksheet):
         """Make the rows' XML now, after the last add_row: the costly part of closing, done
         while the rest of the workbook still waits for its data (report.workbook)."""
         if self._rendered is None:
-            self._rendered = self._render_rows()
+            self._rendered = tempfile.TemporaryFile(
+                "w+", encoding="utf-8", newline="", dir=self.tmpdir
+            )
+            self._render_rows(self._rendered.write)
+            self._rows = []  # rendered: the values are no longer needed
 
     def _write_rows(self) -> None:
         super()._write_rows()
-        if not self._rows:
+        if self._first_row is None:
             return
-        if max((r for r, cells in self.table.items() if cells), default=-1) >= self._rows[0][0]:
+        if max((r for r, cells in self.table.items() if cells), default=-1) >= self._first_row:
             raise ValueError("a bulk row overlaps a row written cell by cell")
         self.render()
-        write = self.fh.write
-        for text in self._rendered:
-            write(text)
+        with self._rendered as rendered:
+            rendered.seek(0)
+            shutil.copyfileobj(rendered, self.fh)
 
-    def _render_rows(self) -> list[str]:
+    def _render_rows(self, write) -> None:
         width = max(len(values) for _, _, values, _ in self._rows)
         letters = [xl_col_to_name(col) for col in range(width)]
         # a cell's element after its reference depends only on its value and style, and a
         # finding sheet repeats them (lists, types, hamlets, statuses): each made once
         tails: dict[tuple, str] = {}
-        rendered = []
         for row, height, values, styles in self._rows:
             number = row + 1
             parts = [self._row_tag(number, height)]
@@ -111,8 +124,7 @@ class BulkRowsWorksheet(Worksheet):
                 if tail:
                     parts.append(f'<c r="{letters[col]}{number}"{tail}')
             parts.append("</row>")
-            rendered.append("".join(parts))
-        return rendered
+            write("".join(parts))
 
     def _row_tag(self, number: int, height: float | None) -> str:
         # the same rule as XlsxWriter's set_row: points to whole pixels, default height unsaid
