@@ -116,3 +116,26 @@ def test_a_province_split_begun_in_the_helper_is_the_split_written_here(
     assert sorted(begun) == books
     for name in books:
         assert _cells(beside / name) == _cells(here / name)
+
+
+def test_a_province_split_begins_ahead_only_what_the_helper_may_hold(result, tmp_path, monkeypatch):
+    """A begun workbook holds its findings until saved: past BEGIN_AHEAD_FINDINGS the parts are
+    not begun ahead but written whole one after another, and each is still the workbook written
+    here."""
+    communes = [f"xa {'abc'[i % 3]}" for i in range(len(result.findings))]
+    split = replace(result, findings=result.findings.assign(register_commune=communes))
+    per_part = split.findings.groupby(["register_commune", "type"]).size().max()
+    monkeypatch.setattr(output, "SHEET_ROW_LIMIT", int(per_part))
+    first = int((split.findings["register_commune"] == "xa a").sum())
+    monkeypatch.setattr(output, "BEGIN_AHEAD_FINDINGS", first + 1)  # less than two parts
+    here = write_run(split, tmp_path / "here", token="t0ken")
+    with _helper() as helper:
+        begun = begin_workbooks(helper, split.findings, split.run_id)
+        assert sorted(begun) == ["review_xa_a.xlsx"]
+        assert helper.submit(_begun_in_helper).result() == 1
+        beside = write_run(split, tmp_path / "beside", token="t0ken", helper=helper, begun=begun)
+        assert helper.submit(_begun_in_helper).result() == 0
+    books = sorted(p.name for p in here.glob("review*.xlsx"))
+    assert books == sorted(p.name for p in beside.glob("review*.xlsx")) and len(books) == 3
+    for name in books:
+        assert _cells(beside / name) == _cells(here / name)

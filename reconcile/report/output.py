@@ -96,13 +96,23 @@ def _finish(key: str, result, data: dict, path: Path, token: str) -> bool:
     return True
 
 
+# A begun workbook holds its findings in the helper until it is saved (its rows' XML waits on
+# disk). Parts are begun ahead only up to this many findings together (the first part always):
+# the rest are written whole, one after another, so a province of millions of findings holds
+# one commune's findings at a time in the helper, not the province's.
+BEGIN_AHEAD_FINDINGS = 150_000
+
+
 def begin_workbooks(helper: Executor | None, findings: pd.DataFrame, run_id: str) -> dict:
     """Start the workbooks' finding sheets in the helper as soon as the findings are reviewed,
     while this process makes the estimates; write_run finishes them. {} without a helper."""
     if helper is None:
         return {}
-    begun = {}
+    begun, held = {}, 0
     for name, rows in finding_parts(findings):
+        held += len(rows)
+        if begun and held > BEGIN_AHEAD_FINDINGS:
+            break
         try:
             helper.submit(_begin, f"{run_id}/{name}", rows)
         except (BrokenProcessPool, RuntimeError):  # the helper is gone: written here
