@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import zipfile
 
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 import xlsxwriter
 
+from reconcile.report import bulk_rows
 from reconcile.report.bulk_rows import BulkRowsWorksheet
 from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, put
 
@@ -96,10 +99,16 @@ def _cells(path):
     heights = {
         r: (d.height, d.customHeight) for r, d in ws.row_dimensions.items() if d.height is not None
     }
-    return seen, heights, ws.dimensions, ws.freeze_panes
+    # openpyxl lets a row written twice overwrite itself: the XML must hold each row once
+    with zipfile.ZipFile(path) as package:
+        rows = package.read("xl/worksheets/sheet1.xml").count(b"<row ")
+    return seen, heights, ws.dimensions, ws.freeze_panes, rows
 
 
-def test_bulk_rows_read_back_as_the_same_cells_written_one_by_one(tmp_path):
+@pytest.mark.parametrize("batch", [bulk_rows.RENDER_BATCH, 4, 1])
+def test_bulk_rows_read_back_as_the_same_cells_written_one_by_one(tmp_path, monkeypatch, batch):
+    """Also when the rows are rendered to disk a few at a time, as a province's are."""
+    monkeypatch.setattr(bulk_rows, "RENDER_BATCH", batch)
     _write(tmp_path / "put.xlsx", bulk=False)
     _write(tmp_path / "bulk.xlsx", bulk=True)
     by_put, by_bulk = _cells(tmp_path / "put.xlsx"), _cells(tmp_path / "bulk.xlsx")

@@ -161,3 +161,26 @@ def test_a_failed_write_leaves_no_folder_behind(small_run, tmp_path, monkeypatch
     with pytest.raises(OSError):
         output.write_run(result, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def _workbook_cells(path):
+    wb = load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb}, {
+        ws.title: {r: d.height for r, d in ws.row_dimensions.items()} for ws in wb
+    }
+
+
+def test_finding_sheets_made_a_slice_at_a_time_are_the_sheets_made_at_once(
+    small_run, tmp_path, monkeypatch
+):
+    """A province's finding sheet is shown and rendered a slice of rows at a time, so that a
+    million findings are never all in memory as cells: the workbook is the same."""
+    from reconcile.report import bulk_rows, finding_sheets
+
+    result, run_dir = small_run
+    assert result.findings["type"].value_counts().max() > 7  # several slices on a sheet
+    at_once = output.write_run(result, tmp_path / "at_once")
+    monkeypatch.setattr(finding_sheets, "RENDER_BATCH", 7)
+    monkeypatch.setattr(bulk_rows, "RENDER_BATCH", 5)
+    sliced = output.write_run(result, tmp_path / "sliced")
+    assert _workbook_cells(sliced / "review.xlsx") == _workbook_cells(at_once / "review.xlsx")

@@ -29,6 +29,9 @@ from xlsxwriter.worksheet import Worksheet
 from reconcile.report.cells import FORMULA_START, Styles
 
 POINTS_PER_PIXEL = 0.75
+# Rows are rendered to the sheet's temporary file this many at a time: a sheet of a million
+# findings holds one batch's values (and rendered cells) in memory, not the sheet's.
+RENDER_BATCH = 20_000
 
 
 class _SharedText(int):
@@ -52,13 +55,14 @@ class BulkRowsWorksheet(Worksheet):
         # the rows' XML, kept on disk until the workbook closes: about 2 KB a finding, which a
         # province's many begun workbooks could not all hold in memory
         self._rendered: IO[str] | None = None
+        self._finished = False  # render() was called: no more rows
 
     def add_row(
         self, row: int, values: list, styles: list[str], height: float | None = None
     ) -> None:
         """One row from column 0: a value and a style name (cells.FORMATS) per cell, and the
         row's height in points. Rows come after every row written through XlsxWriter."""
-        if self._rendered is not None:
+        if self._finished:
             raise ValueError("rows added after the sheet was rendered")
         if row <= self._last_row:
             raise ValueError(f"bulk rows come in order: row {row} after {self._last_row}")
@@ -67,6 +71,8 @@ class BulkRowsWorksheet(Worksheet):
             self._first_row = row
         self._last_row = row
         self._rows.append((row, height, [self._shared_if_escaped(v) for v in values], styles))
+        if len(self._rows) >= RENDER_BATCH:
+            self._render_batch()
 
     def _shared_if_escaped(self, value: object) -> object:
         # openpyxl reads "_xHHHH_" back as written in an inline string but decodes it in the
@@ -83,12 +89,20 @@ class BulkRowsWorksheet(Worksheet):
     def render(self) -> None:
         """Make the rows' XML now, after the last add_row: the costly part of closing, done
         while the rest of the workbook still waits for its data (report.workbook)."""
+        if not self._finished:
+            self._render_batch()
+            self._finished = True
+
+    def _render_batch(self) -> None:
+        """The rows added since the last batch, to the temporary file; their values let go."""
+        if not self._rows:
+            return
         if self._rendered is None:
             self._rendered = tempfile.TemporaryFile(
                 "w+", encoding="utf-8", newline="", dir=self.tmpdir
             )
-            self._render_rows(self._rendered.write)
-            self._rows = []  # rendered: the values are no longer needed
+        self._render_rows(self._rendered.write)
+        self._rows = []
 
     def _write_rows(self) -> None:
         super()._write_rows()
@@ -105,7 +119,7 @@ class BulkRowsWorksheet(Worksheet):
         width = max(len(values) for _, _, values, _ in self._rows)
         letters = [xl_col_to_name(col) for col in range(width)]
         # a cell's element after its reference depends only on its value and style, and a
-        # finding sheet repeats them (lists, types, hamlets, statuses): each made once
+        # finding sheet repeats them (lists, types, hamlets, statuses): each made once a batch
         tails: dict[tuple, str] = {}
         for row, height, values, styles in self._rows:
             number = row + 1

@@ -18,7 +18,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
-from reconcile.report.bulk_rows import BulkRowsWorksheet
+from reconcile.report.bulk_rows import RENDER_BATCH, BulkRowsWorksheet
 from reconcile.report.cells import Styles, full_date, put
 from reconcile.review.workbook_decisions import (
     DECISION_HEADER,
@@ -172,26 +172,10 @@ def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows
         ws.set_column(col, col, column.width)
     ws.set_row(0, 45)
     ws.freeze_panes(1, 0)
-    shown = _rows(rows)
-    differing = shown["differing"].fillna("").astype(str).str.split(",").map(set).tolist()
-    cells = [_column_cells(column, shown[column.key].tolist(), differing) for column in COLUMNS]
-    lines = [1] * len(shown)
-    for col, column in enumerate(COLUMNS):
-        if column.style in ("wrap", "input"):
-            per_line = max(column.width - 1, 1)
-            # the long explanation beside the print area may show three lines; the officer
-            # widens the column or opens the cell for the rest
-            most = 8 if col < len(PRINTED) else 3
-            for r, value in enumerate(cells[col][0]):
-                if isinstance(value, str) and value:
-                    lines[r] = max(lines[r], min(math.ceil(len(value) / per_line), most))
-    values_by_row = zip(*(values for values, _ in cells), strict=True)
-    styles_by_row = zip(*(cell_styles for _, cell_styles in cells), strict=True)
-    for r, (values, cell_styles, height) in enumerate(
-        zip(values_by_row, styles_by_row, lines, strict=True), start=1
-    ):
-        # LibreOffice does not grow rows for wrapped text on opening: size them here
-        ws.add_row(r, list(values), list(cell_styles), 15 * min(height, 8))
+    # a slice at a time: a province's million findings are not all shown at once (every
+    # value depends on its own row only)
+    for start in range(0, len(rows), RENDER_BATCH):
+        _add_rows(ws, rows.iloc[start : start + RENDER_BATCH], first=start + 1)
     last = max(1, len(rows))
     decision_col = next(i for i, c in enumerate(COLUMNS) if c.key == "decision_input")
     ws.data_validation(
@@ -210,6 +194,30 @@ def write_finding_sheet(wb: xlsxwriter.Workbook, styles: Styles, kind: str, rows
     ws.autofilter(0, 0, last, len(COLUMNS) - 1)
     print_setup(ws, FINDING_LABELS[kind], last, len(PRINTED) - 1)
     return ws
+
+
+def _add_rows(ws: BulkRowsWorksheet, rows: pd.DataFrame, first: int) -> None:
+    """Findings as the sheet's rows, from row `first` on."""
+    shown = _rows(rows)
+    differing = shown["differing"].fillna("").astype(str).str.split(",").map(set).tolist()
+    cells = [_column_cells(column, shown[column.key].tolist(), differing) for column in COLUMNS]
+    lines = [1] * len(shown)
+    for col, column in enumerate(COLUMNS):
+        if column.style in ("wrap", "input"):
+            per_line = max(column.width - 1, 1)
+            # the long explanation beside the print area may show three lines; the officer
+            # widens the column or opens the cell for the rest
+            most = 8 if col < len(PRINTED) else 3
+            for r, value in enumerate(cells[col][0]):
+                if isinstance(value, str) and value:
+                    lines[r] = max(lines[r], min(math.ceil(len(value) / per_line), most))
+    values_by_row = zip(*(values for values, _ in cells), strict=True)
+    styles_by_row = zip(*(cell_styles for _, cell_styles in cells), strict=True)
+    for r, (values, cell_styles, height) in enumerate(
+        zip(values_by_row, styles_by_row, lines, strict=True), start=first
+    ):
+        # LibreOffice does not grow rows for wrapped text on opening: size them here
+        ws.add_row(r, list(values), list(cell_styles), 15 * min(height, 8))
 
 
 def _column_cells(column: Column, values: list, differing: list[set[str]]):
