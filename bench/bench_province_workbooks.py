@@ -1,13 +1,12 @@
 """The review workbooks of a province with many findings, written as a run writes them: the
 finding sheets begun in the helper process beside the estimates, then finished there while this
-process writes the machine files. Reports the helper's peak RSS and the wall time.
+process writes the machine files. Reports both processes' peak RSS and the wall time.
 
 Run by hand: python bench/bench_province_workbooks.py [FINDINGS] [COMMUNES] [BEGIN_AHEAD]
 (default 1,000,000 findings over 100 communes; BEGIN_AHEAD: output.BEGIN_AHEAD_FINDINGS, give
 a huge number for every part begun ahead, as before it was bounded). The findings are the
-bundled sample run's, repeated with new ids over the communes. One finding sheet holds at most
-100,000 rows here (Excel's limit is 1,048,575), so that a million findings are split per
-commune as a province's 10 million would be: what the helper holds per finding is the same.
+bundled sample run's, repeated with new ids (and each text its own object) over the communes:
+one workbook per commune past output.SPLIT_FINDINGS, one review.xlsx for one commune.
 """
 
 from __future__ import annotations
@@ -32,15 +31,15 @@ from reconcile.report import output
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "reconcile.toml"
 
 
-class HelperPeak:
-    """The peak RSS of this process's children, sampled every 0.1 s."""
+class Peaks:
+    """The peak RSS of this process and of its children, sampled every 0.1 s."""
 
     def __init__(self) -> None:
-        self.peak = 0
+        self.main = self.helper = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> HelperPeak:
+    def __enter__(self) -> Peaks:
         self._thread.start()
         return self
 
@@ -57,7 +56,8 @@ class HelperPeak:
                     rss += child.memory_info().rss
                 except psutil.Error:
                     continue
-            self.peak = max(self.peak, rss)
+            self.helper = max(self.helper, rss)
+            self.main = max(self.main, me.memory_info().rss)
             time.sleep(0.1)
 
 
@@ -66,6 +66,9 @@ def province_result(result, findings: int, communes: int):
     seed = result.findings
     take = np.resize(np.arange(len(seed)), findings)
     many = seed.iloc[take].reset_index(drop=True)
+    for column in many.select_dtypes(object).columns:
+        # each text its own object, as in a run's findings: repeated rows would share them
+        many[column] = [v if not isinstance(v, str) else (v + " ")[:-1] for v in many[column]]
     many["finding_id"] = [f"F{i:09d}" for i in range(findings)]
     many["register_commune"] = [f"xa {i % communes:03d}" for i in range(findings)]
     return replace(result, findings=many)
@@ -76,7 +79,6 @@ def main() -> None:
     communes = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     if len(sys.argv) > 3:
         output.BEGIN_AHEAD_FINDINGS = int(sys.argv[3])
-    output.SHEET_ROW_LIMIT = 100_000
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(SAMPLE, out_dir=Path(tmp) / "sample")
         sample, _ = run_reconciliation(config, now=dt.datetime(2026, 12, 7, 2, 0))
@@ -84,7 +86,8 @@ def main() -> None:
         parts = output.finding_parts(result.findings)
         helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         helper.submit(output.warm_up).result()
-        with helper, HelperPeak() as peak:
+        before = psutil.Process().memory_info().rss
+        with helper, Peaks() as peak:
             started = time.perf_counter()
             begun = output.begin_workbooks(helper, result.findings, result.run_id)
             run_dir = output.write_run(result, Path(tmp) / "out", helper=helper, begun=begun)
@@ -93,7 +96,8 @@ def main() -> None:
     print(
         f"{findings:,} findings, {len(parts)} parts ({books} workbooks), begun ahead "
         f"{len(begun)} (budget {getattr(output, 'BEGIN_AHEAD_FINDINGS', 'none')}): wall "
-        f"{wall:.1f} s, helper peak RSS {peak.peak >> 20} MB"
+        f"{wall:.1f} s, peak RSS: helper {peak.helper >> 20} MB, this process {peak.main >> 20} MB "
+        f"(before {before >> 20} MB)"
     )
 
 

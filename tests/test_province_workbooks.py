@@ -76,3 +76,34 @@ def test_findings_past_a_sheets_limit_are_split_per_commune(tmp_path, monkeypatc
     second, _ = run_reconciliation(config, now=dt.datetime(2026, 11, 6, 2, 0))
     assert second.review.decisions_recorded == 1 and second.review.suppressed >= 1
     assert chosen not in set(second.findings["finding_id"])
+
+
+def _findings(register_communes, list_communes):
+    return pd.DataFrame(
+        {
+            "finding_id": [f"F{i}" for i in range(len(register_communes))],
+            "type": ["wrong_name", "not_in_register", "wrong_birth_date", "wrong_name", "dead"][
+                : len(register_communes)
+            ],
+            "register_commune": register_communes,
+            "list_commune": list_communes,
+        }
+    )
+
+
+def test_many_findings_over_several_communes_give_a_workbook_per_commune(monkeypatch):
+    """Past SPLIT_FINDINGS a province's findings go to one workbook per commune, each finding in
+    exactly one; a register row's commune first, else the list row's; one commune alone, or
+    fewer findings, keep review.xlsx."""
+    monkeypatch.setattr(output, "SPLIT_FINDINGS", 4)
+    findings = _findings(["tan an", "", "tan binh", "tan an", None], ["", "tan binh", "", "", ""])
+    parts = output.finding_parts(findings)
+    assert [name for name, _ in parts] == [
+        "review_chua_ro_xa.xlsx",
+        "review_tan_an.xlsx",
+        "review_tan_binh.xlsx",
+    ]
+    assert [list(rows["finding_id"]) for _, rows in parts] == [["F4"], ["F0", "F3"], ["F1", "F2"]]
+    one_commune = _findings(["tan an"] * 5, [""] * 5)
+    assert [name for name, _ in output.finding_parts(one_commune)] == ["review.xlsx"]
+    assert [name for name, _ in output.finding_parts(findings.iloc[:4])] == ["review.xlsx"]

@@ -46,15 +46,26 @@ def _commune_of(findings) -> pd.Series:
     return register.where(register.astype(str).ne(""), listed).fillna("").astype(str)
 
 
+# Past this many findings over several communes (a province), each commune has its own
+# workbook: the police of a commune review theirs, a workbook of a hundred thousand rows opens
+# slowly, and the process writing the workbooks then holds one commune's findings at a time.
+SPLIT_FINDINGS = 100_000
+
+
 def finding_parts(findings: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """review.xlsx's findings, or, when some finding sheet would pass Excel's row limit (a
-    province), one review_<commune>.xlsx per commune (findings without a known commune in
-    review_chua_ro_xa). Every finding is in exactly one workbook."""
+    """review.xlsx's findings, or one review_<commune>.xlsx per commune (findings without a
+    known commune in review_chua_ro_xa) when some finding sheet would pass Excel's row limit,
+    or when more than SPLIT_FINDINGS findings span several communes. Every finding is in
+    exactly one workbook."""
     counts = findings["type"].value_counts()
-    if not len(counts) or counts.max() <= SHEET_ROW_LIMIT:
+    past_a_sheet = len(counts) > 0 and counts.max() > SHEET_ROW_LIMIT
+    if not past_a_sheet and len(findings) <= SPLIT_FINDINGS:
+        return [("review.xlsx", findings)]
+    communes = _commune_of(findings)
+    if not past_a_sheet and communes.nunique() < 2:
         return [("review.xlsx", findings)]
     parts = []
-    for commune, rows in findings.groupby(_commune_of(findings), sort=True):
+    for commune, rows in findings.groupby(communes, sort=True):
         slug = re.sub(r"[^a-z0-9]+", "_", str(commune)).strip("_") or "chua_ro_xa"
         if rows["type"].value_counts().max() > SHEET_ROW_LIMIT:
             raise ValueError(  # one commune past the limit: nothing sensible to split by
