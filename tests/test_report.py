@@ -184,3 +184,13 @@ def test_finding_sheets_made_a_slice_at_a_time_are_the_sheets_made_at_once(
     monkeypatch.setattr(bulk_rows, "RENDER_BATCH", 5)
     sliced = output.write_run(result, tmp_path / "sliced")
     assert _workbook_cells(sliced / "review.xlsx") == _workbook_cells(at_once / "review.xlsx")
+
+
+def test_a_findings_empty_cells_are_empty_text(small_run):
+    """Every finding carries every column; a cell a finding type does not fill is "", never a
+    missing value (the workbook, the CSV and the decisions' hashes all read it as text)."""
+    result, _ = small_run
+    findings = result.findings
+    assert len(findings["type"].unique()) >= 3
+    assert not findings.isna().any().any()
+    assert (findings["related_person_id"] == "").sum() > 0
