@@ -12,9 +12,14 @@ from reconcile.config import load_config
 from reconcile.findings import ALL_COLUMNS, FINDING_LABELS
 from reconcile.ingest import find_header
 from reconcile.pipeline import run_reconciliation
-from reconcile.review.rules import DECISION_COLUMNS, apply_review, values_hash
+from reconcile.review.rules import (
+    DECISION_COLUMNS,
+    HISTORY_COLUMNS,
+    apply_review,
+    values_hash,
+)
 from reconcile.review.store import DecisionStore, default_url
-from reconcile.review.workbook_decisions import ID_HEADER, canonical_decision
+from reconcile.review.workbook_decisions import ID_HEADER, NOT_WRONG, canonical_decision
 
 from synthetic.commune import generate_commune
 
@@ -222,3 +227,51 @@ def test_monthly_report_counts_found_resolved_open_without_personal_data(two_run
     assert "không có trường hợp sai lệch" in october.output
     bad = CliRunner().invoke(main, ["report", "--month", "11/2026", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+RUN_DAY = dt.date(2026, 11, 1)
+
+
+def _two_findings() -> pd.DataFrame:
+    rows = []
+    for n, (listed, registered) in enumerate([("Lê Văn Tú", "Lê Văn Tư"), ("1980", "1981")]):
+        row = dict.fromkeys(ALL_COLUMNS, "")
+        row.update(
+            finding_id=f"f{n}",
+            type="name_differs" if n == 0 else "birth_differs",
+            list_kind="welfare",
+            list_series="welfare/tc",
+            source_value=listed,
+            register_value=registered,
+            status="new",
+        )
+        rows.append(row)
+    return pd.DataFrame(rows, index=[10, 11])  # not numbered from 0: a caller's subset
+
+
+def test_applying_decisions_leaves_the_findings_given_as_they_were():
+    """apply_review shares the findings' columns rather than copying them (a province's
+    millions): the frame it was given keeps its columns, values and index."""
+    findings = _two_findings()
+    before = findings.copy()
+    no_decisions = pd.DataFrame(columns=DECISION_COLUMNS)
+    empty_history = pd.DataFrame(columns=HISTORY_COLUMNS)
+    kept = apply_review(findings, empty_history, no_decisions, {"welfare/tc"}, "r1", RUN_DAY)
+    assert list(kept.findings["finding_id"]) == ["f0", "f1"]
+    assert list(kept.findings.index) == [0, 1] and set(kept.findings["status"]) == {"new"}
+    dismissal = {
+        "finding_id": "f0",
+        "run_id": "r0",
+        "decision": NOT_WRONG,
+        "note": "hai cách viết",
+        "values_hash": values_hash("Lê Văn Tú", "Lê Văn Tư"),
+        "field_hashes": "",
+        "source": "review.xlsx",
+        "decided_at": "2026-10-30T08:00:00",
+    }
+    decisions = pd.DataFrame([dismissal], columns=DECISION_COLUMNS)
+    judged = apply_review(findings, empty_history, decisions, {"welfare/tc"}, "r1", RUN_DAY)
+    assert list(judged.findings["finding_id"]) == ["f1"] and judged.suppressed == 1
+    assert list(judged.findings.index) == [0]
+    assert findings.equals(before) and list(findings.columns) == list(before.columns)
+    assert list(findings.index) == [10, 11]

@@ -126,7 +126,10 @@ def apply_review(
     run_id: str,
     run_date: dt.date,
 ) -> ReviewOutcome:
-    findings = findings.copy()
+    # columns are added, none written into: the findings' arrays are shared, not copied (a dirty
+    # province's millions of findings)
+    findings = findings.copy(deep=False)
+    findings.index = pd.RangeIndex(len(findings))
     findings["values_hash"] = [
         values_hash(s, r)
         for s, r in zip(findings["source_value"], findings["register_value"], strict=True)
@@ -198,7 +201,7 @@ def apply_review(
     gone.loc[closing, "status"] = "resolved"
     gone.loc[closing, "resolved_on"] = today
     history_now = pd.concat([current, gone.reindex(columns=HISTORY_COLUMNS)], ignore_index=True)
-    reported = findings.loc[~dismissed].reset_index(drop=True)
+    reported = findings.loc[~dismissed].reset_index(drop=True) if dismissed.any() else findings
     return ReviewOutcome(
         reported, history_now[HISTORY_COLUMNS], int(dismissed.sum()), int(closing.sum())
     )
