@@ -4,6 +4,7 @@ machine files) is the workbook this process writes; a helper that died costs not
 import datetime as dt
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
@@ -137,5 +138,58 @@ def test_a_province_split_begins_ahead_only_what_the_helper_may_hold(result, tmp
         assert helper.submit(_begun_in_helper).result() == 0
     books = sorted(p.name for p in here.glob("review*.xlsx"))
     assert books == sorted(p.name for p in beside.glob("review*.xlsx")) and len(books) == 3
+    for name in books:
+        assert _cells(beside / name) == _cells(here / name)
+
+
+def _wait_for(started: str, release: str) -> None:
+    """(In the helper) keep it busy until `release` exists, at most 30 s."""
+    from pathlib import Path
+
+    Path(started).touch()
+    deadline = time.monotonic() + 30
+    while not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+_WRITE = output.write_review_workbook
+
+
+def _write_and_log(part, data, path, token) -> None:
+    """write_review_workbook, logging which process wrote what in the folder above staging;
+    the first write lets the busy helper go (_wait_for)."""
+    _WRITE(part, data, path, token)
+    with (path.parent.parent / "writers.log").open("a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {path.name}\n")
+    (path.parent.parent / "release").touch()
+
+
+def test_workbooks_the_helper_has_not_reached_are_written_here_from_the_last(
+    result, tmp_path, monkeypatch
+):
+    """While the helper is busy, this process takes the parts still waiting for it, from the
+    last one back, and leaves it those it has taken: both write, and each part once."""
+    communes = [f"xa {'abcd'[i % 4]}" for i in range(len(result.findings))]
+    split = replace(result, findings=result.findings.assign(register_commune=communes))
+    monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
+    here = write_run(split, tmp_path / "here", token="t0ken")
+    books = sorted(p.name for p in here.glob("review*.xlsx"))
+    assert len(books) == 4
+    out = tmp_path / "beside"
+    out.mkdir()
+    monkeypatch.setattr(output, "write_review_workbook", _write_and_log)
+    with _helper() as helper:
+        helper.submit(_wait_for, str(out / "started"), str(out / "release"))
+        waited = 0
+        while not (out / "started").exists() and waited < 3000:
+            waited += 1
+            time.sleep(0.01)
+        # the helper takes the first two parts into its queue; the other two wait for it
+        beside = write_run(split, out, token="t0ken", helper=helper)
+    writers = [line.split() for line in (out / "writers.log").read_text().splitlines()]
+    written_here = [name for pid, name in writers if int(pid) == os.getpid()]
+    assert written_here[0] == books[-1] and books[0] not in written_here
+    assert written_here == books[::-1][: len(written_here)]  # from the last back
+    assert sorted(name for _, name in writers) == books  # each part once
     for name in books:
         assert _cells(beside / name) == _cells(here / name)

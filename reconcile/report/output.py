@@ -168,8 +168,19 @@ def _abandon(started) -> None:
                 pass
 
 
-def _finish_workbooks(started, data: dict, staging: Path, token: str) -> None:
+def _finish_workbooks(started, data: dict, staging: Path, token: str, begun: dict) -> None:
+    """Wait for the helper's workbooks. Meanwhile this process, its own files written, takes
+    the parts the helper has not reached, from the last one back: a province's workbooks are
+    written by both processes, which meet in the middle. A begun part stays the helper's."""
+    here = set()
+    for name, part, future in reversed(started):
+        if future is None or name in begun or not future.cancel():
+            break
+        write_review_workbook(part, data, staging / name, token)
+        here.add(name)
     for name, part, future in started:
+        if name in here:
+            continue
         if future is not None:
             try:
                 if future.result() is not False:  # False: nothing begun in the helper
@@ -207,7 +218,7 @@ def write_run(
         (staging / "trust.html").write_text(trust_html(result, data), encoding="utf-8")
         if meanwhile is not None:
             meanwhile()
-        _finish_workbooks(started, data, staging, token)
+        _finish_workbooks(started, data, staging, token, begun or {})
         # summary.json is touched last: a review.xlsx newer than it was edited by an officer
         # (review_workbooks relies on this to read decisions only from edited workbooks)
         os.utime(staging / "summary.json")
