@@ -15,7 +15,6 @@ import datetime as dt
 import multiprocessing
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -28,37 +27,10 @@ from reconcile.config import load_config
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tree_memory import TreeMemory  # noqa: E402
+
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "reconcile.toml"
-
-
-class Peaks:
-    """The peak RSS of this process and of its children, sampled every 0.1 s."""
-
-    def __init__(self) -> None:
-        self.main = self.helper = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> Peaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            rss = 0
-            for child in me.children(recursive=True):
-                try:
-                    rss += child.memory_info().rss
-                except psutil.Error:
-                    continue
-            self.helper = max(self.helper, rss)
-            self.main = max(self.main, me.memory_info().rss)
-            time.sleep(0.1)
 
 
 def province_result(result, findings: int, communes: int):
@@ -87,7 +59,7 @@ def main() -> None:
         helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         helper.submit(output.warm_up).result()
         before = psutil.Process().memory_info().rss
-        with helper, Peaks() as peak:
+        with helper, TreeMemory() as peak:
             started = time.perf_counter()
             begun = output.begin_workbooks(helper, result.findings, result.run_id)
             run_dir = output.write_run(result, Path(tmp) / "out", helper=helper, begun=begun)
@@ -96,7 +68,8 @@ def main() -> None:
     print(
         f"{findings:,} findings, {len(parts)} parts ({books} workbooks), begun ahead "
         f"{len(begun)} (budget {getattr(output, 'BEGIN_AHEAD_FINDINGS', 'none')}): wall "
-        f"{wall:.1f} s, peak RSS: helper {peak.helper >> 20} MB, this process {peak.main >> 20} MB "
+        f"{wall:.1f} s, peak RSS: helper {peak.peak_children_rss >> 20} MB, this process "
+        f"{peak.peak_own_rss >> 20} MB "
         f"(before {before >> 20} MB)"
     )
 

@@ -14,11 +14,13 @@ import psutil
 
 
 class TreeMemory:
-    """Peak summed PSS and RSS of this process and its children, sampled every `every` s."""
+    """Peak summed PSS and RSS of this process and its children, sampled every `every` s; and
+    apart, the peak RSS of this process alone and of its children together."""
 
     def __init__(self, every: float = 0.2):
         self.every = every
         self.peak_pss = self.peak_rss = 0
+        self.peak_own_rss = self.peak_children_rss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -33,7 +35,7 @@ class TreeMemory:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            pss = rss = 0
+            pss = rss = own = 0
             for process in [me, *me.children(recursive=True)]:
                 try:
                     info = process.memory_full_info()
@@ -41,7 +43,10 @@ class TreeMemory:
                     continue
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)  # no PSS off Linux: RSS
+                own = info.rss if process is me else own
             self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
+            self.peak_own_rss = max(self.peak_own_rss, own)
+            self.peak_children_rss = max(self.peak_children_rss, rss - own)
             time.sleep(self.every)
 
     def __str__(self) -> str:
