@@ -572,7 +572,12 @@ def _filled_in_order(frame: pd.DataFrame) -> pd.DataFrame:
     sort_by = ["type", "source_file", "source_row", "field"]
     keys = pd.DataFrame({column: _objects(frame, column) for column in sort_by})
     order = keys.sort_values(sort_by, kind="stable").index.to_numpy()
-    return pd.DataFrame({column: _objects(frame, column)[order] for column in ALL_COLUMNS})
+    return pd.DataFrame(
+        {
+            column: (keys[column].to_numpy() if column in keys else _objects(frame, column))[order]
+            for column in ALL_COLUMNS
+        }
+    )
 
 
 def _objects(frame: pd.DataFrame, column: str) -> np.ndarray:

@@ -1,6 +1,7 @@
+import numpy as np
 import pandas as pd
 
-from reconcile.findings import LinkedList, build_findings
+from reconcile.findings import ALL_COLUMNS, LinkedList, _filled_in_order, build_findings
 from reconcile.kinds import ListKind
 from reconcile.matching.decision import link, score_lists
 from reconcile.matching.duplicates import find_register_duplicates
@@ -271,3 +272,23 @@ def test_a_list_with_no_valid_rows_or_no_candidates_is_scored_without_error(regi
         links, _ = link(table, register, scored=scored)
         assert len(links) == len(table)
         assert set(links["decision"]) <= {"none"}
+
+
+def test_findings_are_ordered_by_type_file_and_row_with_empty_cells_as_text():
+    """build_findings' last step on hand-written rows: sorted by type, file, row and field,
+    ties kept in the order found; a missing value or a column no finding has is ""."""
+    rows = pd.DataFrame(
+        {
+            "type": ["name_differs", "birth_date_differs", "name_differs", "name_differs"],
+            "source_file": ["b.xlsx", "a.xlsx", "a.xlsx", "a.xlsx"],
+            "source_row": [3, 9, 7, 7],
+            "field": ["name", "birth_date", "name", "name"],
+            "finding_id": ["n-b3", "d-a9", "n-a7-first", "n-a7-second"],
+            "register_value": ["Lê Văn Tư", None, np.nan, "Hoà"],
+        }
+    )
+    shown = _filled_in_order(rows)
+    assert list(shown.columns) == ALL_COLUMNS
+    assert list(shown["finding_id"]) == ["d-a9", "n-a7-first", "n-a7-second", "n-b3"]
+    assert list(shown["register_value"]) == ["", "", "Hoà", "Lê Văn Tư"]
+    assert (shown["related_person_id"] == "").all() and not shown.isna().any().any()

@@ -7,6 +7,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -144,8 +145,6 @@ def test_a_province_split_begins_ahead_only_what_the_helper_may_hold(result, tmp
 
 def _wait_for(started: str, release: str) -> None:
     """(In the helper) keep it busy until `release` exists, at most 30 s."""
-    from pathlib import Path
-
     Path(started).touch()
     deadline = time.monotonic() + 30
     while not Path(release).exists() and time.monotonic() < deadline:
