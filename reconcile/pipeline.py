@@ -117,6 +117,12 @@ class ListCounts:
     warnings: list[str] = field(default_factory=list)
 
 
+# A reading keeps the last one's rows it no longer has (PreparedList.departed) while they are at
+# most this share of them: past it, so many residents changed that every list row is blocked
+# again anyway, and carrying them from the reading's process would cost more than it spares.
+DEPARTED_AT_MOST = 0.5
+
+
 @dataclass
 class PreparedList:
     spec: ListConfig
@@ -130,6 +136,10 @@ class PreparedList:
     reused_rows: int = 0  # rows taken as the last reading normalised them (input_memory)
     # input_memory.to_record of this reading, made early where a process had time for it
     record: dict | None = None
+    # a register's: the rows of the last reading (whose digest is `departed_from`) that no row
+    # of this one was taken from, what the matching memory needs to know who left
+    departed: pd.DataFrame | None = None
+    departed_from: str | None = None
 
     def __getstate__(self) -> dict:
         # the people cross from the process that read them column by column
@@ -234,6 +244,7 @@ def match_stage(
     secret: bytes = b"",
     helper: ProcessPoolExecutor | None = None,
     register_digest: str | None = None,
+    departed: tuple[str | None, pd.DataFrame] | None = None,
 ) -> Matched:
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
@@ -243,7 +254,8 @@ def match_stage(
     are weighed here once the model is learnt; the helper keeps the register until the
     caller lets it go (`Matched.held`, beside.let_go).
     `register_digest` (input_memory's) names the register's reading, whose row keys the
-    memory keeps."""
+    memory keeps; `departed` (the digest of the reading before it and the rows of that one
+    no row of this was taken from) tells the memory who left the register."""
     from reconcile.matching.weights import COMMUNE_MODEL
 
     tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
@@ -279,6 +291,9 @@ def match_stage(
             secret,
             register_tag=tag,
             register_keys=(lambda: result_or(keys_made, lambda: None)) if keys_made else None,
+            departed=None
+            if departed is None
+            else (register_tag(departed[0], secret, COMMUNE_MODEL.name), departed[1]),
         )
         if sharing:
             executor.finish()
@@ -607,6 +622,11 @@ def _read(
     warnings = validated.warnings if stored_at is None else column_warnings(ingested)
     counts.warnings = [*ingested.warnings, *warnings]
     _say_counts(counts, progress)
+    departed = None
+    if stored_at is not None and spec.kind is ListKind.REGISTER:
+        departed = stored.people.iloc[np.setdiff1d(np.arange(len(stored.people)), stored_at)]
+        if len(departed) > DEPARTED_AT_MOST * len(stored.people):
+            departed = None
     return PreparedList(
         spec,
         counts,
@@ -615,6 +635,8 @@ def _read(
         ingested.layout,
         raw_keys=None if keys is None else keys[ingested.frame.index.get_indexer(people.index)],
         reused_rows=reused_rows,
+        departed=departed,
+        departed_from=stored.digest if departed is not None else None,
     )
 
 
@@ -955,6 +977,7 @@ def _reconcile(
         store_for(config).secret(),
         _duplicates_helper(helper, register, memory),
         register.digest,
+        None if register.departed is None else (register.departed_from, register.departed),
     )
     linked, duplicates = matched.linked, matched.duplicates
     register_record = _record_beside(helper, matched.held, register)

@@ -24,7 +24,7 @@ import pandas as pd
 from reconcile.frames import pickled_by_column, unpickled_by_column
 from reconcile.input_memory import to_record
 from reconcile.matching.duplicates import DuplicateEvidence, duplicate_evidence
-from reconcile.matching.engine import PandasExecutor, comparison_of
+from reconcile.matching.engine import PandasExecutor, candidates_and_reach, comparison_of
 from reconcile.matching.memory import row_keys
 from reconcile.matching.model import MatchModel
 
@@ -84,14 +84,14 @@ def compare_held(token: str, model: MatchModel, left: pd.DataFrame, pairs: pd.Da
     return comparison_of(model).compare(model, (left, _held_with_context(token, model)), pairs)
 
 
-def block_held(token: str, model: MatchModel, pickled_rows: list[bytes]) -> pd.DataFrame:
-    """(In the helper) the candidate pairs of the list rows `pickled_rows` (with their
-    context; frames.pickled_by_column) against the held register; the rows are kept for
+def block_held(token: str, model: MatchModel, pickled_rows: list[bytes]):
+    """(In the helper) engine.candidates_and_reach of the list rows `pickled_rows` (with
+    their context; frames.pickled_by_column) against the held register; the rows are kept for
     compare_held_rows."""
     rows = unpickled_by_column(pickled_rows)
     _ROWS.clear()
     _ROWS[token] = rows
-    return comparison_of(model).candidates(model, (rows, _held_with_context(token, model)))
+    return candidates_and_reach(model, (rows, _held_with_context(token, model)))
 
 
 def compare_held_rows(token: str, model: MatchModel, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -172,21 +172,21 @@ class HelperExecutor(PandasExecutor):
             and right.index.equals(self.register_index)
         )
 
-    def block(self, model: MatchModel, tables) -> pd.DataFrame:
+    def block_noting_reach(self, model: MatchModel, tables):
         left, right = tables
         if len(left) < BLOCK_LOCAL_BELOW or not self._shares(model, right):
-            return super().block(model, tables)
+            return super().block_noting_reach(model, tables)
         theirs = left.iloc[len(left) - int(len(left) * HELPER_ROWS_SHARE) :]
         # pickled here: the executor's feeder thread would take turns with the blocking
         pickled = pickled_by_column(theirs)
         future = submitted(self.helper, block_held, self.token, model, pickled)
-        ours = super().block(model, (left.iloc[: len(left) - len(theirs)], right))
+        ours = super().block_noting_reach(model, (left.iloc[: len(left) - len(theirs)], right))
         rest = result_or(future, lambda: None)
         if rest is None:  # the helper died: blocked here, and nothing is held there
-            rest = super().block(model, (theirs, right))
+            rest = super().block_noting_reach(model, (theirs, right))
         else:
             self._rows_held = left, theirs.index
-        return pd.concat([ours, rest], ignore_index=True)
+        return pd.concat([ours[0], rest[0]], ignore_index=True), pd.concat([ours[1], rest[1]])
 
     def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
         held, self._rows_held = self._rows_held, None

@@ -236,11 +236,14 @@ def candidate_pairs(
     easy_rules: tuple[tuple[str, ...], ...] = EASY_RULES,
     max_loose_block: int = MAX_LOOSE_BLOCK,
     commune_rules: tuple[tuple[str, ...], ...] = (),
-) -> pd.DataFrame:
+    reach: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
     """Distinct (left index, right index) pairs sharing any blocking key, plus the fuzzy
     fallback's pairs for left rows no key found. Where `right` spans several communes, the
     `commune_rules` (exact or loose) and the fuzzy fallback look only within a row's own
-    commune.
+    commune. With `reach`, (pairs, how far each left row was looked for: REACH_EASY, an easy
+    key found it; REACH_LOOSE, the loose keys were tried too; REACH_FUZZY, no key found it and
+    what it meets depends on every resident near it, not only on those sharing its keys).
 
     With same_table, each unordered pair appears once (left < right) and no row pairs itself.
     """
@@ -264,17 +267,82 @@ def candidate_pairs(
         if parts
         else pd.DataFrame({"left": pd.Series(dtype="int64"), "right": pd.Series(dtype="int64")})
     )
+    looks = fuzzy and not same_table  # the fallback looks for the rows no key found
+    keyed = left.index.isin(pairs["left"].to_numpy()) if looks else np.ones(len(left), bool)
     if same_table:
         pairs = pairs[pairs["left"] < pairs["right"]]
     elif fuzzy:
-        found = left.index.isin(pairs["left"].to_numpy())
         # the fallback's columns alone: taking rows of every column copied the register
         read = [c for c in _FUZZY_COLUMNS if c in left and c in right]
         fallback = _fuzzy_within_commune if province else fuzzy_pairs
-        extra = fallback(left[read][~found], right[read])
+        extra = fallback(left[read][~keyed], right[read])
         if len(extra):
             pairs = pd.concat([pairs, extra], ignore_index=True)
-    return pairs.astype({"left": "int64", "right": "int64"}).reset_index(drop=True)
+    pairs = pairs.astype({"left": "int64", "right": "int64"}).reset_index(drop=True)
+    if reach:
+        how_far = np.where(hard, REACH_LOOSE, REACH_EASY).astype(np.int8)
+        return pairs, np.where(keyed, how_far, REACH_FUZZY).astype(np.int8)
+    return pairs
+
+
+# How far candidate_pairs looked for a row (its `reach`).
+REACH_EASY, REACH_LOOSE, REACH_FUZZY = 0, 1, 2
+
+
+def rows_sharing_a_key(
+    left: pd.DataFrame,
+    others: pd.DataFrame,
+    rules: tuple[tuple[str, ...], ...],
+    loose: tuple[tuple[str, ...], ...] = (),
+    loose_rows: np.ndarray | None = None,
+    capped: tuple[tuple[str, ...], ...] = (),
+    register: pd.DataFrame | None = None,
+    steady: np.ndarray | None = None,
+    max_block: int = MAX_LOOSE_BLOCK,
+    fuzzy_rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """A mask of the `left` rows whose blocks one of `others` (a few residents) is in: that
+    share, under some rule, every column of the rule with one of them, whatever the commune
+    (a commune-scoped rule's blocks are within its plain ones). The `loose` rules count only
+    for the `loose_rows` (the rows they look for). Those also `capped` (whose cap counts their
+    plain blocks) count a key only where the `register`'s `steady` rows (those in it both
+    before and after `others` came or went) hold at most `max_block` of it: a block holding
+    more is skipped on either side of the change. The `fuzzy_rows` (no key found them) count
+    where the fuzzy fallback finds one of `others` for them."""
+    shared = np.zeros(len(left), dtype=bool)
+    if not len(others) or not len(left):
+        return shared
+    if fuzzy_rows is not None and fuzzy_rows.any():
+        read = [c for c in _FUZZY_COLUMNS if c in left and c in others]
+        within = register is not None and _spans_communes(left, register)
+        near = (_fuzzy_within_commune if within else fuzzy_pairs)(
+            left[read][fuzzy_rows], others[read].reset_index(drop=True)
+        )
+        shared |= left.index.isin(near["left"].to_numpy())
+    codes: dict[str, np.ndarray] = {}
+    in_register: dict[str, np.ndarray] = {}
+    for rule in _usable(tuple(dict.fromkeys(rules + loose)), others, left):
+        # the few first: the left rows' values none of them has are coded -1 (no key)
+        their_keys, row_keys = _rule_keys(others, left, rule, codes)
+        counted = their_keys >= 0
+        if rule in capped and register is not None and all(c in register for c in rule):
+            counted &= _in_small_blocks(others, register, steady, rule, in_register, max_block)
+        if not counted.any():
+            continue
+        sharing = (row_keys >= 0) & pd.Series(row_keys).isin(their_keys[counted]).to_numpy()
+        if rule not in rules and loose_rows is not None:
+            sharing &= loose_rows
+        shared |= sharing
+    return shared
+
+
+def _in_small_blocks(others, register, steady, rule, codes, max_block) -> np.ndarray:
+    """A mask of `others` whose key of `rule` at most `max_block` steady rows of the register
+    have (keys are compared within one _rule_keys call: each call numbers its own)."""
+    theirs, held = _rule_keys(others, register, rule, codes)
+    held = held[steady] if steady is not None else held
+    counts = pd.Series(held[held >= 0]).value_counts()
+    return counts.reindex(theirs, fill_value=0).to_numpy() <= max_block
 
 
 def fuzzy_pairs(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:

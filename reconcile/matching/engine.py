@@ -31,6 +31,8 @@ from reconcile.matching import fellegi_sunter as fs
 from reconcile.matching.memory import (
     PairMemory,
     candidates_key,
+    changed_residents,
+    keyed_by_resident,
     pair_keys,
     recall_candidates,
     recall_register_keys,
@@ -90,6 +92,16 @@ def comparison_of(model: MatchModel) -> Comparison:
     return COMPARISONS[model.comparison]
 
 
+def candidates_and_reach(model: MatchModel, tables: Any) -> tuple[pd.DataFrame, pd.Series]:
+    """(the candidate pairs, how far blocking looked for each left row: blocking.REACH_*, by
+    label). A comparison that does not say names no rows: they count as looked for by every
+    means (a night recalls none of them once anything changed)."""
+    comparison = comparison_of(model)
+    if hasattr(comparison, "candidates_and_reach"):
+        return comparison.candidates_and_reach(model, tables)
+    return comparison.candidates(model, tables), pd.Series(dtype=np.int8)
+
+
 class PandasExecutor:
     """Each step over whole frames in this process."""
 
@@ -97,7 +109,11 @@ class PandasExecutor:
         return comparison_of(model).prepare(model, left, right)
 
     def block(self, model: MatchModel, tables: Any) -> pd.DataFrame:
-        return comparison_of(model).candidates(model, tables)
+        return self.block_noting_reach(model, tables)[0]
+
+    def block_noting_reach(self, model: MatchModel, tables: Any) -> tuple[pd.DataFrame, Any]:
+        """(block's pairs, each left row's reach), as candidates_and_reach gives them."""
+        return candidates_and_reach(model, tables)
 
     def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame:
         return comparison_of(model).compare(model, tables, pairs)
@@ -250,25 +266,50 @@ def canonical(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"left": left[order], "right": right[order]})
 
 
+def _block_noting_reach(executor: Executor, model: MatchModel, tables: Any):
+    noting = getattr(executor, "block_noting_reach", None)
+    if noting is None:
+        return executor.block(model, tables), pd.Series(dtype=np.int8)
+    return noting(model, tables)
+
+
 def _block_recalling(
     model: MatchModel,
     executor: Executor,
     tables: Any,
     memory: PairMemory,
     left_keys: np.ndarray,
-    key: str,
-) -> tuple[pd.DataFrame, int]:
-    """(a table's candidate pairs, in canonical order; how many of its rows had them
-    recalled). The rows whose keys the memory blocked against this same register take their
-    candidates from it; only the others are blocked."""
+    register: _RegisterKeys,
+    changed: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """(a table's candidate pairs, in canonical order; each row's reach, by label; how many of
+    its rows had their candidates recalled). Where the memory knows which residents changed
+    since its register (`changed`: their rows, old and new), the rows it blocked that share
+    no key with any of them take their candidates from it; only the others are blocked."""
     left, right = tables
-    recalled = recall_candidates(memory, key, left.index, left_keys)
+    recalled = None
+    touches = getattr(comparison_of(model), "rows_in_blocks_of", None)
+    if changed is not None and touches is not None:
+        reach = memory.recalled_reach(left_keys)
+        blocked = touches(model, left, changed, reach, right, register.steady())
+        recalled = recall_candidates(
+            memory,
+            register.key(),
+            left.index,
+            left_keys,
+            right.index,
+            register.keys(),
+            blocked,
+            fuzzy_sure=register.in_last_order(),
+        )
     if recalled is None:
-        return canonical(executor.block(model, tables)), 0
-    pairs, known = recalled
+        pairs, reach = _block_noting_reach(executor, model, tables)
+        return canonical(pairs), reach, 0
+    pairs, known, reach = recalled
     if not known.all():
-        pairs = pd.concat([pairs, executor.block(model, (left[~known], right))])
-    return canonical(pairs), int(known.sum())
+        fresh, fresh_reach = _block_noting_reach(executor, model, (left[~known], right))
+        pairs, reach = pd.concat([pairs, fresh]), pd.concat([reach, fresh_reach])
+    return canonical(pairs), reach, int(known.sum())
 
 
 def _compare_recalling(
@@ -309,6 +350,7 @@ class _RegisterKeys:
         self._secret, self._elsewhere, self._model = secret, elsewhere, model
         self._keys: np.ndarray | None = None
         self._key: str | None = None
+        self._steady: np.ndarray | None = None
 
     def keys(self) -> np.ndarray | None:
         if self._keys is None and self._tables:
@@ -321,13 +363,49 @@ class _RegisterKeys:
         return self._keys
 
     def key(self) -> str:
-        """candidates_key ("" where labels are not kept: candidates use -1 for none)."""
+        """candidates_key of the register ("" where its labels are not kept: candidates use
+        -1 for none)."""
         if self._key is None:
-            keys, self._key = self.keys(), ""
+            self._key = ""
             right = self._tables[0][1] if self._tables else None
-            if keys is not None and (right.empty or right.index.min() >= 0):
-                self._key = candidates_key(right.index, keys, self._model.blocking)
+            if right is not None and (right.empty or right.index.min() >= 0):
+                spans = "commune" in right and right["commune"].nunique() > 1
+                self._key = candidates_key(right, spans, self._model.blocking)
         return self._key
+
+    def steady(self) -> np.ndarray | None:
+        """A mask of the residents standing one for one for last night's (after changed)."""
+        return self._steady
+
+    def in_last_order(self) -> bool:
+        """Whether the steady residents stand in last night's order (after changed): the fuzzy
+        fallback keeps the first of equally close residents."""
+        kept = self._memory.register_keys
+        if self._steady is None or kept is None:
+            return False
+        was_at = pd.Index(kept).get_indexer(self.keys()[self._steady])  # steady: once in each
+        return bool((np.diff(was_at) > 0).all())
+
+    def changed(self, departed: tuple[str, pd.DataFrame] | None) -> pd.DataFrame | None:
+        """The residents who changed since the memory's register, as rows with their
+        blocking columns: tonight's not standing one for one for last night's
+        (changed_residents) and the rows of last night's that tonight's reading no longer has
+        (`departed`: the register_tag of the reading they were in, and the rows; not needed
+        when every row of last night's is still there). None when who changed is unknown: a
+        row of last night's is gone and the memory's register is not the reading `departed`
+        names."""
+        kept = self._memory.register_keys
+        if kept is None or not self._tables:
+            return None
+        right = self._tables[0][1]
+        self._steady = ~changed_residents(kept, self.keys())
+        now = right[~self._steady]
+        if pd.Series(kept).isin(self.keys()).all():  # what changed is all in tonight's rows
+            return now
+        if departed is None or not departed[0] or departed[0] != self._memory.register_tag:
+            return None
+        gone = departed[1]
+        return pd.concat([now, gone[gone.columns.intersection(now.columns)]], ignore_index=True)
 
 
 def _pair_keys_of(pairs, tables, left_keys, right_keys) -> np.ndarray:
@@ -351,6 +429,7 @@ def run_remembering(
     seed: int = 0,
     register_tag: str = "",
     register_keys: Callable[[], np.ndarray | None] | None = None,
+    departed: tuple[str, pd.DataFrame] | None = None,
 ) -> MatchRun:
     """run, comparing only the pairs `memory` does not hold, and scoring with its model unless
     retrain (None: when more than memory.RETRAIN_SHARE of the pairs are new). Equal to run with
@@ -358,7 +437,10 @@ def run_remembering(
     (`with_context`). `register_tag` (memory.register_tag) names the register's reading: the
     same one as the memory's keeps its row keys instead of hashing every resident again.
     `register_keys` gives the register's row keys made elsewhere (None if that failed):
-    with nothing to recall they are first needed to remember tonight, after the scoring."""
+    with nothing to recall they are first needed to remember tonight, after the scoring.
+    `departed` (the register_tag of the register's last reading, and the rows of it tonight's
+    reading no longer has) lets the rows far from every changed resident keep their
+    candidates (_block_recalling)."""
     executor = executor or PandasExecutor()
     comparison = comparison_of(model)
     memory = memory or PairMemory.empty()
@@ -368,25 +450,28 @@ def run_remembering(
     # every table has the same right side (the register with its context): keyed once
     register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model)
     recalling = memory.recalls_anything()
+    changed = register.changed(departed) if recalling and memory.candidates is not None else None
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
     left_keys_of = []
     for t in tables:
         left_keys = row_keys(t[0], secret)
         left_keys_of.append(left_keys)
         if recalling:
-            pairs, n = _block_recalling(model, executor, t, memory, left_keys, register.key())
+            pairs, reach, n = _block_recalling(
+                model, executor, t, memory, left_keys, register, changed
+            )
             rows_recalled += n
             c, k, n = _compare_recalling(
                 model, executor, t, pairs, memory, (left_keys, register.keys())
             )
             recalled += n
         else:
-            pairs = canonical(executor.block(model, t))
+            pairs, reach = _block_noting_reach(executor, model, t)
+            pairs = canonical(pairs)
             c, k = executor.compare(model, t, pairs), None  # pair keys made when remembered
-        found.append(row_candidates(t[0].index, left_keys, pairs))
+        found.append(row_candidates(t[0].index, left_keys, pairs, reach))
         compared.append(c)
         keys.append(k)
-    candidates = pd.concat(found).drop_duplicates(ignore_index=True) if found else None
     pairs = sum(len(c) for c in compared)
 
     def remembered(params: fs.Model | None) -> PairMemory:
@@ -395,6 +480,10 @@ def run_remembering(
             k if k is not None else _pair_keys_of(c, t, left_keys, register.keys())
             for c, k, t, left_keys in zip(compared, keys, tables, left_keys_of, strict=True)
         ]
+        candidates = None
+        if found:
+            candidates = keyed_by_resident(pd.concat(found), right.index, register.keys())
+            candidates = candidates.drop_duplicates(ignore_index=True)
         return remember(
             params,
             model.name,

@@ -9,11 +9,17 @@ decision still run over every pair (a list's in-register share and one resident 
 whole-list questions), so the result is the one a full run with the same model gives, by
 construction.
 
-With the register unchanged (candidates_key: its rows and labels, the blocking rules, the
-blocking code), a list row's candidates depend only on its own content: no other list row
-changes what it meets (a loose block's cap counts residents, the fuzzy fallback is row by row).
-So each row's candidates are kept by its row key, and tonight blocks only the rows with a new
-key. Any changed resident row blocks every row again.
+A list row's candidates depend only on its own content and on the residents that share one of
+its blocking keys (a loose block's cap counts those residents, and commune scoping keeps within
+those blocks), except for a row no key found, which the fuzzy fallback compares with every
+resident near it. So each row's candidates are kept by its row key, as the row keys of the
+residents it met, with how far blocking looked for it (its reach: an easy key, the loose
+keys, the fallback); tonight blocks again only the rows with a new key, the fallback's rows
+and the rows sharing a key with a resident who changed (a loose key only for a row the loose
+keys looked for, and only where the block is not too big on both nights):
+one added, edited or gone since the register the memory was made from (`changed_residents`
+and the reading's departed rows, pipeline). The others take their candidates back, each
+resident found by its row key in tonight's register, whatever row it now stands on.
 
 The register's duplicate pairs (matching.duplicates) are kept too, with the key of what they
 were found in (duplicates_key: the register's rows and labels, the model, the search's code).
@@ -37,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.matching import fellegi_sunter as fs
+from reconcile.matching.blocking import REACH_FUZZY
 
 # Retrain the model when more than this share of tonight's candidate pairs is new: the lists or
 # the register changed enough that what was learnt may no longer describe them.
@@ -80,11 +87,13 @@ class PairMemory:
     # the register's duplicate pairs and the duplicates_key of what they were found in
     duplicates: pd.DataFrame | None = None
     duplicates_key: str = ""
-    # every list row's candidates: `left_key` (its row_keys) and `right` (a resident's label, -1
-    # for a row that met nobody), with the candidates_key of the register they were found in
+    # every list row's candidates: `left_key` (its row_keys), `right_key` (a resident's
+    # row_keys; `met` false and 0 for a row that met nobody) and `reach` (how far blocking
+    # looked for the row, blocking.REACH_*), with the candidates_key of the blocking
     candidates: pd.DataFrame | None = None
     candidates_key: str = ""
-    # the register's row_keys, and the register_tag of the reading they were made from
+    # the register's row_keys (who the candidates met), and the register_tag of the reading
+    # they were made from ("" for none: a table, or a caller that names no reading)
     register_keys: np.ndarray | None = None
     register_tag: str = ""
     _index: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
@@ -92,6 +101,14 @@ class PairMemory:
     @classmethod
     def empty(cls, params: fs.Model | None = None, model_name: str = "") -> PairMemory:
         return cls(params, pd.DataFrame({"key": pd.Series(dtype=np.uint64)}), {}, model_name)
+
+    def recalled_reach(self, left_keys: np.ndarray) -> np.ndarray:
+        """Each row's reach as the memory has it (by its row key), -1 for a row it lacks."""
+        if self.candidates is None:
+            return np.full(len(left_keys), -1, dtype=np.int8)
+        rows = self.candidates.drop_duplicates("left_key")
+        at = pd.Index(rows["left_key"].to_numpy(np.uint64)).get_indexer(left_keys)
+        return np.where(at >= 0, rows["reach"].to_numpy(np.int8)[at], -1).astype(np.int8)
 
     def recalls_anything(self) -> bool:
         """Whether it holds pairs or candidates (a run then compares only the new ones)."""
@@ -138,46 +155,111 @@ def duplicates_key(register_labels: pd.Index, register_keys: np.ndarray, params)
     )
 
 
-def candidates_key(register_labels: pd.Index, register_keys: np.ndarray, blocking) -> str:
-    """What a list row's candidates depend on besides the row: every resident row, the
-    model's blocking rules and the blocking code."""
+def candidates_key(register: pd.DataFrame, spans_communes: bool, blocking) -> str:
+    """What a list row's candidates depend on besides the row and the residents sharing its
+    keys: the model's blocking rules, the blocking code, which columns the register has and
+    whether it spans several communes."""
+    import hashlib
+
     from reconcile.matching import blocking as blocking_module
 
-    return _register_digest(
-        register_labels, register_keys, repr(blocking), Path(blocking_module.__file__)
-    )
+    digest = hashlib.sha256()
+    digest.update(repr((blocking, sorted(map(str, register.columns)), spans_communes)).encode())
+    digest.update(Path(blocking_module.__file__).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def changed_residents(old_keys: np.ndarray, new_keys: np.ndarray) -> np.ndarray:
+    """A mask of tonight's residents (their row_keys) not found once, and only once, among the
+    last register's and tonight's: a resident added or edited, or one of several alike. The
+    others stand one for one for last night's of the same key, content and all."""
+    once_before = _once(old_keys)
+    once_now = _once(new_keys)
+    return ~(pd.Series(new_keys).isin(once_before).to_numpy() & np.isin(new_keys, once_now))
+
+
+def _once(keys: np.ndarray) -> np.ndarray:
+    series = pd.Series(keys)
+    return series[~series.duplicated(keep=False)].to_numpy()
 
 
 def row_candidates(
-    left_index: pd.Index, left_keys: np.ndarray, pairs: pd.DataFrame
+    left_index: pd.Index, left_keys: np.ndarray, pairs: pd.DataFrame, reach: pd.Series
 ) -> pd.DataFrame:
-    """A table's candidates by row key (`left_key`, `right`); a row that met nobody as -1."""
+    """A table's candidates by row key (`left_key`; `right` a resident's label, -1 for a row
+    that met nobody; `reach`, from the rows' reach by label, REACH_FUZZY where it is not
+    given)."""
     position = left_index.get_indexer(pairs["left"].to_numpy())
     met = np.zeros(len(left_index), dtype=bool)
     met[position] = True
+    row_reach = reach.reindex(left_index, fill_value=REACH_FUZZY).to_numpy(np.int8)
     return pd.DataFrame(
         {
             "left_key": np.concatenate([left_keys[position], left_keys[~met]]),
             "right": np.concatenate(
                 [pairs["right"].to_numpy(np.int64), np.full((~met).sum(), -1, dtype=np.int64)]
             ),
+            "reach": np.concatenate([row_reach[position], row_reach[~met]]),
+        }
+    )
+
+
+def keyed_by_resident(
+    candidates: pd.DataFrame, register_index: pd.Index, register_keys: np.ndarray
+) -> pd.DataFrame:
+    """row_candidates as the memory keeps them: each resident by its row key, not its label."""
+    right = candidates["right"].to_numpy(np.int64)
+    met = right >= 0
+    keys = np.zeros(len(right), dtype=np.uint64)
+    keys[met] = register_keys[register_index.get_indexer(right[met])]
+    return pd.DataFrame(
+        {
+            "left_key": candidates["left_key"].to_numpy(np.uint64),
+            "right_key": keys,
+            "met": met,
+            "reach": candidates["reach"].to_numpy(np.int8),
         }
     )
 
 
 def recall_candidates(
-    memory: PairMemory | None, key: str, left_index: pd.Index, left_keys: np.ndarray
-) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """(the last run's candidate pairs of the rows whose keys it blocked, a mask of those
-    rows), when its register is what `key` describes; else None."""
+    memory: PairMemory | None,
+    key: str,
+    left_index: pd.Index,
+    left_keys: np.ndarray,
+    register_index: pd.Index,
+    register_keys: np.ndarray,
+    blocked: np.ndarray,
+    fuzzy_sure: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray, pd.Series] | None:
+    """(the last run's candidate pairs of the rows it can recall, a mask of those rows, their
+    reach by label), or None when its candidates were found by other blocking (`key`,
+    candidates_key). A row is recalled when the memory holds its key, it is not `blocked` (a
+    changed resident is in one of its blocks, or near it for the fuzzy fallback), it was found
+    by a key or `fuzzy_sure` (the fallback's choice among equals is that of last night's),
+    and each resident it met is found by row key once in tonight's register and was once in
+    the last."""
     stored = None if memory is None or memory.candidates_key != key else memory.candidates
-    if stored is None or not key:
+    if stored is None or not key or memory.register_keys is None:
         return None
-    known = pd.Series(left_keys).isin(stored["left_key"]).to_numpy()
+    right_key = stored["right_key"].to_numpy(np.uint64)
+    met = stored["met"].to_numpy(bool)
+    alone = ~pd.Series(register_keys).duplicated(keep=False).to_numpy()
+    at = pd.Index(register_keys[alone]).get_indexer(right_key)
+    found = (at >= 0) & pd.Series(right_key).isin(_once(memory.register_keys)).to_numpy()
+    unsure = met & ~found
+    if not fuzzy_sure:
+        unsure |= stored["reach"].to_numpy(np.int8) == REACH_FUZZY
+    stored_left = stored["left_key"].to_numpy(np.uint64)
+    known = pd.Series(left_keys).isin(stored_left).to_numpy() & ~blocked
+    known &= ~pd.Series(left_keys).isin(stored_left[unsure]).to_numpy()
     rows = pd.DataFrame({"left": left_index.to_numpy()[known], "left_key": left_keys[known]})
-    met = stored[stored["right"].to_numpy() >= 0]
-    pairs = rows.merge(met, on="left_key", sort=False)[["left", "right"]]
-    return pairs.astype({"left": "int64", "right": "int64"}), known
+    labels = register_index.to_numpy()[np.flatnonzero(alone)]
+    sure = met & found
+    kept = pd.DataFrame({"left_key": stored_left[sure], "right": labels[at[sure]]})
+    pairs = rows.merge(kept, on="left_key", sort=False)[["left", "right"]]
+    reach = pd.Series(memory.recalled_reach(left_keys[known]), index=left_index[known])
+    return pairs.astype({"left": "int64", "right": "int64"}), known, reach
 
 
 def register_tag(digest: str | None, secret: bytes, model_name: str) -> str:
@@ -218,7 +300,7 @@ def remember(
 ) -> PairMemory:
     """Tonight's pairs (every list's, each pair once), rows' candidates and the register's
     row keys (under its register_tag) for tomorrow."""
-    kept_keys = {"register_keys": register_keys if tag else None, "register_tag": tag}
+    kept_keys = {"register_keys": register_keys, "register_tag": tag}
     frames = [
         c.drop(columns=["left", "right"]).assign(key=k) for c, k in zip(compared, keys, strict=True)
     ]
@@ -321,7 +403,7 @@ def to_bytes(memory: PairMemory) -> tuple[str, bytes]:
         candidates_at = buffer.tell()
         memory.candidates.to_parquet(buffer, index=False)
     keys_at = None
-    if memory.register_keys is not None and memory.register_tag:
+    if memory.register_keys is not None:
         keys_at = buffer.tell()  # 8 bytes a resident, as they are
         buffer.write(np.ascontiguousarray(memory.register_keys, dtype="<u8").tobytes())
     duplicates = None

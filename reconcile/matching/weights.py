@@ -6,6 +6,8 @@ they are. The engine (matching.engine) runs it; the Fellegi–Sunter core trains
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -261,9 +263,13 @@ class CommuneComparison:
         return left, right
 
     def candidates(self, model: MatchModel, tables) -> pd.DataFrame:
+        return self.candidates_and_reach(model, tables)[0]
+
+    def candidates_and_reach(self, model: MatchModel, tables) -> tuple[pd.DataFrame, Any]:
+        """(candidates, each left row's blocking.REACH_*, by label)."""
         left, right = tables
         rules = model.blocking
-        return blocking.candidate_pairs(
+        pairs, reach = blocking.candidate_pairs(
             left,
             right,
             rules=rules.rules,
@@ -272,6 +278,38 @@ class CommuneComparison:
             easy_rules=rules.easy_rules,
             max_loose_block=rules.max_loose_block,
             commune_rules=rules.commune_rules,
+            reach=True,
+        )
+        return pairs, pd.Series(reach, index=left.index)
+
+    def rows_in_blocks_of(
+        self,
+        model: MatchModel,
+        left: pd.DataFrame,
+        residents: pd.DataFrame,
+        reach: np.ndarray,
+        register: pd.DataFrame,
+        steady: np.ndarray | None,
+    ) -> np.ndarray:
+        """A mask of the `left` rows whose candidates the coming or going of `residents` can
+        change, by each row's `reach` last night (blocking.REACH_*, -1 for a new row): those
+        sharing some rule's key with one of them (a loose rule's only for the rows the loose
+        keys looked for, and only where the `register`'s `steady` rows do not fill its block
+        already), and the rows no key found for which the fuzzy fallback finds one of them."""
+        rules = model.blocking
+        # a commune-scoped loose rule caps blocks within a commune: its plain blocks say less
+        capped = tuple(r for r in rules.loose_rules if r not in rules.commune_rules)
+        return blocking.rows_sharing_a_key(
+            left,
+            residents,
+            tuple(dict.fromkeys(rules.rules + rules.easy_rules)),
+            rules.loose_rules,
+            reach != blocking.REACH_EASY,
+            capped,
+            register,
+            steady,
+            rules.max_loose_block,
+            reach == blocking.REACH_FUZZY if rules.fuzzy else None,
         )
 
     def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:
