@@ -450,12 +450,11 @@ def run_remembering(
     # every table has the same right side (the register with its context): keyed once
     register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model)
     recalling = memory.recalls_anything()
+    # the lists' keys first: the register's may still be on their way from the helper
+    left_keys_of = [row_keys(t[0], secret) for t in tables]
     changed = register.changed(departed) if recalling and memory.candidates is not None else None
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
-    left_keys_of = []
-    for t in tables:
-        left_keys = row_keys(t[0], secret)
-        left_keys_of.append(left_keys)
+    for t, left_keys in zip(tables, left_keys_of, strict=True):
         if recalling:
             pairs, reach, n = _block_recalling(
                 model, executor, t, memory, left_keys, register, changed
@@ -481,9 +480,10 @@ def run_remembering(
             for c, k, t, left_keys in zip(compared, keys, tables, left_keys_of, strict=True)
         ]
         candidates = None
-        if found:
-            candidates = keyed_by_resident(pd.concat(found), right.index, register.keys())
-            candidates = candidates.drop_duplicates(ignore_index=True)
+        if found:  # each row's candidates once (a row's reach is its content's, like its key)
+            both = pd.concat(found, ignore_index=True)
+            both = both[~both.duplicated(["left_key", "right"])]
+            candidates = keyed_by_resident(both, right.index, register.keys())
         return remember(
             params,
             model.name,
