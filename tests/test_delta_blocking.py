@@ -19,38 +19,33 @@ SECRET = b"d" * 16
 AN_YEARS = [1940 + 2 * i for i in range(21)]
 
 
+def _resident(code: str, name: str, birth: str, sex: str, pid: str, hamlet: str) -> dict:
+    return {
+        "resident_code": code,
+        "full_name": name,
+        "birth_date": birth,
+        "sex": sex,
+        "personal_id": pid,
+        "hamlet": hamlet,
+        "status": "Đang cư trú",
+    }
+
+
 def _register(an_years: list[int], extra: list[dict] = ()) -> pd.DataFrame:
     rows = [
-        {
-            "resident_code": f"AN{year}",
-            "full_name": "Nguyễn Văn An",
-            "birth_date": f"0{1 + year % 9}/0{1 + year % 7}/{year}",
-            "sex": "Nam",
-            "personal_id": f"0340{year % 100:02d}00{year:04d}",
-            "hamlet": f"Thôn {1 + year % 5}",
-            "status": "Đang cư trú",
-        }
+        _resident(
+            f"AN{year}",
+            "Nguyễn Văn An",
+            f"0{1 + year % 9}/0{1 + year % 7}/{year}",
+            "Nam",
+            f"0340{year % 100:02d}00{year:04d}",
+            f"Thôn {1 + year % 5}",
+        )
         for year in an_years
     ]
     rows += [
-        {
-            "resident_code": "B1",
-            "full_name": "Trần Thị Bình",
-            "birth_date": "14/02/1972",
-            "sex": "Nữ",
-            "personal_id": "034172000001",
-            "hamlet": "Thôn 2",
-            "status": "Đang cư trú",
-        },
-        {
-            "resident_code": "C1",
-            "full_name": "Lê Văn Cường",
-            "birth_date": "03/08/1965",
-            "sex": "Nam",
-            "personal_id": "034065000002",
-            "hamlet": "Thôn 3",
-            "status": "Đang cư trú",
-        },
+        _resident("B1", "Trần Thị Bình", "14/02/1972", "Nữ", "034172000001", "Thôn 2"),
+        _resident("C1", "Lê Văn Cường", "03/08/1965", "Nam", "034065000002", "Thôn 3"),
         *extra,
     ]
     # numbered afresh: a resident's row number changes whenever one before him leaves
@@ -142,15 +137,7 @@ def test_a_resident_arriving_near_the_row_no_key_found_is_compared_with_it():
     shares no key with keep their candidates. (The residents who came or went in the other
     tests were born too far from her to be near.)"""
     first = _register(AN_YEARS)
-    lam = {
-        "resident_code": "L1",
-        "full_name": "Vũ Thị Lam",
-        "birth_date": "09/09/1976",
-        "sex": "Nữ",
-        "personal_id": "034176000003",
-        "hamlet": "Thôn 4",
-        "status": "Đang cư trú",
-    }
+    lam = _resident("L1", "Vũ Thị Lam", "09/09/1976", "Nữ", "034176000003", "Thôn 4")
     second = _register(AN_YEARS, [lam])
     assert not blocking.rows_sharing_a_key(
         people(ListKind.MEMBERSHIP, LIST_ROWS[3:]),
@@ -170,15 +157,7 @@ def test_a_namesake_arriving_leaves_the_row_an_easy_key_found_as_it_was():
     the list's Bình, whom her name and full date found: the loose keys never look for that
     row, so it keeps its candidates."""
     first = _register(AN_YEARS)
-    namesake = {
-        "resident_code": "B2",
-        "full_name": "Trần Thị Bình",
-        "birth_date": "05/05/1990",
-        "sex": "Nữ",
-        "personal_id": "034190000004",
-        "hamlet": "Thôn 5",
-        "status": "Đang cư trú",
-    }
+    namesake = _resident("B2", "Trần Thị Bình", "05/05/1990", "Nữ", "034190000004", "Thôn 5")
     second = _register(AN_YEARS, [namesake])
     listed, night_1, again, full = _nights(first, second, None)
 
@@ -193,15 +172,7 @@ def test_the_same_residents_in_another_order_have_the_fuzzy_fallback_look_again(
     in reverse order, nobody changed: the rows keys found keep their candidates, hers is
     blocked again and meets the five now first."""
     close = [
-        {
-            "resident_code": f"V{given}",
-            "full_name": f"Vũ Thị {given}",
-            "birth_date": "1976",
-            "sex": "Nữ",
-            "personal_id": f"03417600{i:04d}",
-            "hamlet": "Thôn 4",
-            "status": "Đang cư trú",
-        }
+        _resident(f"V{given}", f"Vũ Thị {given}", "1976", "Nữ", f"03417600{i:04d}", "Thôn 4")
         for i, given in enumerate(("Lam", "Lai", "Lao", "Lau", "Lap", "Lat"))
     ]
     first = _register(AN_YEARS[:3], close)
