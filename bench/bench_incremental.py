@@ -105,9 +105,11 @@ def main() -> None:
         result, total, spans = timed_run(config(night, out, **matching))
         results[name] = result
         stats = result.matching
+        rows = sum(len(item.people) for item in result.lists if item.people is not None)
         print(
             f"night 2 {name}: {total:.1f} s {spans}; pairs {stats.pairs:,}, recalled "
-            f"{stats.recalled:,}, retrained {stats.retrained}"
+            f"{stats.recalled:,}, retrained {stats.retrained}; list rows whose candidates "
+            f"were recalled {stats.candidates_recalled:,} of {rows:,}"
         )
     inc, kept, full = (results[k] for k in ("incremental", "full, kept model", "full"))
 
