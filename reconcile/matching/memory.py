@@ -9,17 +9,25 @@ decision still run over every pair (a list's in-register share and one resident 
 whole-list questions), so the result is the one a full run with the same model gives, by
 construction.
 
-A list row's candidates depend only on its own content and on the residents that share one of
-its blocking keys (a loose block's cap counts those residents, and commune scoping keeps within
-those blocks), except for a row no key found, which the fuzzy fallback compares with every
-resident near it. So each row's candidates are kept by its row key, as the row keys of the
-residents it met, with how far blocking looked for it (its reach: an easy key, the loose
-keys, the fallback); tonight blocks again only the rows with a new key, the fallback's rows
-and the rows sharing a key with a resident who changed (a loose key only for a row the loose
-keys looked for, and only where the block is not too big on both nights):
-one added, edited or gone since the register the memory was made from (`changed_residents`
-and the reading's departed rows, pipeline). The others take their candidates back, each
-resident found by its row key in tonight's register, whatever row it now stands on.
+A list row's candidates depend only on its own content and on the residents in its blocks (a
+loose block's cap counts them; commune scoping keeps within them), except for a row no key
+found, which the fuzzy fallback compares with every resident near it. So each row's candidates
+are kept by its row key: the row keys of the residents it met (not their labels, which move
+when a row before them leaves), and its reach (blocking.REACH_*: an easy key found it, the
+loose keys looked too, or the fallback chose). Tonight a row is blocked again when its key is
+new, or a resident who changed can reach it: one sharing an exact key with it, or a loose key
+the loose keys looked for it by and whose block the steady residents do not already overfill,
+or, for the fallback's row, one near it (or the steady residents stand in another order: the
+fallback keeps the first of equals). The others take their candidates back, each resident found
+by row key on the row it stands on tonight.
+
+Who changed: tonight's residents not standing one for one, by row key, for last night's
+(`changed_residents`), and last night's rows tonight's reading no longer has (the register's
+`departed` rows, pipeline). Why that is everyone: a resident's key is its content, so the steady
+residents are last night's, one for one. A row of last night's neither steady nor departed was
+read again into a row of tonight's with its values, and counting the rows of those values on
+both nights shows one of tonight's rows with them is among the changed. So a block holding no
+changed or departed resident holds the same people, and as many, on both nights.
 
 The register's duplicate pairs (matching.duplicates) are kept too, with the key of what they
 were found in (duplicates_key: the register's rows and labels, the model, the search's code).
@@ -97,6 +105,7 @@ class PairMemory:
     register_keys: np.ndarray | None = None
     register_tag: str = ""
     _index: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
+    _reach: pd.Series | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls, params: fs.Model | None = None, model_name: str = "") -> PairMemory:
@@ -106,9 +115,13 @@ class PairMemory:
         """Each row's reach as the memory has it (by its row key), -1 for a row it lacks."""
         if self.candidates is None:
             return np.full(len(left_keys), -1, dtype=np.int8)
-        rows = self.candidates.drop_duplicates("left_key")
-        at = pd.Index(rows["left_key"].to_numpy(np.uint64)).get_indexer(left_keys)
-        return np.where(at >= 0, rows["reach"].to_numpy(np.int8)[at], -1).astype(np.int8)
+        if self._reach is None:  # one entry per row key, built once per run
+            rows = self.candidates.drop_duplicates("left_key")
+            self._reach = pd.Series(
+                rows["reach"].to_numpy(np.int8), index=rows["left_key"].to_numpy(np.uint64)
+            )
+        at = self._reach.index.get_indexer(left_keys)
+        return np.where(at >= 0, self._reach.to_numpy()[at], -1).astype(np.int8)
 
     def recalls_anything(self) -> bool:
         """Whether it holds pairs or candidates (a run then compares only the new ones)."""
