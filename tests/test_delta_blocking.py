@@ -208,3 +208,62 @@ def _every_rule():
 def test_changed_residents_are_those_not_standing_one_for_one(before, now, changed):
     mask = changed_residents(np.array(before, np.uint64), np.array(now, np.uint64))
     assert mask.tolist() == changed
+
+
+def _province(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
+    """A register of two communes from (code, name, birth, sex, commune)."""
+    residents = [
+        {**_resident(code, name, birth, sex, f"0341{i:08d}", "Thôn 1"), "commune": commune}
+        for i, (code, name, birth, sex, commune) in enumerate(rows)
+    ]
+    return people(ListKind.REGISTER, residents, file="dan_cu.xlsx").reset_index(drop=True)
+
+
+def test_across_communes_a_resident_who_moved_reaches_the_rows_of_his_new_commune_only():
+    """A province register: Nguyễn Văn Minh moves from Xã An Bình to Xã Phú Mỹ, and a Vũ Thị
+    Lam close to the list's Vũ Thị Lan arrives in An Bình. Minh's row (Phú Mỹ, a year only,
+    found by name and year within its commune) meets him tonight and is blocked again; Lan's
+    row, which no key found, is in Phú Mỹ, where the fallback does not look at An Bình's
+    residents, so it keeps its candidates."""
+    others = [
+        ("B1", "Trần Thị Bình", "14/02/1972", "Nữ", "Xã Phú Mỹ"),
+        ("C1", "Lê Văn Cường", "03/08/1965", "Nam", "Xã An Bình"),
+    ]
+    first = _province([("M1", "Nguyễn Văn Minh", "07/07/1980", "Nam", "Xã An Bình"), *others])
+    second = _province(
+        [
+            ("M1", "Nguyễn Văn Minh", "07/07/1980", "Nam", "Xã Phú Mỹ"),
+            *others,
+            ("L1", "Vũ Thị Lam", "09/09/1976", "Nữ", "Xã An Bình"),
+        ]
+    )
+    listed = people(
+        ListKind.MEMBERSHIP,
+        [
+            {"full_name": "Nguyễn Văn Minh", "birth_date": "1980", "commune": "Xã Phú Mỹ"},
+            {"full_name": "Trần Thị Bình", "birth_date": "14/02/1972", "commune": "Xã Phú Mỹ"},
+            {"full_name": "Vũ Thị Lan", "birth_date": "1975", "commune": "Xã Phú Mỹ"},
+        ],
+    )
+    night_1 = run_remembering(
+        COMMUNE_MODEL, [listed], first, None, secret=SECRET, register_tag="night-1"
+    )
+    gone = first[first["resident_code"] == "M1"]
+    again, full = (
+        run_remembering(
+            COMMUNE_MODEL,
+            [listed],
+            second,
+            kept,
+            retrain=False,
+            secret=SECRET,
+            register_tag="night-2",
+            departed=("night-1", gone),
+        )
+        for kept in (night_1.memory, night_1.memory.forget_pairs())
+    )
+
+    assert _met(full, listed, "nguyen van minh", second) >= {"M1"}
+    assert _met(full, listed, "vu thi lan", second) == set()
+    assert again.candidates_recalled == 2
+    pd.testing.assert_frame_equal(again.scored[0], full.scored[0])
