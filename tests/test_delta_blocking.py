@@ -62,8 +62,10 @@ LIST_ROWS = [
 ]
 
 
-def _nights(first: pd.DataFrame, second: pd.DataFrame, departed):
-    listed = people(ListKind.MEMBERSHIP, LIST_ROWS)
+def _nights(first: pd.DataFrame, second: pd.DataFrame, departed, rows: list[dict] = LIST_ROWS):
+    """The list of `rows` linked to `first`, then to `second` twice from that night's memory:
+    recalling, and with every pair blocked and compared again (both under the kept model)."""
+    listed = people(ListKind.MEMBERSHIP, rows)
     night_1 = run_remembering(
         COMMUNE_MODEL, [listed], first, None, secret=SECRET, register_tag="night-1"
     )
@@ -237,31 +239,13 @@ def test_across_communes_a_resident_who_moved_reaches_the_rows_of_his_new_commun
             ("L1", "Vũ Thị Lam", "09/09/1976", "Nữ", "Xã An Bình"),
         ]
     )
-    listed = people(
-        ListKind.MEMBERSHIP,
-        [
-            {"full_name": "Nguyễn Văn Minh", "birth_date": "1980", "commune": "Xã Phú Mỹ"},
-            {"full_name": "Trần Thị Bình", "birth_date": "14/02/1972", "commune": "Xã Phú Mỹ"},
-            {"full_name": "Vũ Thị Lan", "birth_date": "1975", "commune": "Xã Phú Mỹ"},
-        ],
-    )
-    night_1 = run_remembering(
-        COMMUNE_MODEL, [listed], first, None, secret=SECRET, register_tag="night-1"
-    )
+    rows = [
+        {"full_name": "Nguyễn Văn Minh", "birth_date": "1980", "commune": "Xã Phú Mỹ"},
+        {"full_name": "Trần Thị Bình", "birth_date": "14/02/1972", "commune": "Xã Phú Mỹ"},
+        {"full_name": "Vũ Thị Lan", "birth_date": "1975", "commune": "Xã Phú Mỹ"},
+    ]
     gone = first[first["resident_code"] == "M1"]
-    again, full = (
-        run_remembering(
-            COMMUNE_MODEL,
-            [listed],
-            second,
-            kept,
-            retrain=False,
-            secret=SECRET,
-            register_tag="night-2",
-            departed=("night-1", gone),
-        )
-        for kept in (night_1.memory, night_1.memory.forget_pairs())
-    )
+    listed, _, again, full = _nights(first, second, ("night-1", gone), rows)
 
     assert _met(full, listed, "nguyen van minh", second) >= {"M1"}
     assert _met(full, listed, "vu thi lan", second) == set()
