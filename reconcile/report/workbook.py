@@ -26,6 +26,7 @@ from reconcile.report.finding_sheets import (
     MATCH_LABELS,
     SHEET_NAMES,
     print_setup,
+    shown_at_once,
     write_finding_sheet,
 )
 from reconcile.report.trust import write_check_sheet, write_trust_section
@@ -268,10 +269,12 @@ class ReviewWorkbook:
         self._summary = self._wb.add_worksheet(SUMMARY_SHEET)
         _legend_sheet(self._wb.add_worksheet(LEGEND_SHEET), self._styles)
         self._written = []
+        shown = shown_at_once(findings)
         for kind in FINDING_LABELS:
-            rows = findings[findings["type"] == kind]
-            if len(rows):
-                sheet = write_finding_sheet(self._wb, self._styles, kind, rows)
+            of_kind = (findings["type"] == kind).to_numpy()
+            if of_kind.any():
+                rows = findings[of_kind] if shown is None else shown[of_kind]
+                sheet = write_finding_sheet(self._wb, self._styles, kind, rows, shown is not None)
                 sheet.render()
                 self._written.append(sheet.name)
 
