@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
 from reconcile.kinds import KIND_LABELS, ListKind
+from reconcile.report import bulk_rows
 from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, put
 from reconcile.report.finding_sheets import (
     COLUMNS,
@@ -264,7 +265,10 @@ class ReviewWorkbook:
     def __init__(self, findings) -> None:
         self.findings = findings
         self._buffer = io.BytesIO()  # the staging folder to save into comes later
-        self._wb = xlsxwriter.Workbook(self._buffer, WORKBOOK_OPTIONS)
+        # a small workbook is packed in memory: on disk, each of its thirty-odd XML parts cost
+        # a temporary file (a province's hundred commune workbooks opened thousands)
+        small = len(findings) <= bulk_rows.RENDER_BATCH
+        self._wb = xlsxwriter.Workbook(self._buffer, {**WORKBOOK_OPTIONS, "in_memory": small})
         self._styles = Styles(self._wb)
         self._summary = self._wb.add_worksheet(SUMMARY_SHEET)
         _legend_sheet(self._wb.add_worksheet(LEGEND_SHEET), self._styles)
