@@ -9,7 +9,7 @@ import pytest
 from reconcile.kinds import ListKind
 from reconcile.matching import blocking
 from reconcile.matching.engine import run_remembering
-from reconcile.matching.memory import changed_residents
+from reconcile.matching.memory import changed_residents, in_same_order
 from reconcile.matching.weights import COMMUNE_MODEL
 
 from conftest import people
@@ -251,3 +251,18 @@ def test_across_communes_a_resident_who_moved_reaches_the_rows_of_his_new_commun
     assert _met(full, listed, "vu thi lan", second) == set()
     assert again.candidates_recalled == 2
     pd.testing.assert_frame_equal(again.scored[0], full.scored[0])
+
+
+@pytest.mark.parametrize(
+    ("before", "steady", "same"),
+    [
+        ([1, 2, 3, 4], [1, 3, 4], True),
+        ([1, 2, 3, 4], [3, 1, 4], False),
+        # a key twice last night (two residents alike) is no one's: the others still say
+        ([5, 1, 5, 3], [1, 3], True),
+        ([5, 1, 5, 3], [3, 1], False),
+    ],
+)
+def test_the_steady_residents_order_is_read_among_those_once_last_night(before, steady, same):
+    keys = np.array(before, np.uint64)
+    assert in_same_order(keys, np.array(steady, np.uint64)) is same

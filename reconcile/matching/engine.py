@@ -32,6 +32,7 @@ from reconcile.matching.memory import (
     PairMemory,
     candidates_key,
     changed_residents,
+    in_same_order,
     keyed_by_resident,
     pair_keys,
     recall_candidates,
@@ -68,6 +69,10 @@ class Executor(Protocol):
     def prepare(self, model: MatchModel, left: pd.DataFrame, right: pd.DataFrame) -> Any: ...
 
     def block(self, model: MatchModel, tables: Any) -> pd.DataFrame: ...
+
+    def block_noting_reach(self, model: MatchModel, tables: Any) -> tuple[pd.DataFrame, Any]:
+        """(block's pairs, each left row's blocking.REACH_*, by label)."""
+        ...
 
     def compare(self, model: MatchModel, tables: Any, pairs: pd.DataFrame) -> pd.DataFrame: ...
 
@@ -266,13 +271,6 @@ def canonical(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"left": left[order], "right": right[order]})
 
 
-def _block_noting_reach(executor: Executor, model: MatchModel, tables: Any):
-    noting = getattr(executor, "block_noting_reach", None)
-    if noting is None:
-        return executor.block(model, tables), pd.Series(dtype=np.int8)
-    return noting(model, tables)
-
-
 def _block_recalling(
     model: MatchModel,
     executor: Executor,
@@ -292,22 +290,23 @@ def _block_recalling(
     if changed is not None and touches is not None:
         reach = memory.recalled_reach(left_keys)
         blocked = touches(model, left, changed, reach, right, register.steady())
+        steady = register.steady()
         recalled = recall_candidates(
             memory,
             register.key(),
             left.index,
             left_keys,
-            right.index,
-            register.keys(),
+            right.index[steady],
+            register.keys()[steady],
             blocked,
             fuzzy_sure=register.in_last_order(),
         )
     if recalled is None:
-        pairs, reach = _block_noting_reach(executor, model, tables)
+        pairs, reach = executor.block_noting_reach(model, tables)
         return canonical(pairs), reach, 0
     pairs, known, reach = recalled
     if not known.all():
-        fresh, fresh_reach = _block_noting_reach(executor, model, (left[~known], right))
+        fresh, fresh_reach = executor.block_noting_reach(model, (left[~known], right))
         pairs, reach = pd.concat([pairs, fresh]), pd.concat([reach, fresh_reach])
     return canonical(pairs), reach, int(known.sum())
 
@@ -380,11 +379,9 @@ class _RegisterKeys:
     def in_last_order(self) -> bool:
         """Whether the steady residents stand in last night's order (after changed): the fuzzy
         fallback keeps the first of equally close residents."""
-        kept = self._memory.register_keys
-        if self._steady is None or kept is None:
+        if self._steady is None:
             return False
-        was_at = pd.Index(kept).get_indexer(self.keys()[self._steady])  # steady: once in each
-        return bool((np.diff(was_at) > 0).all())
+        return in_same_order(self._memory.register_keys, self.keys()[self._steady])
 
     def changed(self, departed: tuple[str, pd.DataFrame] | None) -> pd.DataFrame | None:
         """The residents who changed since the memory's register, as rows with their
@@ -465,7 +462,7 @@ def run_remembering(
             )
             recalled += n
         else:
-            pairs, reach = _block_noting_reach(executor, model, t)
+            pairs, reach = executor.block_noting_reach(model, t)
             pairs = canonical(pairs)
             c, k = executor.compare(model, t, pairs), None  # pair keys made when remembered
         found.append(row_candidates(t[0].index, left_keys, pairs, reach))

@@ -186,14 +186,20 @@ def changed_residents(old_keys: np.ndarray, new_keys: np.ndarray) -> np.ndarray:
     """A mask of tonight's residents (their row_keys) not found once, and only once, among the
     last register's and tonight's: a resident added or edited, or one of several alike. The
     others stand one for one for last night's of the same key, content and all."""
-    once_before = _once(old_keys)
-    once_now = _once(new_keys)
-    return ~(pd.Series(new_keys).isin(once_before).to_numpy() & np.isin(new_keys, once_now))
+    steady = _alone(new_keys) & pd.Series(new_keys).isin(old_keys[_alone(old_keys)]).to_numpy()
+    return ~steady
 
 
-def _once(keys: np.ndarray) -> np.ndarray:
-    series = pd.Series(keys)
-    return series[~series.duplicated(keep=False)].to_numpy()
+def in_same_order(old_keys: np.ndarray, steady_keys: np.ndarray) -> bool:
+    """Whether `steady_keys` (each once in `old_keys`) come in the order `old_keys` has them."""
+    alone = np.flatnonzero(_alone(old_keys))
+    was_at = alone[pd.Index(old_keys[alone]).get_indexer(steady_keys)]
+    return bool((np.diff(was_at) > 0).all())
+
+
+def _alone(keys: np.ndarray) -> np.ndarray:
+    """A mask of the keys found only once."""
+    return ~pd.Series(keys).duplicated(keep=False).to_numpy()
 
 
 def row_candidates(
@@ -240,8 +246,8 @@ def recall_candidates(
     key: str,
     left_index: pd.Index,
     left_keys: np.ndarray,
-    register_index: pd.Index,
-    register_keys: np.ndarray,
+    steady_labels: pd.Index,
+    steady_keys: np.ndarray,
     blocked: np.ndarray,
     fuzzy_sure: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.Series] | None:
@@ -250,16 +256,15 @@ def recall_candidates(
     candidates_key). A row is recalled when the memory holds its key, it is not `blocked` (a
     changed resident is in one of its blocks, or near it for the fuzzy fallback), it was found
     by a key or `fuzzy_sure` (the fallback's choice among equals is that of last night's),
-    and each resident it met is found by row key once in tonight's register and was once in
-    the last."""
+    and each resident it met is among the steady ones (changed_residents), whose labels and
+    row keys tonight are `steady_labels` and `steady_keys`."""
     stored = None if memory is None or memory.candidates_key != key else memory.candidates
-    if stored is None or not key or memory.register_keys is None:
+    if stored is None or not key:
         return None
     right_key = stored["right_key"].to_numpy(np.uint64)
     met = stored["met"].to_numpy(bool)
-    alone = ~pd.Series(register_keys).duplicated(keep=False).to_numpy()
-    at = pd.Index(register_keys[alone]).get_indexer(right_key)
-    found = (at >= 0) & pd.Series(right_key).isin(_once(memory.register_keys)).to_numpy()
+    at = pd.Index(steady_keys).get_indexer(right_key)
+    found = at >= 0
     unsure = met & ~found
     if not fuzzy_sure:
         unsure |= stored["reach"].to_numpy(np.int8) == REACH_FUZZY
@@ -267,9 +272,10 @@ def recall_candidates(
     known = pd.Series(left_keys).isin(stored_left).to_numpy() & ~blocked
     known &= ~pd.Series(left_keys).isin(stored_left[unsure]).to_numpy()
     rows = pd.DataFrame({"left": left_index.to_numpy()[known], "left_key": left_keys[known]})
-    labels = register_index.to_numpy()[np.flatnonzero(alone)]
     sure = met & found
-    kept = pd.DataFrame({"left_key": stored_left[sure], "right": labels[at[sure]]})
+    kept = pd.DataFrame(
+        {"left_key": stored_left[sure], "right": steady_labels.to_numpy()[at[sure]]}
+    )
     pairs = rows.merge(kept, on="left_key", sort=False)[["left", "right"]]
     reach = pd.Series(memory.recalled_reach(left_keys[known]), index=left_index[known])
     return pairs.astype({"left": "int64", "right": "int64"}), known, reach

@@ -302,14 +302,14 @@ class CommuneComparison:
         return blocking.rows_sharing_a_key(
             left,
             residents,
-            tuple(dict.fromkeys(rules.rules + rules.easy_rules)),
-            rules.loose_rules,
-            reach != blocking.REACH_EASY,
-            capped,
-            register,
-            steady,
-            rules.max_loose_block,
-            reach == blocking.REACH_FUZZY if rules.fuzzy else None,
+            rules=tuple(dict.fromkeys(rules.rules + rules.easy_rules)),
+            loose=rules.loose_rules,
+            loose_rows=reach != blocking.REACH_EASY,
+            capped=capped,
+            register=register,
+            steady=steady,
+            max_block=rules.max_loose_block,
+            fuzzy_rows=reach == blocking.REACH_FUZZY if rules.fuzzy else None,
         )
 
     def compare(self, model: MatchModel, tables, pairs: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
 from reconcile.kinds import KIND_LABELS, ListKind
-from reconcile.report import bulk_rows
 from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, put
 from reconcile.report.finding_sheets import (
     COLUMNS,
@@ -265,15 +264,15 @@ class ReviewWorkbook:
     def __init__(self, findings) -> None:
         self.findings = findings
         self._buffer = io.BytesIO()  # the staging folder to save into comes later
+        shown = shown_at_once(findings)  # None past one slice of rows
         # a small workbook is packed in memory: on disk, each of its thirty-odd XML parts cost
         # a temporary file (a province's hundred commune workbooks opened thousands)
-        small = len(findings) <= bulk_rows.RENDER_BATCH
+        small = shown is not None
         self._wb = xlsxwriter.Workbook(self._buffer, {**WORKBOOK_OPTIONS, "in_memory": small})
         self._styles = Styles(self._wb)
         self._summary = self._wb.add_worksheet(SUMMARY_SHEET)
         _legend_sheet(self._wb.add_worksheet(LEGEND_SHEET), self._styles)
         self._written = []
-        shown = shown_at_once(findings)
         for kind in FINDING_LABELS:
             of_kind = (findings["type"] == kind).to_numpy()
             if of_kind.any():
