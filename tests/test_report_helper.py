@@ -4,6 +4,7 @@ machine files) is the workbook this process writes; a helper that died costs not
 import datetime as dt
 import multiprocessing
 import os
+import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -15,7 +16,7 @@ from openpyxl import load_workbook
 from reconcile.config import load_config
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
-from reconcile.report.output import begin_workbooks, warm_up, write_run
+from reconcile.report.output import begin_workbooks, for_workbook, warm_up, write_run
 
 from conftest import SAMPLE_DIR
 
@@ -192,3 +193,15 @@ def test_workbooks_the_helper_has_not_reached_are_written_here_from_the_last(
     assert sorted(name for _, name in writers) == books  # each part once
     for name in books:
         assert _cells(beside / name) == _cells(here / name)
+
+
+def test_what_a_workbook_sends_the_helper_does_not_grow_with_the_register(result):
+    """A province sends the helper one run per commune workbook: the register's reading (its
+    residents, its stored form) must not travel with each, the workbook reads none of it."""
+    from reconcile.input_memory import to_record
+
+    people = result.register.people
+    read = replace(result.register, record=to_record(result.register), departed=people)
+    bare = replace(result.register, people=people.iloc[:0], raw_keys=None)
+    sent = [len(pickle.dumps(for_workbook(replace(result, register=r)))) for r in (read, bare)]
+    assert sent[0] == sent[1]
