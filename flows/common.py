@@ -19,6 +19,7 @@ from reconcile.ingest import UnreadableListError
 from reconcile.kinds import KIND_LABELS, ListKind
 from reconcile.nightly import NIGHTLY_STAGES
 from reconcile.pipeline import STAGES, RunError, ingest_stage, record_stage, report_stage
+from reconcile.report.output import workbooks_written
 from reconcile.runlock import RunLocked
 from reconcile.validate import MissingColumnsError
 
@@ -183,7 +184,7 @@ def publish_artifacts(result, run_dir) -> None:
     lines = [
         f"# Đối soát {result.run_id}",
         "",
-        f"Sổ rà soát / review workbook: `{run_dir / 'review.xlsx'}`",
+        "{}: `{}`".format(*workbooks_written(run_dir)),
         "",
         "| danh sách | loại | đọc | hợp lệ | bị loại |",
         "|---|---|---|---|---|",

@@ -75,7 +75,10 @@ def _finish(run_dir: Path, started: float) -> None:
     """The closing lines, and exit status 4 when a list was skipped."""
     elapsed = time.perf_counter() - started
     click.echo(f"Xong trong {elapsed:.1f} giây / done in {elapsed:.1f} s")
-    click.echo(f"Sổ rà soát / review workbook: {run_dir / 'review.xlsx'}")
+    from reconcile.report.output import workbooks_written
+
+    title, where = workbooks_written(run_dir)
+    click.echo(f"{title}: {where}")
     click.echo(f"Các tệp kết quả / all outputs: {run_dir}")
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     skipped = summary.get("skipped_lists", [])

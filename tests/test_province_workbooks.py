@@ -107,3 +107,24 @@ def test_many_findings_over_several_communes_give_a_workbook_per_commune(monkeyp
     one_commune = _findings(["tan an"] * 5, [""] * 5)
     assert [name for name, _ in output.finding_parts(one_commune)] == ["review.xlsx"]
     assert [name for name, _ in output.finding_parts(findings.iloc[:4])] == ["review.xlsx"]
+
+
+def test_the_officer_is_told_of_the_commune_workbooks_not_of_a_missing_review_xlsx(
+    tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from reconcile.cli import main
+
+    config = generate_commune(tmp_path / "in", seed=23, size=600)
+    _two_communes(load_config(config).population_register.path)
+    args = ["run", "--no-prefect", str(config), "--out", str(tmp_path / "out")]
+    whole = CliRunner().invoke(main, args)
+    monkeypatch.setattr(output, "SHEET_ROW_LIMIT", 12)
+    split = CliRunner().invoke(main, [*args, "--full"])
+    assert whole.exit_code == 0 and split.exit_code == 0, whole.output + split.output
+    assert "Sổ rà soát / review workbook: " in whole.output
+    books = len(list((tmp_path / "out").glob("*/review_*.xlsx")))
+    assert books >= 2
+    told = f"{books} sổ rà soát, mỗi xã một sổ / {books} review workbooks, one per commune"
+    assert told in split.output and "review.xlsx" not in split.output

@@ -76,6 +76,18 @@ def finding_parts(findings: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return parts
 
 
+def workbooks_written(run_dir: Path) -> tuple[str, str]:
+    """What a run folder's review workbooks are, told to the officer (bilingual title, where):
+    review.xlsx, or the number of commune workbooks a province's run was split into."""
+    books = sorted(run_dir.glob("review*.xlsx"))
+    if [p.name for p in books] == ["review.xlsx"]:
+        return "Sổ rà soát / review workbook", str(books[0])
+    return (
+        f"{len(books)} sổ rà soát, mỗi xã một sổ / {len(books)} review workbooks, one per commune",
+        str(run_dir / "review_<xã>.xlsx"),
+    )
+
+
 def workbook_parts(result) -> list[tuple[str, object]]:
     """finding_parts, each as the run it reports."""
     return [(name, replace(result, findings=rows)) for name, rows in finding_parts(result.findings)]
