@@ -245,6 +245,7 @@ def match_stage(
     helper: ProcessPoolExecutor | None = None,
     register_digest: str | None = None,
     departed: tuple[str | None, pd.DataFrame] | None = None,
+    register_raw: np.ndarray | None = None,
 ) -> Matched:
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
@@ -255,13 +256,15 @@ def match_stage(
     caller lets it go (`Matched.held`, beside.let_go).
     `register_digest` (input_memory's) names the register's reading, whose row keys the
     memory keeps; `departed` (the digest of the reading before it and the rows of that one
-    no row of this was taken from) tells the memory who left the register."""
+    no row of this was taken from) tells the memory who left the register. `register_raw`
+    (the register's raw row keys) and the lists' key each row by its raw key: the helper then
+    makes no row keys."""
     from reconcile.matching.weights import COMMUNE_MODEL
 
     tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
     token = place(helper, register)  # it crosses once, for its keys and its duplicates
     keys_made = None
-    if token and recall_register_keys(memory, tag, len(register)) is None:
+    if token and register_raw is None and recall_register_keys(memory, tag, len(register)) is None:
         keys_made = submitted(helper, held_row_keys, token, COMMUNE_MODEL, secret)
     engine = engine or EngineConfig()
     evidence: list[Future | None] = []
@@ -294,6 +297,7 @@ def match_stage(
             departed=None
             if departed is None
             else (register_tag(departed[0], secret, COMMUNE_MODEL.name), departed[1]),
+            raw_keys=([item.raw_keys for item in lists], register_raw),
         )
         if sharing:
             executor.finish()
@@ -978,6 +982,7 @@ def _reconcile(
         _duplicates_helper(helper, register, memory),
         register.digest,
         None if register.departed is None else (register.departed_from, register.departed),
+        register.raw_keys,
     )
     linked, duplicates = matched.linked, matched.duplicates
     register_record = _record_beside(helper, matched.held, register)

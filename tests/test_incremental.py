@@ -12,6 +12,7 @@ import random
 import shutil
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -525,7 +526,7 @@ def test_a_register_read_as_before_keeps_its_row_keys_and_an_edited_one_is_hashe
     monkeypatch.setattr(
         engine,
         "row_keys",
-        lambda table, s=b"": hashed.append(len(table)) or real_row_keys(table, s),
+        lambda table, s=b"", raw=None: hashed.append(len(table)) or real_row_keys(table, s, raw),
     )
     second_list = _night_2_list()
     again = run_remembering(
@@ -635,3 +636,85 @@ def test_canonical_pairs_come_in_left_then_right_label_order():
     far = pairs.assign(right=pairs["right"] * 2**50)  # too wide for one key: lexsort
     got = canonical(far)
     assert list(zip(got["left"], got["right"] // 2**50, strict=True)) == expected
+
+
+def _hanh(code: str, family: str, sex: str, day: int) -> dict:
+    return {
+        "resident_code": code,
+        "full_name": f"{family} Hạnh",
+        "birth_date": f"{day:02d}/04/1970",
+        "sex": sex,
+        "personal_id": f"034170{day:06d}",
+        "hamlet": "Thôn Đông",
+        "status": "Đang cư trú",
+    }
+
+
+def _raw_stand_in(table: pd.DataFrame) -> np.ndarray:
+    """What input_memory.raw_row_keys gives a row: a key of what its own cells decide (every
+    column but where it was read and the late ones)."""
+    own = table.drop(columns=[c for c in memory_module.LATE_COLUMNS if c in table])
+    return memory_module.row_keys(own)
+
+
+def test_a_row_keyed_by_its_raw_cells_is_compared_again_when_the_register_changes_its_context():
+    """A resident's cells and a list row's are the same on both nights, but a man named Hạnh
+    registered tonight means Hạnh no longer says "a woman": Trần Hạnh's registered sex (Nam) is
+    no longer a slip against his name, so his pair with the list's Trần Hạnh (Nữ) compares
+    otherwise. Keyed by raw cells, the pair must still be compared again, not recalled: the
+    night equals a run without memory."""
+    from reconcile.kinds import ListKind
+    from reconcile.matching.engine import run_remembering
+    from reconcile.matching.weights import COMMUNE_MODEL
+
+    from conftest import people
+
+    women = [_hanh(f"NK{d}", family, "Nữ", d) for d, family in enumerate(FAMILIES, start=1)]
+    him = _hanh("NK99", "Trần", "Nam", 28)
+    night_1 = people(ListKind.REGISTER, [*women, him])
+    night_2 = people(ListKind.REGISTER, [*women, him, _hanh("NK98", "Lê", "Nam", 27)])
+    listed = people(ListKind.MEMBERSHIP, [{**him, "sex": "Nữ", "resident_code": None}])
+    secret = b"k" * 16
+
+    def night(register, memory):
+        raw = ([_raw_stand_in(listed)], _raw_stand_in(register))
+        return run_remembering(
+            COMMUNE_MODEL, [listed], register, memory, retrain=False, secret=secret, raw_keys=raw
+        )
+
+    first = night(night_1, None)
+    again = night(night_2, first.memory)
+    alone = night(night_2, first.memory.forget_pairs())
+
+    def his_pair(run, register):
+        his = register.index[register["resident_code"] == "NK99"]
+        return run.scored[0].set_index("right").loc[his]
+
+    ours, before = his_pair(again, night_2), his_pair(first, night_1)
+    assert (ours["sex"] != before["sex"]).all()  # the context did change the comparison
+    pd.testing.assert_frame_equal(again.scored[0], alone.scored[0])
+
+
+FAMILIES = ["Nguyễn", "Lê", "Phạm", "Hoàng", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"] * 2
+
+
+def test_a_run_keys_each_read_row_by_its_raw_key(tmp_path, monkeypatch):
+    """Every table read from a file (the register and each list) is keyed by its raw row keys,
+    here in this process: nothing hashes a whole table's forty columns."""
+    from reconcile.matching import engine
+
+    from conftest import SAMPLE_DIR
+
+    given = []
+    real_row_keys = engine.row_keys
+
+    def spied(table, secret=b"", raw=None):
+        given.append((len(table), raw is not None))
+        return real_row_keys(table, secret, raw)
+
+    monkeypatch.setattr(engine, "row_keys", spied)
+    config = load_config(SAMPLE_DIR / "reconcile.toml", out_dir=tmp_path)
+    result, _ = run_reconciliation(config, now=NIGHT_1)
+    lists = [len(item.people) for item in result.lists if item.people is not None]
+    tables = [len(result.register.people), *lists]
+    assert sorted(given) == sorted((rows, True) for rows in tables)

@@ -342,11 +342,13 @@ def _compare_recalling(
 
 class _RegisterKeys:
     """The register's row keys, made once when first asked for: the memory's (same reading),
-    else those made elsewhere, else hashed here; and its candidates_key."""
+    else from its raw row keys here, else those made elsewhere, else hashed here; and its
+    candidates_key."""
 
-    def __init__(self, memory, tag, tables, secret, elsewhere, model):
+    def __init__(self, memory, tag, tables, secret, elsewhere, model, raw=None):
         self._memory, self._tag, self._tables = memory, tag, tables
         self._secret, self._elsewhere, self._model = secret, elsewhere, model
+        self._raw = raw
         self._keys: np.ndarray | None = None
         self._key: str | None = None
         self._steady: np.ndarray | None = None
@@ -355,6 +357,8 @@ class _RegisterKeys:
         if self._keys is None and self._tables:
             right = self._tables[0][1]
             self._keys = recall_register_keys(self._memory, self._tag, len(right))
+            if self._keys is None and self._raw is not None:  # a few columns: made here
+                self._keys = row_keys(right, self._secret, self._raw)
             if self._keys is None and self._elsewhere is not None:
                 self._keys = self._elsewhere()
             if self._keys is None:
@@ -427,6 +431,7 @@ def run_remembering(
     register_tag: str = "",
     register_keys: Callable[[], np.ndarray | None] | None = None,
     departed: tuple[str, pd.DataFrame] | None = None,
+    raw_keys: tuple[list[np.ndarray | None], np.ndarray | None] | None = None,
 ) -> MatchRun:
     """run, comparing only the pairs `memory` does not hold, and scoring with its model unless
     retrain (None: when more than memory.RETRAIN_SHARE of the pairs are new). Equal to run with
@@ -437,18 +442,20 @@ def run_remembering(
     with nothing to recall they are first needed to remember tonight, after the scoring.
     `departed` (the register_tag of the register's last reading, and the rows of it tonight's
     reading no longer has) lets the rows far from every changed resident keep their
-    candidates (_block_recalling)."""
+    candidates (_block_recalling). `raw_keys` (each list's and the register's
+    input_memory.raw_row_keys, None where a table has none) key their rows by them (row_keys)."""
     executor = executor or PandasExecutor()
+    left_raw, right_raw = raw_keys or ([None] * len(lefts), None)
     comparison = comparison_of(model)
     memory = memory or PairMemory.empty()
     tables = [
         comparison.with_context(model, executor.prepare(model, left, right)) for left in lefts
     ]
     # every table has the same right side (the register with its context): keyed once
-    register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model)
+    register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model, right_raw)
     recalling = memory.recalls_anything()
     # the lists' keys first: the register's may still be on their way from the helper
-    left_keys_of = [row_keys(t[0], secret) for t in tables]
+    left_keys_of = [row_keys(t[0], secret, raw) for t, raw in zip(tables, left_raw, strict=True)]
     changed = register.changed(departed) if recalling and memory.candidates is not None else None
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
     for t, left_keys in zip(tables, left_keys_of, strict=True):

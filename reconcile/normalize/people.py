@@ -215,7 +215,8 @@ def normalize_people(
 
 def inherit_commune(people: pd.DataFrame, commune: str) -> pd.DataFrame:
     """A commune's own list names no commune: its rows are in `commune` (the register's one
-    commune, or the run's), so their hamlet keys carry it as the register's do."""
+    commune, or the run's), so their hamlet keys carry it as the register's do. Both columns are
+    set after reading, from the register: matching.memory.LATE_COLUMNS must name them."""
     if not commune or "commune" not in people or people["commune"].notna().any():
         return people
     out = people.copy()
