@@ -575,8 +575,7 @@ def _read_anew(
 ) -> PreparedList:
     """The file read again, reusing the rows of the last reading that are unchanged."""
     stored = StoredReading.of(looked.record) if looked.record is not None else None
-    keyed = looked.digest is not None
-    prepared = _read(looked.spec, config, call, progress, keyed=keyed, stored=stored)
+    prepared = _read(looked.spec, config, call, progress, stored=stored)
     prepared.digest = looked.digest
     return prepared
 
@@ -586,11 +585,12 @@ def _read(
     config: RunConfig,
     call: StageRunner,
     progress: Progress,
-    keyed: bool = False,
     stored: StoredReading | None = None,
 ) -> PreparedList:
-    """Read, validate and normalise a file; `keyed`: key its raw rows for the next run. With
-    `stored` (the last reading of its series), rows whose raw cells the last reading
+    """Read, validate and normalise a file, and key its raw rows (input_memory.raw_row_keys):
+    the next run reuses rows by them, and the matching keys rows by them whether or not this
+    run is incremental (matching.memory.row_keys), so that a full run's memory serves the next
+    night. With `stored` (the last reading of its series), rows whose raw cells the last reading
     normalised are taken as it did, and only the others are validated and normalised (the
     result is the same: a row's reading depends on its own cells and the settings its key
     carries; the register's ids are made again over all)."""
@@ -602,9 +602,7 @@ def _read(
             raise MissingColumnsError(wrong_kind)
         counts.rows_read = len(ingested.frame)
         _count_sheets(counts, ingested)
-        keys = None
-        if keyed or stored is not None:
-            keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
+        keys = raw_row_keys(ingested.frame, spec, config.hamlet_aliases, ingested.list_date)
         stored_at = None  # each row's position in the stored people, -1 where it is new
         if stored is not None and stored.reusable:
             stored_at = reuse_rows(keys, stored.raw_keys)
@@ -637,7 +635,7 @@ def _read(
         people,
         validated.rejected,
         ingested.layout,
-        raw_keys=None if keys is None else keys[ingested.frame.index.get_indexer(people.index)],
+        raw_keys=keys[ingested.frame.index.get_indexer(people.index)],
         reused_rows=reused_rows,
         departed=departed,
         departed_from=stored.digest if departed is not None else None,

@@ -51,7 +51,7 @@ def test_one_off_run_without_a_config_file(tmp_path):
 def test_a_second_run_reads_and_compares_only_what_changed_unless_full(tmp_path):
     config = SAMPLE_DIR / "reconcile.toml"
     outputs, summaries = [], []
-    for extra in ([], [], ["--full"]):
+    for extra in ([], [], ["--full"], []):
         result = CliRunner().invoke(
             main, ["run", "--no-prefect", str(config), "--out", str(tmp_path), *extra]
         )
@@ -59,13 +59,15 @@ def test_a_second_run_reads_and_compares_only_what_changed_unless_full(tmp_path)
         outputs.append(result.output)
         summary = _run_dir(result.output) / "summary.json"
         summaries.append(json.loads(summary.read_text(encoding="utf-8"))["matching"])
-    first, second, full = outputs
+    first, second, full, after_full = outputs
     assert "unchanged since the last run" not in first and "recalled" not in first
     assert second.count("unchanged since the last run") == 1 + len(load_config(config).lists)
     assert summaries[1]["recalled"] == summaries[1]["pairs"] > 0
     assert not summaries[1]["retrained"]
     assert "unchanged since the last run" not in full and "recalled" not in full
     assert summaries[2] == {**summaries[0], "retrained": True}
+    # the full run keyed its rows as a night does: the next night recalls every pair from it
+    assert summaries[3]["recalled"] == summaries[3]["pairs"] > 0
 
 
 def test_an_unreadable_list_is_skipped_and_the_run_goes_on(tmp_path):

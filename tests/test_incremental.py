@@ -602,7 +602,7 @@ def test_a_hand_written_register_reuses_its_unchanged_rows_where_they_now_stand(
         path = workbook({"Dân cư": rows}, tmp_path / name)
         config = build_config({"kind": "register", "path": path}, [], tmp_path / "out")
         spec = config.population_register
-        return _read(spec, config, call_directly, lambda _: None, keyed=True, stored=stored)
+        return _read(spec, config, call_directly, lambda _: None, stored=stored)
 
     night_1 = read(HAND_REGISTER_NIGHT_1, "dan_cu.xlsx")
     stored = StoredReading.of({"digest": "night 1", **to_record(night_1)})
