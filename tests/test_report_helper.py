@@ -195,6 +195,37 @@ def test_workbooks_the_helper_has_not_reached_are_written_here_from_the_last(
         assert _cells(beside / name) == _cells(here / name)
 
 
+def test_parts_begun_in_the_helper_are_taken_here_from_the_last_when_it_is_busy(
+    result, tmp_path, monkeypatch
+):
+    """A province's parts are all begun in the helper before this process is free: while the
+    helper is busy, this process still takes the parts it has not finished, from the last one
+    back, and writes them whole. Each workbook is the one written here alone."""
+    communes = [f"xa {'abcd'[i % 4]}" for i in range(len(result.findings))]
+    split = replace(result, findings=result.findings.assign(register_commune=communes))
+    monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
+    here = write_run(split, tmp_path / "here", token="t0ken")
+    books = sorted(p.name for p in here.glob("review*.xlsx"))
+    out = tmp_path / "beside"
+    out.mkdir()
+    monkeypatch.setattr(output, "write_review_workbook", _write_and_log)
+    with _helper() as helper:
+        helper.submit(_wait_for, str(out / "started"), str(out / "release"))
+        waited = 0
+        while not (out / "started").exists() and waited < 3000:
+            waited += 1
+            time.sleep(0.01)
+        begun = begin_workbooks(helper, split.findings, split.run_id)
+        assert sorted(begun) == books
+        beside = write_run(split, out, token="t0ken", helper=helper, begun=begun)
+    writers = [line.split() for line in (out / "writers.log").read_text().splitlines()]
+    written_here = [name for pid, name in writers if int(pid) == os.getpid()]
+    assert written_here and written_here == books[::-1][: len(written_here)]
+    assert sorted(p.name for p in beside.glob("review*.xlsx")) == books
+    for name in books:
+        assert _cells(beside / name) == _cells(here / name)
+
+
 def test_what_a_workbook_sends_the_helper_does_not_grow_with_the_register(result):
     """A province sends the helper one run per commune workbook: the register's reading (its
     residents, its stored form) must not travel with each, the workbook reads none of it."""

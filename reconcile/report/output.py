@@ -181,13 +181,16 @@ def _abandon(started) -> None:
                 pass
 
 
-def _finish_workbooks(started, data: dict, staging: Path, token: str, begun: dict) -> None:
+def _finish_workbooks(started, data: dict, staging: Path, token: str) -> None:
     """Wait for the helper's workbooks. Meanwhile this process, its own files written, takes
     the parts the helper has not reached, from the last one back: a province's workbooks are
-    written by both processes, which meet in the middle. A begun part stays the helper's."""
+    written by both processes, which meet in the middle. A part begun in the helper is taken
+    too, written whole here (its finding sheets then wait in the helper until it ends with
+    the run): the helper begins every part of a province before this process is free, and
+    this process would otherwise only wait while it finishes them (7 s of a 1M night)."""
     here = set()
     for name, part, future in reversed(started):
-        if future is None or name in begun or not future.cancel():
+        if future is None or not future.cancel():
             break
         write_review_workbook(part, data, staging / name, token)
         here.add(name)
@@ -231,7 +234,7 @@ def write_run(
         (staging / "trust.html").write_text(trust_html(result, data), encoding="utf-8")
         if meanwhile is not None:
             meanwhile()
-        _finish_workbooks(started, data, staging, token, begun or {})
+        _finish_workbooks(started, data, staging, token)
         # summary.json is touched last: a review.xlsx newer than it was edited by an officer
         # (review_workbooks relies on this to read decisions only from edited workbooks)
         os.utime(staging / "summary.json")
