@@ -262,7 +262,8 @@ def match_stage(
     from reconcile.matching.weights import COMMUNE_MODEL
 
     tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
-    token = place(helper, register)  # it crosses once, for its keys and its duplicates
+    # it crosses once, for its duplicates (and its row keys, where it has no raw keys)
+    token = place(helper, register)
     keys_made = None
     if token and register_raw is None and recall_register_keys(memory, tag, len(register)) is None:
         keys_made = submitted(helper, held_row_keys, token, COMMUNE_MODEL, secret)

@@ -27,8 +27,8 @@ Who changed: tonight's residents not standing one for one, by row key, for last 
 cells and late columns, which decide it: row_keys), so the steady residents are last night's,
 one for one. A row of last night's neither steady nor departed was read again into a row of
 tonight's with its values, and counting the rows of those values on both nights shows one of
-tonight's rows with them is among the changed. So a block holding no
-changed or departed resident holds the same people, and as many, on both nights.
+tonight's rows with them is among the changed. So a block holding no changed or departed
+resident holds the same people, and as many, on both nights.
 
 The register's duplicate pairs (matching.duplicates) are kept too, with the key of what they
 were found in (duplicates_key: the register's rows and labels, the model, the search's code).
@@ -76,10 +76,10 @@ def row_keys(table: pd.DataFrame, secret: bytes = b"", raw: np.ndarray | None = 
 
     With `raw` (each row's input_memory.raw_row_keys), a row is keyed by its raw key and its
     LATE_COLUMNS alone: the raw key decides the rest, as the reading memory relies on when it
-    reuses a row it normalised before. Hashing four columns rather than forty: about 1 s for a
-    district's list, 3 s for a province's. The two ways give other keys for one row, so a
-    night keyed the other way than the last (a --full run between) recalls nothing: it is
-    slower, not wrong."""
+    reuses a row it normalised before. Hashing four columns rather than forty: about 1 s less
+    for a district's list, 3 s for a province's. The two ways give one row other keys; a run
+    keys every table it reads by raw keys (pipeline._read makes them, --full or not), so a
+    table keyed the other way (a reading stored before raw keys were) only recalls nothing."""
     if not len(table):
         return np.zeros(0, dtype=np.uint64)
     if raw is not None:
