@@ -164,30 +164,46 @@ def _write_and_log(part, data, path, token) -> None:
     (path.parent.parent / "release").touch()
 
 
+def _split_in_four(result, tmp_path, monkeypatch):
+    """The run with its findings over four communes, one workbook each; the folder written
+    by this process alone, and its workbooks' names. Writes are logged from then on."""
+    communes = [f"xa {'abcd'[i % 4]}" for i in range(len(result.findings))]
+    split = replace(result, findings=result.findings.assign(register_commune=communes))
+    monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
+    here = write_run(split, tmp_path / "here", token="t0ken")
+    monkeypatch.setattr(output, "write_review_workbook", _write_and_log)
+    return split, here, sorted(p.name for p in here.glob("review*.xlsx"))
+
+
+def _keep_busy(helper, out: Path) -> None:
+    """Keep the helper busy until this process first writes a workbook into `out`."""
+    helper.submit(_wait_for, str(out / "started"), str(out / "release"))
+    waited = 0
+    while not (out / "started").exists() and waited < 3000:
+        waited += 1
+        time.sleep(0.01)
+
+
+def _writers(out: Path) -> tuple[list[list[str]], list[str]]:
+    """Every logged write (process id, workbook), and the workbooks this process wrote."""
+    writers = [line.split() for line in (out / "writers.log").read_text().splitlines()]
+    return writers, [name for pid, name in writers if int(pid) == os.getpid()]
+
+
 def test_workbooks_the_helper_has_not_reached_are_written_here_from_the_last(
     result, tmp_path, monkeypatch
 ):
     """While the helper is busy, this process takes the parts still waiting for it, from the
     last one back, and leaves it those it has taken: both write, and each part once."""
-    communes = [f"xa {'abcd'[i % 4]}" for i in range(len(result.findings))]
-    split = replace(result, findings=result.findings.assign(register_commune=communes))
-    monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
-    here = write_run(split, tmp_path / "here", token="t0ken")
-    books = sorted(p.name for p in here.glob("review*.xlsx"))
+    split, here, books = _split_in_four(result, tmp_path, monkeypatch)
     assert len(books) == 4
     out = tmp_path / "beside"
     out.mkdir()
-    monkeypatch.setattr(output, "write_review_workbook", _write_and_log)
     with _helper() as helper:
-        helper.submit(_wait_for, str(out / "started"), str(out / "release"))
-        waited = 0
-        while not (out / "started").exists() and waited < 3000:
-            waited += 1
-            time.sleep(0.01)
+        _keep_busy(helper, out)
         # the helper takes the first two parts into its queue; the other two wait for it
         beside = write_run(split, out, token="t0ken", helper=helper)
-    writers = [line.split() for line in (out / "writers.log").read_text().splitlines()]
-    written_here = [name for pid, name in writers if int(pid) == os.getpid()]
+    writers, written_here = _writers(out)
     assert written_here[0] == books[-1] and books[0] not in written_here
     assert written_here == books[::-1][: len(written_here)]  # from the last back
     assert sorted(name for _, name in writers) == books  # each part once
@@ -201,25 +217,15 @@ def test_parts_begun_in_the_helper_are_taken_here_from_the_last_when_it_is_busy(
     """A province's parts are all begun in the helper before this process is free: while the
     helper is busy, this process still takes the parts it has not finished, from the last one
     back, and writes them whole. Each workbook is the one written here alone."""
-    communes = [f"xa {'abcd'[i % 4]}" for i in range(len(result.findings))]
-    split = replace(result, findings=result.findings.assign(register_commune=communes))
-    monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
-    here = write_run(split, tmp_path / "here", token="t0ken")
-    books = sorted(p.name for p in here.glob("review*.xlsx"))
+    split, here, books = _split_in_four(result, tmp_path, monkeypatch)
     out = tmp_path / "beside"
     out.mkdir()
-    monkeypatch.setattr(output, "write_review_workbook", _write_and_log)
     with _helper() as helper:
-        helper.submit(_wait_for, str(out / "started"), str(out / "release"))
-        waited = 0
-        while not (out / "started").exists() and waited < 3000:
-            waited += 1
-            time.sleep(0.01)
+        _keep_busy(helper, out)
         begun = begin_workbooks(helper, split.findings, split.run_id)
         assert sorted(begun) == books
         beside = write_run(split, out, token="t0ken", helper=helper, begun=begun)
-    writers = [line.split() for line in (out / "writers.log").read_text().splitlines()]
-    written_here = [name for pid, name in writers if int(pid) == os.getpid()]
+    _, written_here = _writers(out)
     assert written_here and written_here == books[::-1][: len(written_here)]
     assert sorted(p.name for p in beside.glob("review*.xlsx")) == books
     for name in books:
