@@ -17,6 +17,7 @@ from reconcile.config import load_config
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
 from reconcile.report.output import begin_workbooks, for_workbook, warm_up, write_run
+from reconcile.report.workbook import UNPLACED_WORKBOOK
 
 from conftest import SAMPLE_DIR
 
@@ -115,8 +116,9 @@ def test_a_province_split_begun_in_the_helper_is_the_split_written_here(
         begun = begin_workbooks(helper, split.findings, split.run_id)
         beside = write_run(split, tmp_path / "beside", token="t0ken", helper=helper, begun=begun)
     books = sorted(p.name for p in here.glob("review*.xlsx"))
-    assert books == ["review_xa_a.xlsx", "review_xa_b.xlsx", "review_xa_c.xlsx"]
-    assert sorted(begun) == books
+    # the sample's rejected rows have their own workbook, with no finding sheet to begin
+    assert books == [UNPLACED_WORKBOOK, "review_xa_a.xlsx", "review_xa_b.xlsx", "review_xa_c.xlsx"]
+    assert sorted(begun) == books[1:]
     for name in books:
         assert _cells(beside / name) == _cells(here / name)
 
@@ -139,7 +141,7 @@ def test_a_province_split_begins_ahead_only_what_the_helper_may_hold(result, tmp
         beside = write_run(split, tmp_path / "beside", token="t0ken", helper=helper, begun=begun)
         assert helper.submit(_begun_in_helper).result() == 0
     books = sorted(p.name for p in here.glob("review*.xlsx"))
-    assert books == sorted(p.name for p in beside.glob("review*.xlsx")) and len(books) == 3
+    assert books == sorted(p.name for p in beside.glob("review*.xlsx")) and len(books) == 4
     for name in books:
         assert _cells(beside / name) == _cells(here / name)
 
@@ -196,7 +198,7 @@ def test_workbooks_the_helper_has_not_reached_are_written_here_from_the_last(
     """While the helper is busy, this process takes the parts still waiting for it, from the
     last one back, and leaves it those it has taken: both write, and each part once."""
     split, here, books = _split_in_four(result, tmp_path, monkeypatch)
-    assert len(books) == 4
+    assert len(books) == 5  # four communes, and the rejected rows'
     out = tmp_path / "beside"
     out.mkdir()
     with _helper() as helper:
@@ -223,7 +225,7 @@ def test_parts_begun_in_the_helper_are_taken_here_from_the_last_when_it_is_busy(
     with _helper() as helper:
         _keep_busy(helper, out)
         begun = begin_workbooks(helper, split.findings, split.run_id)
-        assert sorted(begun) == books
+        assert sorted(begun) == [name for name in books if name != UNPLACED_WORKBOOK]
         beside = write_run(split, out, token="t0ken", helper=helper, begun=begun)
     _, written_here = _writers(out)
     assert written_here and written_here == books[::-1][: len(written_here)]
@@ -242,3 +244,34 @@ def test_what_a_workbook_sends_the_helper_does_not_grow_with_the_register(result
     bare = replace(result.register, people=people.iloc[:0], raw_keys=None)
     sent = [len(pickle.dumps(for_workbook(replace(result, register=r)))) for r in (read, bare)]
     assert sent[0] == sent[1]
+
+
+def test_a_split_runs_rejected_rows_are_in_one_workbook_and_the_others_say_where(
+    result, tmp_path, monkeypatch
+):
+    """A rejected row names its file and row, not a commune: a split run writes the run's
+    rejected rows once, in the workbook of rows without a commune; each commune's workbook
+    says where they are. Every rejected row is in exactly one workbook."""
+    from reconcile.report.workbook import REJECTED_SHEET
+
+    assert len(result.rejected) > 0
+    communes = [f"xa {'abc'[i % 3]}" for i in range(len(result.findings))]
+    split = replace(result, findings=result.findings.assign(register_commune=communes))
+    monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
+    run_dir = write_run(split, tmp_path / "out", token="t0ken")
+    held = {}
+    for book in sorted(run_dir.glob("review*.xlsx")):
+        rows = _cells(book)[0][REJECTED_SHEET][1:]
+        held[book.name] = [r[:3] for r in rows if r[0] is not None]
+        pointers = [r[4] for r in rows if r[0] is None]
+        if book.name != UNPLACED_WORKBOOK:
+            assert len(pointers) == 1 and UNPLACED_WORKBOOK in pointers[0]
+            assert f"{len(result.rejected)} dòng bị loại" in pointers[0]
+    expected = [
+        list(r)
+        for r in result.rejected[["source_file", "source_sheet", "source_row"]].itertuples(
+            index=False, name=None
+        )
+    ]
+    assert held.pop(UNPLACED_WORKBOOK) == expected
+    assert len(held) == 3 and not any(held.values())

@@ -16,7 +16,7 @@ import pandas as pd
 
 from reconcile.report.files import summary, write_machine_files
 from reconcile.report.trust import trust_html
-from reconcile.report.workbook import ReviewWorkbook, write_review_workbook
+from reconcile.report.workbook import UNPLACED_WORKBOOK, ReviewWorkbook, write_review_workbook
 
 STAGING_PREFIX = ".partial-"
 
@@ -66,13 +66,14 @@ def finding_parts(findings: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         return [("review.xlsx", findings)]
     parts = []
     for commune, rows in findings.groupby(communes, sort=True):
-        slug = re.sub(r"[^a-z0-9]+", "_", str(commune)).strip("_") or "chua_ro_xa"
+        slug = re.sub(r"[^a-z0-9]+", "_", str(commune)).strip("_")
         if rows["type"].value_counts().max() > SHEET_ROW_LIMIT:
             raise ValueError(  # one commune past the limit: nothing sensible to split by
                 f"{len(rows)} sai lệch của xã {commune} vượt giới hạn một trang Excel / "
                 f"findings of commune {commune} exceed an Excel sheet"
             )
-        parts.append((f"review_{slug}.xlsx", rows.reset_index(drop=True)))
+        name = f"review_{slug}.xlsx" if slug else UNPLACED_WORKBOOK
+        parts.append((name, rows.reset_index(drop=True)))
     return parts
 
 
@@ -89,8 +90,27 @@ def workbooks_written(run_dir: Path) -> tuple[str, str]:
 
 
 def workbook_parts(result) -> list[tuple[str, object]]:
-    """finding_parts, each as the run it reports."""
-    return [(name, replace(result, findings=rows)) for name, rows in finding_parts(result.findings)]
+    """finding_parts, each as the run it reports. A split run's rejected rows are all in
+    UNPLACED_WORKBOOK (made for them if no finding lacks a commune): a rejected row names its
+    file and row, never a commune, and a hundred commune workbooks each repeating every one of
+    them showed each commune the others' rows and wrote them a hundred times."""
+    parts = finding_parts(result.findings)
+    if len(parts) == 1:
+        return [(parts[0][0], replace(result, findings=parts[0][1]))]
+    if len(result.rejected) and UNPLACED_WORKBOOK not in dict(parts):
+        parts.insert(0, (UNPLACED_WORKBOOK, result.findings.iloc[:0]))
+    none = result.rejected.iloc[:0]
+    return [
+        (
+            name,
+            replace(
+                result,
+                findings=rows,
+                rejected=result.rejected if name == UNPLACED_WORKBOOK else none,
+            ),
+        )
+        for name, rows in parts
+    ]
 
 
 def for_workbook(result):

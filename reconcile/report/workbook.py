@@ -42,6 +42,9 @@ from reconcile.review.workbook_decisions import (
 )
 
 LEGEND_SHEET, REJECTED_SHEET, SUMMARY_SHEET = "Hướng dẫn", "Dòng bị loại", "Tổng hợp"
+# A split run's workbook of the findings no commune is known for: it also holds the run's
+# rejected rows, which name a file and a row, never a commune (report.output.workbook_parts)
+UNPLACED_WORKBOOK = "review_chua_ro_xa.xlsx"
 REJECTED_HEADERS = [
     ("source_file", "Tệp", 24),
     ("source_sheet", "Trang tính", 14),
@@ -241,7 +244,9 @@ _COLUMN_MEANINGS = {
 _SECTIONS = {"Cột Quyết định (chọn trong danh sách)", "Mức ghép", "Các cột"}
 
 
-def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected) -> None:
+def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected, elsewhere: int) -> None:
+    """The rejected rows this workbook holds; `elsewhere`: how many of the run's are in the
+    split run's UNPLACED_WORKBOOK instead, said in a line where there are any."""
     ws = wb.add_worksheet(REJECTED_SHEET)
     for col, (_, title, width) in enumerate(REJECTED_HEADERS):
         put(ws, styles, 0, col, title, "header")
@@ -251,6 +256,17 @@ def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected) -> None:
     for r, record in enumerate(rejected[keys].itertuples(index=False, name=None), start=1):
         for c, value in enumerate(record):
             put(ws, styles, r, c, value, "wrap" if c == 4 else "cell")
+    if elsewhere > 0:
+        put(
+            ws,
+            styles,
+            len(rejected) + 1,
+            4,
+            f"{elsewhere} dòng bị loại của lần chạy này ở sổ {UNPLACED_WORKBOOK} và tệp "
+            f"rejected.csv / this run's {elsewhere} rejected rows are in {UNPLACED_WORKBOOK} "
+            f"and rejected.csv",
+            "wrap",
+        )
     ws.autofilter(0, 0, max(1, len(rejected)), len(REJECTED_HEADERS) - 1)
     print_setup(ws, "Các dòng bị loại khi kiểm tra")
 
@@ -287,7 +303,8 @@ class ReviewWorkbook:
         wb, styles = self._wb, self._styles
         _summary_sheet(wb, self._summary, styles, result, summary)
         write_check_sheet(wb, styles, result.trust.check_sample)
-        _rejected_sheet(wb, styles, result.rejected)
+        elsewhere = summary.get("rejected_rows", len(result.rejected)) - len(result.rejected)
+        _rejected_sheet(wb, styles, result.rejected, elsewhere)
         wb.set_custom_property(RUN_PROPERTY, result.run_id)
         wb.set_custom_property(TOKEN_PROPERTY, token or "-")
         wb.set_custom_property(SHEETS_PROPERTY, "|".join(self._written))
