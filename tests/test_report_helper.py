@@ -246,32 +246,35 @@ def test_what_a_workbook_sends_the_helper_does_not_grow_with_the_register(result
     assert sent[0] == sent[1]
 
 
-def test_a_split_runs_rejected_rows_are_in_one_workbook_and_the_others_say_where(
+def test_a_split_runs_rejected_rows_and_check_sample_are_in_one_workbook_the_others_say_where(
     result, tmp_path, monkeypatch
 ):
-    """A rejected row names its file and row, not a commune: a split run writes the run's
-    rejected rows once, in the workbook of rows without a commune; each commune's workbook
-    says where they are. Every rejected row is in exactly one workbook."""
+    """A rejected row names its file and row, not a commune, and the check sample is the whole
+    run's, marked once: a split run writes both in the workbook of rows without a commune
+    alone, and each commune's workbook says where they are. Every rejected row and every
+    sampled link is in exactly one workbook."""
     from reconcile.report.workbook import REJECTED_SHEET
+    from reconcile.review.workbook_decisions import CHECK_SHEET
 
-    assert len(result.rejected) > 0
+    sample = result.trust.check_sample
+    assert len(result.rejected) > 0 and len(sample) > 0
     communes = [f"xa {'abc'[i % 3]}" for i in range(len(result.findings))]
     split = replace(result, findings=result.findings.assign(register_commune=communes))
     monkeypatch.setattr(output, "SPLIT_FINDINGS", 1)
     run_dir = write_run(split, tmp_path / "out", token="t0ken")
-    held = {}
+    rejected, sampled = {}, {}
     for book in sorted(run_dir.glob("review*.xlsx")):
-        rows = _cells(book)[0][REJECTED_SHEET][1:]
-        held[book.name] = [r[:3] for r in rows if r[0] is not None]
-        pointers = [r[4] for r in rows if r[0] is None]
+        sheets = _cells(book)[0]
+        rows = sheets[REJECTED_SHEET][1:]
+        rejected[book.name] = [r[:3] for r in rows if r[0] is not None]
+        sampled[book.name] = [r[0] for r in sheets[CHECK_SHEET][3:] if r[0] is not None]
         if book.name != UNPLACED_WORKBOOK:
+            pointers = [r[4] for r in rows if r[0] is None]
             assert len(pointers) == 1 and UNPLACED_WORKBOOK in pointers[0]
             assert f"{len(result.rejected)} dòng bị loại" in pointers[0]
-    expected = [
-        list(r)
-        for r in result.rejected[["source_file", "source_sheet", "source_row"]].itertuples(
-            index=False, name=None
-        )
-    ]
-    assert held.pop(UNPLACED_WORKBOOK) == expected
-    assert len(held) == 3 and not any(held.values())
+            assert UNPLACED_WORKBOOK in sheets[CHECK_SHEET][1][0]
+    columns = ["source_file", "source_sheet", "source_row"]
+    expected = [list(r) for r in result.rejected[columns].itertuples(index=False, name=None)]
+    assert rejected.pop(UNPLACED_WORKBOOK) == expected
+    assert sampled.pop(UNPLACED_WORKBOOK) == list(sample["sample_id"])
+    assert len(rejected) == 3 and not any(rejected.values()) and not any(sampled.values())

@@ -90,24 +90,26 @@ def workbooks_written(run_dir: Path) -> tuple[str, str]:
 
 
 def workbook_parts(result) -> list[tuple[str, object]]:
-    """finding_parts, each as the run it reports. A split run's rejected rows are all in
-    UNPLACED_WORKBOOK (made for them if no finding lacks a commune): a rejected row names its
-    file and row, never a commune, and a hundred commune workbooks each repeating every one of
-    them showed each commune the others' rows and wrote them a hundred times."""
+    """finding_parts, each as the run it reports. What belongs to a split run as a whole, not
+    to a commune, is in UNPLACED_WORKBOOK alone (made for it if no finding lacks a commune):
+    its rejected rows, which name a file and a row, never a commune, and its check sample, to be
+    marked once. A hundred commune workbooks each repeating them wrote every rejected row a
+    hundred times, showed each commune the others' rows, and asked a hundred officers to mark
+    the same fifty links."""
     parts = finding_parts(result.findings)
     if len(parts) == 1:
         return [(parts[0][0], replace(result, findings=parts[0][1]))]
-    if len(result.rejected) and UNPLACED_WORKBOOK not in dict(parts):
+    sample = result.trust.check_sample
+    if (len(result.rejected) or len(sample)) and UNPLACED_WORKBOOK not in dict(parts):
         parts.insert(0, (UNPLACED_WORKBOOK, result.findings.iloc[:0]))
-    none = result.rejected.iloc[:0]
+    communes_own = {
+        "rejected": result.rejected.iloc[:0],
+        "trust": replace(result.trust, check_sample=sample.iloc[:0]),
+    }
     return [
         (
             name,
-            replace(
-                result,
-                findings=rows,
-                rejected=result.rejected if name == UNPLACED_WORKBOOK else none,
-            ),
+            replace(result, findings=rows, **({} if name == UNPLACED_WORKBOOK else communes_own)),
         )
         for name, rows in parts
     ]

@@ -162,8 +162,11 @@ CHECK_COLUMNS = [
 ]
 
 
-def write_check_sheet(wb: xlsxwriter.Workbook, styles: Styles, sample: pd.DataFrame) -> None:
-    """About 50 links for an officer to mark Đúng/Sai; the next run reads the marks back."""
+def write_check_sheet(
+    wb: xlsxwriter.Workbook, styles: Styles, sample: pd.DataFrame, elsewhere: str = ""
+) -> None:
+    """About 50 links for an officer to mark Đúng/Sai; the next run reads the marks back.
+    `elsewhere`: the workbook that holds the run's sample instead (a split run's), said here."""
     ws = wb.add_worksheet(CHECK_SHEET)
     put(
         ws,
@@ -174,6 +177,15 @@ def write_check_sheet(wb: xlsxwriter.Workbook, styles: Styles, sample: pd.DataFr
         "chạy sau đọc lại và báo độ chính xác đo được bên cạnh ước tính.",
         "bold",
     )
+    if elsewhere:
+        put(
+            ws,
+            styles,
+            1,
+            0,
+            f"Mẫu kiểm tra của lần chạy này ở sổ {elsewhere} / this run's check sample is in "
+            f"{elsewhere}",
+        )
     header = 2
     for col, (_, title, width) in enumerate([*CHECK_COLUMNS, (None, MARK_HEADER, 10)]):
         put(ws, styles, header, col, title, "header")

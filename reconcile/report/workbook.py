@@ -42,8 +42,9 @@ from reconcile.review.workbook_decisions import (
 )
 
 LEGEND_SHEET, REJECTED_SHEET, SUMMARY_SHEET = "Hướng dẫn", "Dòng bị loại", "Tổng hợp"
-# A split run's workbook of the findings no commune is known for: it also holds the run's
-# rejected rows, which name a file and a row, never a commune (report.output.workbook_parts)
+# A split run's workbook of the findings no commune is known for: it also holds what belongs to
+# the whole run, not to a commune: its rejected rows, which name a file and a row, never a
+# commune, and its check sample, marked once (report.output.workbook_parts)
 UNPLACED_WORKBOOK = "review_chua_ro_xa.xlsx"
 REJECTED_HEADERS = [
     ("source_file", "Tệp", 24),
@@ -302,7 +303,11 @@ class ReviewWorkbook:
         result = replace(result, findings=self.findings)
         wb, styles = self._wb, self._styles
         _summary_sheet(wb, self._summary, styles, result, summary)
-        write_check_sheet(wb, styles, result.trust.check_sample)
+        drawn = summary.get("check_sample", {}).get("drawn", len(result.trust.check_sample))
+        sample_elsewhere = drawn > len(result.trust.check_sample)
+        write_check_sheet(
+            wb, styles, result.trust.check_sample, UNPLACED_WORKBOOK if sample_elsewhere else ""
+        )
         elsewhere = summary.get("rejected_rows", len(result.rejected)) - len(result.rejected)
         _rejected_sheet(wb, styles, result.rejected, elsewhere)
         wb.set_custom_property(RUN_PROPERTY, result.run_id)
