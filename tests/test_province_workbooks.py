@@ -128,3 +128,22 @@ def test_the_officer_is_told_of_the_commune_workbooks_not_of_a_missing_review_xl
     assert books >= 2
     told = f"{books} sổ rà soát, mỗi xã một sổ / {books} review workbooks, one per commune"
     assert told in split.output and "review.xlsx" not in split.output
+
+
+def test_a_split_runs_check_sample_is_marked_in_one_workbook_and_comes_back(tmp_path, monkeypatch):
+    """The check sample of a split run is in review_chua_ro_xa.xlsx alone; marks typed there
+    are read back by the next run, as a single workbook's are."""
+    from test_trust import _mark
+
+    from reconcile.report.workbook import UNPLACED_WORKBOOK
+
+    config = load_config(
+        generate_commune(tmp_path / "in", seed=23, size=600), out_dir=tmp_path / "out"
+    )
+    _two_communes(config.population_register.path)
+    monkeypatch.setattr(output, "SHEET_ROW_LIMIT", 12)
+    first, run_dir = run_reconciliation(config, now=dt.datetime(2026, 11, 5, 2, 0))
+    assert len(first.trust.check_sample) > 0 and (run_dir / "review_tan_an.xlsx").is_file()
+    marked = _mark(run_dir / UNPLACED_WORKBOOK, wrong=2)
+    second, _ = run_reconciliation(config, now=dt.datetime(2026, 11, 6, 2, 0))
+    assert second.review.check_marks == len(marked) == len(first.trust.check_sample)
