@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -278,3 +279,20 @@ def test_a_split_runs_rejected_rows_and_check_sample_are_in_one_workbook_the_oth
     assert rejected.pop(UNPLACED_WORKBOOK) == expected
     assert sampled.pop(UNPLACED_WORKBOOK) == list(sample["sample_id"])
     assert len(rejected) == 3 and not any(rejected.values()) and not any(sampled.values())
+
+
+def test_rejected_rows_past_a_sheets_limit_are_said_to_be_in_the_csv(result, tmp_path, monkeypatch):
+    """A sheet holds 1,048,575 rows below its header; rows past it would be dropped silently.
+    The rejected sheet keeps one row to say how many more there are, and where."""
+    from reconcile.report import workbook
+    from reconcile.report.workbook import REJECTED_SHEET
+
+    rejected = len(result.rejected)
+    assert rejected >= 3
+    monkeypatch.setattr(workbook, "SHEET_ROW_LIMIT", rejected - 1)  # two rows past the last
+    run_dir = write_run(result, tmp_path / "out", token="t0ken")
+    rows = _cells(run_dir / "review.xlsx")[0][REJECTED_SHEET][1:]
+    assert len([r for r in rows if r[0] is not None]) == rejected - 2
+    assert rows[-1][0] is None and rows[-1][4].startswith("2 dòng bị loại nữa")
+    assert "rejected.csv" in rows[-1][4]
+    assert len(pd.read_csv(run_dir / "rejected.csv", encoding="utf-8-sig")) == rejected

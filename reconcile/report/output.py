@@ -16,7 +16,12 @@ import pandas as pd
 
 from reconcile.report.files import summary, write_machine_files
 from reconcile.report.trust import trust_html
-from reconcile.report.workbook import UNPLACED_WORKBOOK, ReviewWorkbook, write_review_workbook
+from reconcile.report.workbook import (
+    SHEET_ROW_LIMIT,
+    UNPLACED_WORKBOOK,
+    ReviewWorkbook,
+    write_review_workbook,
+)
 
 STAGING_PREFIX = ".partial-"
 
@@ -32,10 +37,6 @@ def _free_name(out_dir: Path, run_id: str) -> Path:
         n += 1
         target = out_dir / f"{run_id}-{n}"
     return target
-
-
-# Rows a finding sheet may hold below its header (Excel's and LibreOffice's limit: 1,048,576).
-SHEET_ROW_LIMIT = 1_048_575
 
 
 def _commune_of(findings) -> pd.Series:

@@ -42,6 +42,9 @@ from reconcile.review.workbook_decisions import (
 )
 
 LEGEND_SHEET, REJECTED_SHEET, SUMMARY_SHEET = "Hướng dẫn", "Dòng bị loại", "Tổng hợp"
+# Rows a sheet may hold below its header (Excel's and LibreOffice's limit: 1,048,576); a finding
+# sheet past it splits the workbook per commune (report.output.finding_parts)
+SHEET_ROW_LIMIT = 1_048_575
 # A split run's workbook of the findings no commune is known for: it also holds what belongs to
 # the whole run, not to a commune: its rejected rows, which name a file and a row, never a
 # commune, and its check sample, marked once (report.output.workbook_parts)
@@ -254,21 +257,27 @@ def _rejected_sheet(wb: xlsxwriter.Workbook, styles: Styles, rejected, elsewhere
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
     keys = [key for key, _, _ in REJECTED_HEADERS]
-    for r, record in enumerate(rejected[keys].itertuples(index=False, name=None), start=1):
+    # a row past the sheet's last would be dropped without a word: one row is kept to say so
+    shown = rejected.iloc[: SHEET_ROW_LIMIT - 1]
+    for r, record in enumerate(shown[keys].itertuples(index=False, name=None), start=1):
         for c, value in enumerate(record):
             put(ws, styles, r, c, value, "wrap" if c == 4 else "cell")
-    if elsewhere > 0:
-        put(
-            ws,
-            styles,
-            len(rejected) + 1,
-            4,
+    more = len(rejected) - len(shown)
+    line = ""
+    if more:
+        line = (
+            f"{more} dòng bị loại nữa không vừa trang này: xem tệp rejected.csv / {more} more "
+            f"rejected rows do not fit this sheet: see rejected.csv"
+        )
+    elif elsewhere > 0:
+        line = (
             f"{elsewhere} dòng bị loại của lần chạy này ở sổ {UNPLACED_WORKBOOK} và tệp "
             f"rejected.csv / this run's {elsewhere} rejected rows are in {UNPLACED_WORKBOOK} "
-            f"and rejected.csv",
-            "wrap",
+            f"and rejected.csv"
         )
-    ws.autofilter(0, 0, max(1, len(rejected)), len(REJECTED_HEADERS) - 1)
+    if line:
+        put(ws, styles, len(shown) + 1, 4, line, "wrap")
+    ws.autofilter(0, 0, max(1, len(shown)), len(REJECTED_HEADERS) - 1)
     print_setup(ws, "Các dòng bị loại khi kiểm tra")
 
 
