@@ -288,9 +288,8 @@ def _block_recalling(
     recalled = None
     touches = getattr(comparison_of(model), "rows_in_blocks_of", None)
     if changed is not None and touches is not None:
-        reach = memory.recalled_reach(left_keys)
-        blocked = touches(model, left, changed, reach, right, register.steady())
         steady = register.steady()
+        blocked = touches(model, left, changed, memory.recalled_reach(left_keys), right, steady)
         recalled = recall_candidates(
             memory,
             register.key(),

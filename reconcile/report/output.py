@@ -101,7 +101,8 @@ def workbook_parts(result) -> list[tuple[str, object]]:
     if len(parts) == 1:
         return [(parts[0][0], replace(result, findings=parts[0][1]))]
     sample = result.trust.check_sample
-    if (len(result.rejected) or len(sample)) and UNPLACED_WORKBOOK not in dict(parts):
+    has_unplaced = any(name == UNPLACED_WORKBOOK for name, _ in parts)
+    if (len(result.rejected) or len(sample)) and not has_unplaced:
         parts.insert(0, (UNPLACED_WORKBOOK, result.findings.iloc[:0]))
     communes_own = {
         "rejected": result.rejected.iloc[:0],
