@@ -53,7 +53,6 @@ from reconcile.matching.beside import (
     HelperExecutor,
     held_evidence,
     held_record,
-    held_row_keys,
     let_go,
     place,
     result_or,
@@ -69,7 +68,6 @@ from reconcile.matching.memory import (
     PairMemory,
     duplicates_key,
     recall_duplicates,
-    recall_register_keys,
     register_tag,
 )
 from reconcile.normalize.people import inherit_commune, normalize_people, single_commune
@@ -250,23 +248,19 @@ def match_stage(
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
     `retrain` (None: when much changed): the result is the one a full run with that model
-    gives. With `helper` (a warm process), the register's duplicates are searched, and its
-    row keys made, there while this process links the lists (matching.beside); the duplicates
+    gives. With `helper` (a warm process), the register's duplicates are searched there while
+    this process links the lists (matching.beside); the duplicates
     are weighed here once the model is learnt; the helper keeps the register until the
     caller lets it go (`Matched.held`, beside.let_go).
     `register_digest` (input_memory's) names the register's reading, whose row keys the
     memory keeps; `departed` (the digest of the reading before it and the rows of that one
     no row of this was taken from) tells the memory who left the register. `register_raw`
-    (the register's raw row keys) and the lists' key each row by its raw key: the helper then
-    makes no row keys."""
+    (the register's raw row keys) and the lists' key each row by its raw key (memory.row_keys;
+    without them a row is keyed by all its columns)."""
     from reconcile.matching.weights import COMMUNE_MODEL
 
     tag = register_tag(register_digest, secret, COMMUNE_MODEL.name)
-    # it crosses once, for its duplicates (and its row keys, where it has no raw keys)
-    token = place(helper, register)
-    keys_made = None
-    if token and register_raw is None and recall_register_keys(memory, tag, len(register)) is None:
-        keys_made = submitted(helper, held_row_keys, token, COMMUNE_MODEL, secret)
+    token = place(helper, register)  # it crosses once, for its duplicates
     engine = engine or EngineConfig()
     evidence: list[Future | None] = []
 
@@ -294,7 +288,6 @@ def match_stage(
             retrain,
             secret,
             register_tag=tag,
-            register_keys=(lambda: result_or(keys_made, lambda: None)) if keys_made else None,
             departed=None
             if departed is None
             else (register_tag(departed[0], secret, COMMUNE_MODEL.name), departed[1]),

@@ -231,17 +231,16 @@ def _with_a_dead_helper(register, lists, thresholds):
 
 
 def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(register):
-    """A run sends the register to its helper process once, which searches its duplicates and
-    makes its row keys while this process links the lists; the duplicates are weighed with the
-    model learnt here. What the helper gives equals what this process makes (the duplicates,
-    the register's keys and the pairs the memory keeps by them), and a helper that died leaves
-    the work to this process."""
+    """A run sends the register to its helper process once, which searches its duplicates
+    while this process links the lists; the duplicates are weighed with the model learnt here.
+    What the helper gives equals what this process makes (the duplicates, and the links and
+    pairs the memory keeps), and a helper that died leaves the work to this process."""
     lists, thresholds = _membership_list(), MatchingConfig().thresholds()
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         beside = match_stage(register, lists, thresholds, helper=helper)
     # (the training's 200,000 random pairs are the run's first big comparison: shared)
-    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence"]
+    assert helper.given == ["hold", "compare_held", "held_evidence"]
     # the register stays held for the run's next use of it (pipeline._record_beside)
     assert beside.held is not None and here.held is None
     assert len(here.duplicates) == 5
@@ -265,7 +264,7 @@ def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monk
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         shared = match_stage(register, lists, thresholds, helper=helper)
-    assert helper.given == ["hold", "held_row_keys", "compare_held", "held_evidence"]
+    assert helper.given == ["hold", "compare_held", "held_evidence"]
     assert len(here.linked[0].scored) > 100
     pd.testing.assert_frame_equal(shared.linked[0].scored, here.linked[0].scored)
     pd.testing.assert_frame_equal(shared.linked[0].links, here.linked[0].links)
@@ -294,7 +293,6 @@ def test_rows_blocked_and_compared_in_the_helper_give_what_this_process_gives(
         shared = match_stage(register, lists, thresholds, helper=helper)
     assert helper.given == [
         "hold",
-        "held_row_keys",
         "block_held",
         "compare_held_rows",
         "held_evidence",

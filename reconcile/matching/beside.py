@@ -1,7 +1,6 @@
 """The register's own work done in the helper process (pipeline._helper) while this process
-links the lists: its duplicate evidence, its row keys for the matching memory, a share of the
-big comparisons (HelperExecutor), and, while the findings are made, its reading as the next
-run keeps it.
+links the lists: its duplicate evidence, a share of the big comparisons (HelperExecutor), and,
+while the findings are made, its reading as the next run keeps it.
 
 The register crosses to the helper once (`place`, column by column: pickling 300k residents
 costs this process about 0.75 s); the calls after it name the register by token.
@@ -25,7 +24,6 @@ from reconcile.frames import pickled_by_column, unpickled_by_column
 from reconcile.input_memory import to_record
 from reconcile.matching.duplicates import DuplicateEvidence, duplicate_evidence
 from reconcile.matching.engine import PandasExecutor, candidates_and_reach, comparison_of
-from reconcile.matching.memory import row_keys
 from reconcile.matching.model import MatchModel
 
 T = TypeVar("T")
@@ -72,10 +70,6 @@ def _held_with_context(token: str, model: MatchModel) -> pd.DataFrame:
         tables = comparison.prepare(model, register.iloc[:0], register)
         _WITH_CONTEXT[token, model.name] = comparison.with_context(model, tables)[1]
     return _WITH_CONTEXT[token, model.name]
-
-
-def held_row_keys(token: str, model: MatchModel, secret: bytes) -> np.ndarray:
-    return row_keys(_held_with_context(token, model), secret)
 
 
 def compare_held(token: str, model: MatchModel, left: pd.DataFrame, pairs: pd.DataFrame):

@@ -18,7 +18,7 @@ pattern counts travel to train the model (train below needs nothing else).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -341,12 +341,11 @@ def _compare_recalling(
 
 class _RegisterKeys:
     """The register's row keys, made once when first asked for: the memory's (same reading),
-    else from its raw row keys here, else those made elsewhere, else hashed here; and its
-    candidates_key."""
+    else from its raw row keys, else from all its columns; and its candidates_key."""
 
-    def __init__(self, memory, tag, tables, secret, elsewhere, model, raw=None):
+    def __init__(self, memory, tag, tables, secret, model, raw=None):
         self._memory, self._tag, self._tables = memory, tag, tables
-        self._secret, self._elsewhere, self._model = secret, elsewhere, model
+        self._secret, self._model = secret, model
         self._raw = raw
         self._keys: np.ndarray | None = None
         self._key: str | None = None
@@ -356,10 +355,8 @@ class _RegisterKeys:
         if self._keys is None and self._tables:
             right = self._tables[0][1]
             self._keys = recall_register_keys(self._memory, self._tag, len(right))
-            if self._keys is None and self._raw is not None:  # a few columns: made here
+            if self._keys is None and self._raw is not None:  # a few columns to hash
                 self._keys = row_keys(right, self._secret, self._raw)
-            if self._keys is None and self._elsewhere is not None:
-                self._keys = self._elsewhere()
             if self._keys is None:
                 self._keys = row_keys(right, self._secret)
         return self._keys
@@ -428,7 +425,6 @@ def run_remembering(
     secret: bytes = b"",
     seed: int = 0,
     register_tag: str = "",
-    register_keys: Callable[[], np.ndarray | None] | None = None,
     departed: tuple[str, pd.DataFrame] | None = None,
     raw_keys: tuple[list[np.ndarray | None], np.ndarray | None] | None = None,
 ) -> MatchRun:
@@ -437,8 +433,6 @@ def run_remembering(
     the same parameters; the comparison must take (left, right) frames and give their context
     (`with_context`). `register_tag` (memory.register_tag) names the register's reading: the
     same one as the memory's keeps its row keys instead of hashing every resident again.
-    `register_keys` gives the register's row keys made elsewhere (None if that failed):
-    with nothing to recall they are first needed to remember tonight, after the scoring.
     `departed` (the register_tag of the register's last reading, and the rows of it tonight's
     reading no longer has) lets the rows far from every changed resident keep their
     candidates (_block_recalling). `raw_keys` (each list's and the register's
@@ -451,9 +445,8 @@ def run_remembering(
         comparison.with_context(model, executor.prepare(model, left, right)) for left in lefts
     ]
     # every table has the same right side (the register with its context): keyed once
-    register = _RegisterKeys(memory, register_tag, tables, secret, register_keys, model, right_raw)
+    register = _RegisterKeys(memory, register_tag, tables, secret, model, right_raw)
     recalling = memory.recalls_anything()
-    # the lists' keys first: the register's may still be on their way from the helper
     left_keys_of = [row_keys(t[0], secret, raw) for t, raw in zip(tables, left_raw, strict=True)]
     changed = register.changed(departed) if recalling and memory.candidates is not None else None
     compared, keys, found, recalled, rows_recalled = [], [], [], 0, 0
