@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -533,17 +534,20 @@ def deaths_known(linked_lists: list[LinkedList]) -> dict[int, str]:
 
 def build_findings(
     register: pd.DataFrame,
-    duplicates: pd.DataFrame,
+    duplicates: pd.DataFrame | Callable[[], pd.DataFrame],
     linked_lists: list[LinkedList],
     secret: bytes = b"",
     scope: str = "",
 ) -> pd.DataFrame:
     """Every finding of a run. Ids are keyed with the installation's `secret` and carry the
-    commune's `scope`, so two communes sharing a store never share an id."""
+    commune's `scope`, so two communes sharing a store never share an id. `duplicates` (the
+    register's duplicate pairs) may be a call that gives them: it is made after the lists'
+    findings, so that a search still running elsewhere has that time to end."""
     dead = deaths_known(linked_lists)
-    parts = register_findings(register, duplicates, secret)
-    for linked in linked_lists:
-        parts += list_findings(linked, register, dead, secret)
+    of_lists = [p for linked in linked_lists for p in list_findings(linked, register, dead, secret)]
+    if callable(duplicates):
+        duplicates = duplicates()
+    parts = [*register_findings(register, duplicates, secret), *of_lists]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=ALL_COLUMNS)

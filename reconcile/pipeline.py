@@ -224,11 +224,29 @@ def normalize_stage(
 
 @dataclass
 class Matched:
+    """What match_stage gives. The register's duplicates may still be searched in the helper
+    when the lists are linked: they are waited for, and weighed, when first asked for (the
+    findings of the lists are made meanwhile)."""
+
     linked: list[LinkedList]
-    duplicates: pd.DataFrame
-    memory: PairMemory
+    pending_duplicates: Callable[[], pd.DataFrame]
+    linked_memory: PairMemory  # tonight's memory but the duplicates
     stats: MatchStats
     held: str | None = None  # the token of the register the helper still holds (beside.place)
+    duplicates_key: str = ""
+    _duplicates: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def duplicates(self) -> pd.DataFrame:
+        if self._duplicates is None:
+            self._duplicates = self.pending_duplicates()
+        return self._duplicates
+
+    @property
+    def memory(self) -> PairMemory:
+        return dc_replace(
+            self.linked_memory, duplicates=self.duplicates, duplicates_key=self.duplicates_key
+        )
 
 
 def match_stage(
@@ -306,17 +324,20 @@ def match_stage(
     key = ""
     if run.register_keys is not None:
         key = duplicates_key(register.index, run.register_keys, run.params)
-    duplicates = recall_duplicates(memory, key)
+    recalled = recall_duplicates(memory, key)
     stats = MatchStats(
-        run.pairs, run.recalled, run.retrained, duplicates is not None, run.candidates_recalled
+        run.pairs, run.recalled, run.retrained, recalled is not None, run.candidates_recalled
     )
-    if duplicates is None:
-        found = result_or(evidence[0], lambda: duplicate_evidence(register))
-        duplicates = weigh_duplicates(found, run.params)
-    elif evidence[0] is not None:
+    if recalled is not None and evidence[0] is not None:
         evidence[0].cancel()
-    kept = dc_replace(run.memory, duplicates=duplicates, duplicates_key=key)
-    return Matched(linked, duplicates, kept, stats, token)
+
+    def weighed() -> pd.DataFrame:
+        if recalled is not None:
+            return recalled
+        found = result_or(evidence[0], lambda: duplicate_evidence(register))
+        return weigh_duplicates(found, run.params)
+
+    return Matched(linked, weighed, run.memory, stats, token, key)
 
 
 def recall_stage(config: RunConfig) -> PairMemory | None:
@@ -329,10 +350,12 @@ def recall_stage(config: RunConfig) -> PairMemory | None:
 
 def findings_stage(
     register: pd.DataFrame,
-    duplicates: pd.DataFrame,
+    duplicates: pd.DataFrame | Callable[[], pd.DataFrame],
     linked: list[LinkedList],
     config: RunConfig,
 ) -> pd.DataFrame:
+    """build_findings; `duplicates` may be asked for (Matched.duplicates) once the lists'
+    findings are made."""
     store = store_for(config)
     return build_findings(register, duplicates, linked, store.secret(), store.scope)
 
@@ -976,7 +999,7 @@ def _reconcile(
         None if register.departed is None else (register.departed_from, register.departed),
         register.raw_keys,
     )
-    linked, duplicates = matched.linked, matched.duplicates
+    linked = matched.linked
     register_record = _record_beside(helper, matched.held, register)
     if matched.stats.recalled:
         say(
@@ -991,7 +1014,8 @@ def _reconcile(
             setattr(item.counts, decision, int(decisions.get(decision, 0)))
 
     say(f"[3/5] {STAGE_LABELS['findings']}")
-    findings = call(findings_stage, register.people, duplicates, linked, config)
+    # the duplicates are still searched beside on a full run: asked for after the lists' findings
+    findings = call(findings_stage, register.people, lambda: matched.duplicates, linked, config)
 
     say(f"[4/5] {STAGE_LABELS['review']}")
     processed = {"register", *(item.spec.list_series for item in usable)}
@@ -1015,7 +1039,7 @@ def _reconcile(
         outcome.findings,
         _links_frame(linked, register.people),
         rejected,
-        len(duplicates),
+        len(matched.duplicates),
         review,
         pd.concat(layout_parts, ignore_index=True)
         if layout_parts

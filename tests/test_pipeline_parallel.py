@@ -310,3 +310,61 @@ def test_a_hand_written_commune_blocked_and_compared_partly_in_the_helper(tmp_pa
     elders = shared.links[shared.links["source_file"] == "nguoi_cao_tuoi.xlsx"]
     matched = elders[elders["decision"] == "match"].set_index("source_row")["person_id"]
     assert matched.to_dict() == {3: "034050001234", 4: "034162004321", 6: "034070004444"}
+
+
+def test_the_lists_findings_are_made_before_the_duplicates_searched_beside_are_awaited(
+    tmp_path, monkeypatch
+):
+    """On the hand-written commune with a helper: the register's duplicates are searched
+    there while this process links the lists, and on a full run that search ends last. The
+    findings stage is given the duplicates still to be asked for, and asks for them only once
+    both lists' findings are made (this process would otherwise sit idle waiting for them)."""
+    from reconcile import findings as findings_module
+
+    files = _hand_written_commune(tmp_path / "commune")
+    alone = _hand_run(files, tmp_path / "alone", "sqlite://", monkeypatch, parallel=False)
+    events: list[str] = []
+    list_findings = findings_module.list_findings
+
+    def noting_list_findings(linked, *args):
+        events.append(f"list {linked.label}")
+        return list_findings(linked, *args)
+
+    def call(stage, *args):
+        if stage is pipeline.findings_stage:
+            register, duplicates, *rest = args
+            assert callable(duplicates)  # not weighed yet
+
+            def asked():
+                events.append("duplicates")
+                return duplicates()
+
+            return stage(register, asked, *rest)
+        return stage(*args)
+
+    given: list[str] = []
+    helper = pipeline._helper
+
+    def recording(config):
+        made = helper(config)
+        submit = made.submit
+        made.submit = lambda fn, *a, **k: given.append(fn.__name__) or submit(fn, *a, **k)
+        return made
+
+    monkeypatch.setattr(findings_module, "list_findings", noting_list_findings)
+    monkeypatch.setattr(pipeline, "_helper", recording)
+    monkeypatch.setattr(pipeline, "PARALLEL_INPUT_BYTES", 0)
+    config = build_config(
+        {"kind": "register", "path": files["register"]},
+        [{"kind": kind, "path": files[kind]} for kind in ("death", "membership")],
+        tmp_path / "beside",
+        review={"store": "sqlite://"},
+    )
+    beside = run_reconciliation(config, call=call, now=NOW)[0]
+    assert "held_evidence" in given
+    assert events == ["list khai_tu", "list nguoi_cao_tuoi", "duplicates"]
+    assert beside.duplicates == alone.duplicates
+    keyed = ["finding_id", "status"]
+    pd.testing.assert_frame_equal(
+        alone.findings.drop(columns=keyed), beside.findings.drop(columns=keyed)
+    )
