@@ -12,7 +12,11 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from reconcile.findings import FINDING_COLUMNS, FINDING_LABELS, SIDE_COLUMNS
 from reconcile.frames import per_distinct
@@ -42,8 +46,43 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _as_text(column: pd.Series) -> pa.Array:
+    """A column's cells as the text pandas' to_csv writes for them, a missing or empty cell as
+    null (written as nothing)."""
+    if not isinstance(column.dtype, np.dtype):  # a nullable extension (Int64): its own text
+        missing = column.isna().to_numpy()
+        values = column.to_numpy(dtype=object)
+        return pa.array(
+            [None if m else str(v) for v, m in zip(values, missing, strict=True)], pa.string()
+        )
+    values = column.to_numpy()
+    if values.dtype != object:  # numpy's shortest round-trip text, as pandas writes it
+        return pa.array(values.astype(str), mask=column.isna().to_numpy(), type=pa.string())
+    try:  # text and missing cells only: made in C
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers among the text
+        missing = pd.isna(values)
+        text = pa.array(
+            [
+                None if gone else v if isinstance(v, str) else str(v)
+                for v, gone in zip(values, missing, strict=True)
+            ],
+            type=pa.string(),
+        )
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    neutralised(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    """`frame` as CSV (UTF-8 with BOM, so Excel shows Vietnamese; CRLF), formulas made inert.
+    Written by Arrow's CSV writer, in C: pandas' to_csv took 1.2 s for a district's 200,000
+    links. Arrow quotes every text cell; each cell's text is the one to_csv writes."""
+    frame = neutralised(frame)
+    table = pa.Table.from_arrays(
+        [_as_text(frame[c]) for c in frame.columns], names=[str(c) for c in frame.columns]
+    )
+    with open(path, "wb") as out:
+        out.write("\ufeff".encode())
+        pa_csv.write_csv(table, out, pa_csv.WriteOptions(eol="\r\n"))
 
 
 def summary(result) -> dict:
