@@ -1,4 +1,6 @@
 import json
+import zipfile
+import zlib
 
 import pandas as pd
 import pytest
@@ -8,6 +10,7 @@ from reconcile.config import load_config
 from reconcile.findings import FINDING_COLUMNS, SIDE_COLUMNS
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
+from reconcile.report.cells import Workbook
 from reconcile.report.finding_sheets import (
     BODY_POINTS,
     MIN_POINTS,
@@ -194,3 +197,29 @@ def test_a_findings_empty_cells_are_empty_text(small_run):
     assert len(findings["type"].unique()) >= 3
     assert not findings.isna().any().any()
     assert (findings["related_person_id"] == "").sum() > 0
+
+
+def _deflated_at(level: int, data: bytes) -> int:
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return len(packer.compress(data) + packer.flush())
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_a_workbook_is_packed_at_the_faster_zip_level(small_run, tmp_path, in_memory):
+    """XlsxWriter deflates at zlib's default level unless told: the run's workbook (a small
+    one, packed in memory) and a big one (its parts on disk first) are deflated at level 3."""
+    _, run_dir = small_run
+    path = run_dir / "review.xlsx"
+    if not in_memory:
+        path = tmp_path / "big.xlsx"
+        wb = Workbook(str(path), {"in_memory": False})
+        ws = wb.add_worksheet()
+        for row in range(3000):
+            ws.write_row(row, 0, [f"Nguyễn Văn Hoà {row}", f"{row % 28 + 1:02d}/03/1950", "Nam"])
+        wb.close()
+    with zipfile.ZipFile(path) as packed:
+        parts = [(info, packed.read(info)) for info in packed.infolist()]
+    sheets = [(info, data) for info, data in parts if info.filename.startswith("xl/worksheets/")]
+    assert sheets and all(len(data) > 2000 for _, data in sheets[:1])
+    assert all(info.compress_size == _deflated_at(3, data) for info, data in parts)
+    assert any(info.compress_size != _deflated_at(6, data) for info, data in sheets)

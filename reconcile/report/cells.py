@@ -12,14 +12,47 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import re
+import zipfile
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.workbook
 import xlsxwriter.xmlwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 xlsxwriter.xmlwriter.re_control_chars_1 = re.compile("(_x[0-9a-fA-F]+_)")
+
+# XlsxWriter deflates a workbook's XML at zlib's default level (6): 1.19 s for the 69 MB of a
+# district's review.xlsx, the last step of the report while the run waits. Level 3 takes
+# 0.56 s for a file of 9.4 MB instead of 8.0 MB.
+ZIP_LEVEL = 3
+
+
+class _LeveledZipFile(zipfile.ZipFile):
+    """A ZipFile deflating at ZIP_LEVEL both the parts XlsxWriter gives by file name (a big
+    workbook's, on disk) and those it gives with their own ZipInfo (a small one's, in memory),
+    which would otherwise take zlib's default."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, compresslevel=ZIP_LEVEL, **kwargs)
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None) -> None:
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel or ZIP_LEVEL)
+
+
+class Workbook(xlsxwriter.Workbook):
+    """An XlsxWriter workbook packed at ZIP_LEVEL. XlsxWriter has no option for it: its
+    packing is given a ZipFile that deflates at that level."""
+
+    def _store_workbook(self) -> None:
+        zip_file = xlsxwriter.workbook.ZipFile
+        xlsxwriter.workbook.ZipFile = _LeveledZipFile
+        try:
+            super()._store_workbook()
+        finally:
+            xlsxwriter.workbook.ZipFile = zip_file
+
 
 FORMULA_START = ("=", "+", "-", "@")
 # strings_to_* off: a citizen's text is text, never a number, formula or link

@@ -20,7 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from reconcile.findings import FINDING_LABELS
 from reconcile.kinds import KIND_LABELS, ListKind
-from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, put
+from reconcile.report.cells import WORKBOOK_OPTIONS, Styles, Workbook, put
 from reconcile.report.finding_sheets import (
     COLUMNS,
     MATCH_LABELS,
@@ -294,7 +294,7 @@ class ReviewWorkbook:
         # a small workbook is packed in memory: on disk, each of its thirty-odd XML parts cost
         # a temporary file (a province's hundred commune workbooks opened thousands)
         small = shown is not None
-        self._wb = xlsxwriter.Workbook(self._buffer, {**WORKBOOK_OPTIONS, "in_memory": small})
+        self._wb = Workbook(self._buffer, {**WORKBOOK_OPTIONS, "in_memory": small})
         self._styles = Styles(self._wb)
         self._summary = self._wb.add_worksheet(SUMMARY_SHEET)
         _legend_sheet(self._wb.add_worksheet(LEGEND_SHEET), self._styles)
