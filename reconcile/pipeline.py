@@ -267,9 +267,9 @@ def match_stage(
     last run's), only pairs it does not hold are compared, and its model is kept unless
     `retrain` (None: when much changed): the result is the one a full run with that model
     gives. With `helper` (a warm process), the register's duplicates are searched there while
-    this process links the lists (matching.beside); the duplicates
-    are weighed here once the model is learnt; the helper keeps the register until the
-    caller lets it go (`Matched.held`, beside.let_go).
+    this process links the lists (matching.beside), and weighed here with the model when first
+    asked for (Matched.duplicates); the helper keeps the register until the caller lets it go
+    (`Matched.held`, beside.let_go).
     `register_digest` (input_memory's) names the register's reading, whose row keys the
     memory keeps; `departed` (the digest of the reading before it and the rows of that one
     no row of this was taken from) tells the memory who left the register. `register_raw`
