@@ -49,18 +49,14 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def _as_text(column: pd.Series) -> pa.Array:
     """A column's cells as the text pandas' to_csv writes for them, a missing or empty cell as
     null (written as nothing)."""
-    if not isinstance(column.dtype, np.dtype):  # a nullable extension (Int64): its own text
-        missing = column.isna().to_numpy()
-        values = column.to_numpy(dtype=object)
-        return pa.array(
-            [None if m else str(v) for v, m in zip(values, missing, strict=True)], pa.string()
-        )
-    values = column.to_numpy()
-    if values.dtype != object:  # numpy's shortest round-trip text, as pandas writes it
-        return pa.array(values.astype(str), mask=column.isna().to_numpy(), type=pa.string())
+    if isinstance(column.dtype, np.dtype) and column.dtype != object:
+        # numpy's shortest round-trip text, as pandas writes it
+        values = column.to_numpy().astype(str)
+        return pa.array(values, mask=column.isna().to_numpy(), type=pa.string())
+    values = column.to_numpy(dtype=object)  # text, numbers among text, or a nullable extension
     try:  # text and missing cells only: made in C
         text = pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers among the text
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         missing = pd.isna(values)
         text = pa.array(
             [
