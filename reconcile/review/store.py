@@ -16,6 +16,7 @@ import datetime as dt
 import hmac
 import secrets
 from hashlib import sha256
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -134,13 +135,55 @@ def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'decisions.sqlite').resolve().as_posix()}"
 
 
-def _records(frame: pd.DataFrame, **also) -> list[dict]:
-    """The frame's rows as dicts for an insert, missing values as None, with `also` in each
-    (to_dict("records") and a loop cost 0.3 s for a 35,000-finding history)."""
-    values = frame.astype(object).where(frame.notna(), None)
-    names = list(values.columns)
-    columns = (values[name].to_numpy() for name in names)
-    return [dict(zip(names, row, strict=True), **also) for row in zip(*columns, strict=True)]
+# Rows given to the database driver at a time: a province's million findings are never all
+# held as parameter rows at once.
+INSERT_BATCH = 20_000
+
+
+def _column_values(frame: pd.DataFrame, also: dict[str, object]) -> dict[str, list]:
+    """The frame's columns as lists with missing values as None, and a column repeating each of
+    `also`'s values."""
+    columns = {
+        name: frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        for name in frame.columns
+    }
+    return columns | {name: [value] * len(frame) for name, value in also.items()}
+
+
+def _insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
+    """Rows given column by column inserted a batch at a time, through the driver. SQLAlchemy's
+    executemany makes and processes a dict a row: for a dirty province's 1.1 million findings
+    that took 23 s and held 2 GB. PostgreSQL (psycopg) takes them by COPY; a driver with
+    positional parameters, by its executemany; any other through SQLAlchemy."""
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    dialect = connection.dialect
+    target = dialect.identifier_preparer.format_table(table)
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    if dialect.driver == "psycopg":
+        statement = f"COPY {target} ({quoted}) FROM STDIN"
+        try:
+            # a cursor of this transaction's own connection: the COPY commits or rolls back
+            # with it
+            with connection.connection.driver_connection.cursor() as cursor:
+                with cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except dialect.loaded_dbapi.Error as error:  # raised as SQLAlchemy raises the rest
+            raise sa.exc.DBAPIError.instance(
+                statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        return
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    statement = (
+        f"INSERT INTO {target} ({quoted}) VALUES ({', '.join([marker or '?'] * len(names))})"
+    )
+    while batch := list(islice(rows, INSERT_BATCH)):
+        if marker:
+            connection.exec_driver_sql(statement, batch)
+        else:
+            dicts = [dict(zip(names, row, strict=True)) for row in batch]
+            connection.execute(sa.insert(table), dicts)
 
 
 def store_for(config) -> DecisionStore:
@@ -312,22 +355,16 @@ class DecisionStore:
         """The findings a run is about to put in its workbook, with the values they show:
         recorded before the run's folder appears, so decisions typed into that workbook are
         never lost, and a workbook can decide nothing else."""
-        records = [
-            {
-                "scope": self.scope,
-                "run_id": run_id,
-                "finding_id": f,
-                "values_hash": v,
-                "field_hashes": h,
-            }
-            for f, v, h in zip(
-                findings["finding_id"],
-                findings["values_hash"],
-                findings["field_hashes"],
-                strict=True,
+        shown = findings[["finding_id", "values_hash", "field_hashes"]]
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.delete(ISSUED).where(
+                    (ISSUED.c.scope == self.scope) & (ISSUED.c.run_id == run_id)
+                )
             )
-        ]
-        self._replace(ISSUED, {"run_id": run_id}, records)
+            _insert(
+                connection, ISSUED, _column_values(shown, {"scope": self.scope, "run_id": run_id})
+            )
 
     def record_sample(self, run_id: str, sample: pd.DataFrame) -> None:
         """The links a run's check sheet shows (a link sampled before keeps its mark)."""
@@ -431,11 +468,9 @@ class DecisionStore:
     ) -> None:
         """Replace this scope's history with this run's view of it, and log the run, in one
         transaction."""
-        records = _records(history, scope=self.scope)
         with self.engine.begin() as connection:
             connection.execute(sa.delete(HISTORY).where(self._mine(HISTORY)))
-            if records:
-                connection.execute(sa.insert(HISTORY), records)
+            _insert(connection, HISTORY, _column_values(history, {"scope": self.scope}))
             connection.execute(
                 sa.delete(RUNS).where((RUNS.c.run_id == run_id) & (RUNS.c.scope == self.scope))
             )

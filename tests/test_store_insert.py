@@ -1,0 +1,109 @@
+"""The decisions store writes a run's findings a batch at a time through the database driver
+(COPY on PostgreSQL): every row and cell comes back as written, whatever the text holds, and a
+failure in a later batch leaves the store as the last run left it. Hand-written rows."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from reconcile.review import store as store_module
+from reconcile.review.rules import HISTORY_COLUMNS
+from reconcile.review.store import DecisionStore
+
+# Text a hand-typed list can carry into a finding, and what COPY's text format and SQL quoting
+# must carry through unchanged: tabs, line breaks, backslashes, quotes, NFD and NFC diacritics.
+AWKWARD = [
+    "Nguyễn Thị Hoà",
+    "Nguyê\u0303n Văn A",  # NFD
+    "a\tb",
+    "dòng 1\ndòng 2\r\n",
+    "C:\\Users\\tu_phap\\khai_tu.xlsx",
+    'O\'Neil "Tí"',
+    "\\N",  # COPY's own marker for NULL, as text
+    "",
+    ";",
+]
+
+
+def _history(count: int, run: str) -> pd.DataFrame:
+    rows = []
+    for i in range(count):
+        text = AWKWARD[i % len(AWKWARD)]
+        rows.append(
+            {
+                "finding_id": f"f{i:05d}",
+                "type": "name_mismatch",
+                "list_kind": "death",
+                "list_label": text,
+                "values_hash": f"{run}{i}",
+                "field_hashes": None if i % 4 == 0 else f"name:{i}",
+                "first_seen": "2026-11-01",
+                "first_run": run,
+                "last_seen": "2026-11-02",
+                "last_run": run,
+                "status": "open",
+                "resolved_on": None,
+                "dismissed_on": float("nan") if i % 5 == 0 else None,  # as pandas leaves it
+            }
+        )
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def _save(store: DecisionStore, history: pd.DataFrame, run: str) -> None:
+    store.save(history, run, dt.datetime(2026, 11, 2, 2, 0), len(history), 0, 0)
+
+
+@pytest.fixture(params=["sqlite", "sqlite, named parameters", "postgresql"])
+def open_store(request, tmp_path, monkeypatch):
+    """A store of the given scope on a fresh database; with named parameters, SQLAlchemy
+    inserts the rows, as it does for drivers without positional ones."""
+    monkeypatch.setattr(store_module, "INSERT_BATCH", 7)  # several batches from a few rows
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{(tmp_path / 'decisions.sqlite').as_posix()}"
+
+    if request.param.endswith("named parameters"):  # sqlite3 takes both styles
+        made = sa.create_engine
+        monkeypatch.setattr(sa, "create_engine", lambda url: made(url, paramstyle="named"))
+    return lambda scope: DecisionStore(url, scope)
+
+
+def test_every_row_and_cell_comes_back_as_written(open_store):
+    store = open_store("Xã A")
+    history = _history(40, "r1")
+    _save(store, history, "r1")
+    back = store.history().sort_values("finding_id").reset_index(drop=True)
+    expected = history.astype(object).where(history.notna(), None)
+    assert len(back) == 40
+    assert back.to_dict("records") == expected.to_dict("records")
+    store.record_issued("r1", history)
+    issued = store.issued("r1")
+    assert len(issued) == 40
+    assert issued["f00003"] == ("r13", "name:3")
+    assert issued["f00004"] == ("r14", "")  # no field hashes
+
+
+def test_a_failure_in_a_later_batch_leaves_the_last_run_whole(open_store):
+    store = open_store("Xã A")
+    _save(store, _history(20, "r1"), "r1")
+    broken = _history(30, "r2")
+    broken.loc[29, "finding_id"] = broken.loc[1, "finding_id"]  # the fifth batch fails
+    with pytest.raises(sa.exc.IntegrityError):
+        _save(store, broken, "r2")
+    kept = store.history()
+    assert len(kept) == 20 and set(kept["last_run"]) == {"r1"}
+    with pytest.raises(sa.exc.IntegrityError):
+        store.record_issued("r2", broken)
+    assert store.issued("r2") == {}
+
+
+def test_communes_sharing_a_store_replace_only_their_own_rows(open_store):
+    a, b = open_store("Xã A"), open_store("Xã B")
+    _save(a, _history(10, "a1"), "a1")
+    _save(b, _history(12, "b1").assign(finding_id=lambda f: "b" + f["finding_id"]), "b1")
+    _save(a, _history(3, "a2"), "a2")
+    assert sorted(a.history()["last_run"]) == ["a2"] * 3
+    assert len(b.history()) == 12
