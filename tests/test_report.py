@@ -1,4 +1,6 @@
+import gc
 import json
+import weakref
 import zipfile
 import zlib
 
@@ -11,6 +13,7 @@ from reconcile.findings import FINDING_COLUMNS, SIDE_COLUMNS
 from reconcile.pipeline import run_reconciliation
 from reconcile.report import output
 from reconcile.report.cells import Workbook
+from reconcile.report.files import summary
 from reconcile.report.finding_sheets import (
     BODY_POINTS,
     MIN_POINTS,
@@ -18,6 +21,7 @@ from reconcile.report.finding_sheets import (
     SHEET_NAMES,
     print_scale,
 )
+from reconcile.report.workbook import ReviewWorkbook
 from reconcile.review.workbook_decisions import DECISIONS
 
 from synthetic.commune import generate_commune
@@ -202,6 +206,26 @@ def test_a_findings_empty_cells_are_empty_text(small_run):
 def _deflated_at(level: int, data: bytes) -> int:
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     return len(packer.compress(data) + packer.flush())
+
+
+def test_a_saved_workbook_is_freed_without_the_garbage_collector(small_run, tmp_path):
+    """A province run writes a hundred commune workbooks in a process holding millions of
+    objects, where full collections are rare: each saved workbook goes at once, not when a
+    collection finds its cycle."""
+    result, run_dir = small_run
+    review = ReviewWorkbook(result.findings)
+    book = weakref.ref(review._wb)
+    sheets = [weakref.ref(sheet) for sheet in review._wb.worksheets()]
+    gc.disable()
+    try:
+        review.save(result, summary(result), tmp_path / "review.xlsx")
+        del review
+        assert book() is None
+        assert len(sheets) > 3 and all(sheet() is None for sheet in sheets)
+    finally:
+        gc.enable()
+    written = load_workbook(tmp_path / "review.xlsx", read_only=True)
+    assert written.sheetnames == load_workbook(run_dir / "review.xlsx", read_only=True).sheetnames
 
 
 @pytest.mark.parametrize("in_memory", [True, False])

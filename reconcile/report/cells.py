@@ -45,6 +45,20 @@ class Workbook(xlsxwriter.Workbook):
     """An XlsxWriter workbook packed at ZIP_LEVEL. XlsxWriter has no option for it: its
     packing is given a ZipFile that deflates at that level."""
 
+    def close(self) -> None:
+        """Pack the workbook, then let go of what it held. XlsxWriter's workbook and sheets
+        refer to each other, so a closed workbook waits for a full garbage collection, which a
+        process holding a province's findings seldom runs: in a run of the dirty 1M province,
+        the commune workbooks written in the main process piled up 1.2 GB there."""
+        if self.fileclosed:
+            super().close()  # warns, as XlsxWriter does
+            return
+        super().close()
+        for sheet in self.worksheets():
+            vars(sheet).clear()
+        vars(self).clear()
+        self.fileclosed = True
+
     def _store_workbook(self) -> None:
         zip_file = xlsxwriter.workbook.ZipFile
         xlsxwriter.workbook.ZipFile = _LeveledZipFile
