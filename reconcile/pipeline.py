@@ -456,22 +456,24 @@ def report_stage(
     begun: dict | None = None,
 ) -> Path:
     """Write the run's folder (the workbook in `helper`, a warm process, when there is one,
-    finishing what begin_workbooks `begun` there) and, while the workbook is written, keep what
-    the next run reuses. The store learns which findings its workbook issues before the
-    folder appears, so decisions typed into it are never lost to a kill."""
+    finishing what begin_workbooks `begun` there). While the workbook is written, the store
+    learns which findings it issues (before the folder appears, so decisions typed into it
+    are never lost to a kill) and keeps what the next run reuses."""
     from reconcile.report.output import write_run
 
     store = store_for(config)
+
+    def meanwhile() -> None:
+        store.record_issued(result.run_id, result.findings)
+        store.record_sample(result.run_id, result.trust.check_sample)
+        _keep_for_next_run(store, result, memory)
+
     return write_run(
         result,
         config.out_dir,
         token=store.workbook_token(result.run_id),
-        before_publish=lambda: (
-            store.record_issued(result.run_id, result.findings),
-            store.record_sample(result.run_id, result.trust.check_sample),
-        ),
         helper=helper,
-        meanwhile=lambda: _keep_for_next_run(store, result, memory),
+        meanwhile=meanwhile,
         begun=begun,
     )
 

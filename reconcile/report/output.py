@@ -234,15 +234,15 @@ def write_run(
     result,
     out_dir: Path,
     token: str = "",
-    before_publish=None,
     helper: Executor | None = None,
     meanwhile=None,
     begun: dict | None = None,
 ) -> Path:
-    """Write everything into a hidden staging folder; call `before_publish` (the store records
-    the issued findings) and only then rename the folder into place. With `helper` (a warm
-    process pool), the workbooks are written there while this process writes the rest and
-    calls `meanwhile`; `begun`: the parts begin_workbooks started there."""
+    """Write everything into a hidden staging folder, and only then rename the folder into
+    place. With `helper` (a warm process pool), the workbooks are written there while this
+    process writes the rest; `begun`: the parts begin_workbooks started there. `meanwhile` is
+    called once this process's own files are written, while the workbooks may still be made:
+    a run records in it the findings they issue, so before the folder appears."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = _free_name(out_dir, result.run_id)
     staging = out_dir / f"{STAGING_PREFIX}{target.name}"
@@ -265,8 +265,6 @@ def write_run(
         for path in staging.iterdir():
             _owner_only(path)
         _owner_only(staging)
-        if before_publish is not None:
-            before_publish()
         os.replace(staging, target)
     except BaseException:
         _abandon(started)
