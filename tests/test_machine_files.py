@@ -6,7 +6,9 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from reconcile.report import files
 from reconcile.report.files import write_csv
 
 
@@ -32,7 +34,9 @@ def _cells(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
 
 
-def test_a_csv_file_holds_the_cells_pandas_writes(tmp_path):
+@pytest.mark.parametrize("batch", [2, files.CSV_BATCH])  # slices of a file, or one
+def test_a_csv_file_holds_the_cells_pandas_writes(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(files, "CSV_BATCH", batch)
     frame = _frame()
     write_csv(frame, tmp_path / "ours.csv")
     ours = (tmp_path / "ours.csv").read_bytes()
