@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from reconcile.config import load_config
 from reconcile.matching import memory as memory_module
 from reconcile.pipeline import run_reconciliation
+from reconcile.review import store as store_module
 from reconcile.review.store import store_for
 
 from listfiles import REGISTER_TOP
@@ -718,3 +719,36 @@ def test_a_run_keys_each_read_row_by_its_raw_key(tmp_path, monkeypatch):
     lists = [len(item.people) for item in result.lists if item.people is not None]
     tables = [len(result.register.people), *lists]
     assert sorted(given) == sorted((rows, True) for rows in tables)
+
+
+def test_what_is_too_large_to_keep_is_said_and_made_anew_the_next_night(tmp_path, monkeypatch):
+    """SQLite and PostgreSQL hold at most 1 GB in a cell (a province's matching memory nears
+    it): a night whose memory or readings are larger ends as it should, says so, and drops the
+    last night's, so the night after reads and compares everything again."""
+    config = load_config(generate_commune(tmp_path / "commune", seed=29, size=300))
+    config = config.model_copy(update={"out_dir": tmp_path / "out"})
+    run_reconciliation(config, now=NIGHT_1)
+    store = store_for(config)
+    assert store.pair_memory() is not None
+    monkeypatch.setattr(store_module, "KEPT_BYTES_LIMIT", 1)
+    said = []
+    _edit_night(tmp_path / "commune", seed=7)
+    second, run_dir = run_reconciliation(config, progress=said.append, now=NIGHT_2)
+    assert (run_dir / "findings.csv").is_file()
+    (message,) = [line for line in said if "too large to keep" in line]
+    files = [item.counts.file for item in (second.register, *second.lists)]
+    assert "the matching memory" in message and all(name in message for name in files)
+    assert store.pair_memory() is None
+    assert all(store.prepared_digest(series) is None for series in _all_series(second))
+    monkeypatch.setattr(store_module, "KEPT_BYTES_LIMIT", 900_000_000)
+    third, _ = run_reconciliation(config, now=NIGHT_2 + dt.timedelta(days=1))
+    assert not any(item.remembered for item in (third.register, *third.lists))
+    assert third.matching.recalled == 0 < third.matching.pairs
+    assert set(third.findings["finding_id"]) == set(second.findings["finding_id"])
+    assert store.pair_memory() is not None
+
+
+def _all_series(result) -> list[str]:
+    from reconcile.pipeline import _series
+
+    return [_series(item.spec) for item in (result.register, *result.lists)]

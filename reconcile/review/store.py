@@ -135,6 +135,17 @@ def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'decisions.sqlite').resolve().as_posix()}"
 
 
+# The largest value SQLite (SQLITE_MAX_LENGTH: 1,000,000,000 bytes) and PostgreSQL (1 GB) hold
+# in one cell, less a margin. What the next run would reuse is not kept past it: the run still
+# ends as it should, and the next one reads and compares everything again. The dirty 3M
+# province's matching memory took 742 MB.
+KEPT_BYTES_LIMIT = 900_000_000
+
+
+def _fits(record: dict) -> bool:
+    return all(len(v) <= KEPT_BYTES_LIMIT for v in record.values() if isinstance(v, bytes | str))
+
+
 # Rows given to the database driver at a time: a province's million findings are never all
 # held as parameter rows at once.
 INSERT_BATCH = 20_000
@@ -326,12 +337,13 @@ class DecisionStore:
                 )
             ).scalar()
 
-    def save_prepared(self, series: str, digest: str, record: dict) -> None:
-        self._replace(
-            INPUTS,
-            {"series": series},
-            [{"scope": self.scope, "series": series, "digest": digest, **record}],
-        )
+    def save_prepared(self, series: str, digest: str, record: dict) -> bool:
+        """Keep a reading for the next run; False (and the last one dropped) when it is too
+        large for the database."""
+        row = {"scope": self.scope, "series": series, "digest": digest, **record}
+        kept = _fits(row)
+        self._replace(INPUTS, {"series": series}, [row] if kept else [])
+        return kept
 
     def _replace(self, table: sa.Table, key: dict, records: list[dict]) -> None:
         """In one transaction, this scope's rows of `table` with these key values replaced by
@@ -415,13 +427,16 @@ class DecisionStore:
         ]
         self._replace(ESTIMATES, {"run_id": run_id}, records)
 
-    def save_pair_memory(self, run_id: str, memory) -> None:
+    def save_pair_memory(self, run_id: str, memory) -> bool:
+        """Keep the matching memory for the next run; False (and the last one dropped) when it
+        is too large for the database."""
         from reconcile.matching.memory import to_bytes
 
         meta, payload = to_bytes(memory)
-        self._replace(
-            MEMORY, {}, [{"scope": self.scope, "run_id": run_id, "meta": meta, "pairs": payload}]
-        )
+        row = {"scope": self.scope, "run_id": run_id, "meta": meta, "pairs": payload}
+        kept = _fits(row)
+        self._replace(MEMORY, {}, [row] if kept else [])
+        return kept
 
     def record_decisions(self, decisions: list) -> int:
         """Store decisions not stored yet. Each is tied to the values its own workbook showed
