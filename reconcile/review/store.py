@@ -348,13 +348,17 @@ class DecisionStore:
     def _replace(self, table: sa.Table, key: dict, records: list[dict]) -> None:
         """In one transaction, this scope's rows of `table` with these key values replaced by
         `records`."""
+        with self.engine.begin() as connection:
+            self._delete(connection, table, key)
+            if records:
+                connection.execute(sa.insert(table), records)
+
+    def _delete(self, connection: sa.Connection, table: sa.Table, key: dict) -> None:
+        """This scope's rows of `table` with these key values."""
         where = table.c.scope == self.scope
         for column, value in key.items():
             where &= table.c[column] == value
-        with self.engine.begin() as connection:
-            connection.execute(sa.delete(table).where(where))
-            if records:
-                connection.execute(sa.insert(table), records)
+        connection.execute(sa.delete(table).where(where))
 
     def _mine(self, table: sa.Table):
         if self.scope == DEFAULT_SCOPE:  # rows of stores older than scopes are the default's
@@ -369,11 +373,7 @@ class DecisionStore:
         never lost, and a workbook can decide nothing else."""
         shown = findings[["finding_id", "values_hash", "field_hashes"]]
         with self.engine.begin() as connection:
-            connection.execute(
-                sa.delete(ISSUED).where(
-                    (ISSUED.c.scope == self.scope) & (ISSUED.c.run_id == run_id)
-                )
-            )
+            self._delete(connection, ISSUED, {"run_id": run_id})
             _insert(
                 connection, ISSUED, _column_values(shown, {"scope": self.scope, "run_id": run_id})
             )
