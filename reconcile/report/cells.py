@@ -42,8 +42,8 @@ class _LeveledZipFile(zipfile.ZipFile):
 
 
 class Workbook(xlsxwriter.Workbook):
-    """An XlsxWriter workbook packed at ZIP_LEVEL. XlsxWriter has no option for it: its
-    packing is given a ZipFile that deflates at that level."""
+    """An XlsxWriter workbook packed at ZIP_LEVEL (XlsxWriter has no option for it: its
+    packing is given a ZipFile that deflates at that level), and freed as soon as it closes."""
 
     def close(self) -> None:
         """Pack the workbook, then let go of what it held. XlsxWriter's workbook and sheets
