@@ -432,20 +432,15 @@ def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -
     )
 
 
-def _keep_for_next_run(store, result: RunResult, memory: PairMemory | None) -> list[str]:
+def _keep_for_next_run(store, result: RunResult, memory: PairMemory | None) -> None:
     """What the next run may reuse: the matching memory and the files as read. Both are keyed
     by content, not by this run, so saving them before the run's folder is in place is safe:
-    a run killed after this leaves only what a later run would compute again the same.
-    Returns what was too large for the store to keep, which the next run makes anew."""
-    too_large = []
-    if memory is not None and not store.save_pair_memory(result.run_id, memory):
-        too_large.append("bộ nhớ ghép / the matching memory")
+    a run killed after this leaves only what a later run would compute again the same."""
+    if memory is not None:
+        store.save_pair_memory(result.run_id, memory)
     for item in (result.register, *result.lists):
-        if not _kept_next_run(item):
-            continue
-        if not store.save_prepared(_series(item.spec), item.digest, item.record or to_record(item)):
-            too_large.append(item.counts.file)
-    return too_large
+        if _kept_next_run(item):
+            store.save_prepared(_series(item.spec), item.digest, item.record or to_record(item))
 
 
 def _kept_next_run(item: PreparedList) -> bool:
@@ -459,23 +454,21 @@ def report_stage(
     helper: ProcessPoolExecutor | None = None,
     memory: PairMemory | None = None,
     begun: dict | None = None,
-) -> tuple[Path, list[str]]:
+) -> Path:
     """Write the run's folder (the workbook in `helper`, a warm process, when there is one,
     finishing what begin_workbooks `begun` there). While the workbook is written, the store
     learns which findings it issues (before the folder appears, so decisions typed into it
-    are never lost to a kill) and keeps what the next run reuses. Returns the folder, and what
-    was too large for the store to keep."""
+    are never lost to a kill) and keeps what the next run reuses."""
     from reconcile.report.output import write_run
 
     store = store_for(config)
-    too_large: list[str] = []
 
     def meanwhile() -> None:
         store.record_issued(result.run_id, result.findings)
         store.record_sample(result.run_id, result.trust.check_sample)
-        too_large.extend(_keep_for_next_run(store, result, memory))
+        _keep_for_next_run(store, result, memory)
 
-    run_dir = write_run(
+    return write_run(
         result,
         config.out_dir,
         token=store.workbook_token(result.run_id),
@@ -483,7 +476,6 @@ def report_stage(
         meanwhile=meanwhile,
         begun=begun,
     )
-    return run_dir, too_large
 
 
 # Every stage a run may call: flows/ makes one Prefect task of each.
@@ -1060,12 +1052,7 @@ def _reconcile(
 
     register.record = result_or(register_record, lambda: None)  # None: made at writing
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir, too_large = call(report_stage, result, config, helper, matched.memory, begun)
-    if too_large:
-        say(
-            f"  Quá lớn để lưu cho lần sau, lần sau sẽ làm lại từ đầu / too large to keep for the "
-            f"next run, which will read and compare them again: {', '.join(too_large)}"
-        )
+    run_dir = call(report_stage, result, config, helper, matched.memory, begun)
     # The store learns of this run only once its outputs exist.
     call(record_stage, outcome, config, result)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should

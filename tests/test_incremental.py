@@ -15,13 +15,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from reconcile.config import load_config
 from reconcile.matching import memory as memory_module
 from reconcile.pipeline import run_reconciliation
 from reconcile.review import store as store_module
-from reconcile.review.store import store_for
+from reconcile.review.store import PIECES, store_for
 
 from listfiles import REGISTER_TOP
 from synthetic.commune import generate_commune
@@ -89,7 +90,13 @@ def _edit_night(folder, seed: int, share: float = 0.04, keep: str | None = None)
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("incremental")
+    with pytest.MonkeyPatch.context() as patch:
+        # what the nights keep, in pieces as a province's are: each value in several
+        patch.setattr(store_module, "PIECE_BYTES", 4096)
+        yield _nights(tmp_path_factory.mktemp("incremental"))
+
+
+def _nights(folder):
     config = load_config(generate_commune(folder / "commune", seed=23, size=900))
     first = config.model_copy(update={"out_dir": folder / "night1"})
     run_reconciliation(first, now=NIGHT_1)
@@ -177,6 +184,11 @@ def test_the_memory_is_kept_in_the_store_and_names_nobody(nights, tmp_path):
     memory = store_for(config).pair_memory()
     assert memory is not None and memory.params is not None
     assert len(memory.pairs) == runs["incremental"].matching.pairs
+    with store_for(config).engine.connect() as connection:
+        kept = connection.execute(
+            sa.select(PIECES.c.holder, sa.func.count()).group_by(PIECES.c.holder)
+        ).all()
+    assert dict(kept)["match_memory/pairs"] > 3  # recalled from several pieces
     assert list(memory.pairs.select_dtypes("object").columns) == []  # codes and hashes only
 
 
@@ -719,36 +731,3 @@ def test_a_run_keys_each_read_row_by_its_raw_key(tmp_path, monkeypatch):
     lists = [len(item.people) for item in result.lists if item.people is not None]
     tables = [len(result.register.people), *lists]
     assert sorted(given) == sorted((rows, True) for rows in tables)
-
-
-def test_what_is_too_large_to_keep_is_said_and_made_anew_the_next_night(tmp_path, monkeypatch):
-    """SQLite and PostgreSQL hold at most 1 GB in a cell (a province's matching memory nears
-    it): a night whose memory or readings are larger ends as it should, says so, and drops the
-    last night's, so the night after reads and compares everything again."""
-    config = load_config(generate_commune(tmp_path / "commune", seed=29, size=300))
-    config = config.model_copy(update={"out_dir": tmp_path / "out"})
-    run_reconciliation(config, now=NIGHT_1)
-    store = store_for(config)
-    assert store.pair_memory() is not None
-    monkeypatch.setattr(store_module, "KEPT_BYTES_LIMIT", 1)
-    said = []
-    _edit_night(tmp_path / "commune", seed=7)
-    second, run_dir = run_reconciliation(config, progress=said.append, now=NIGHT_2)
-    assert (run_dir / "findings.csv").is_file()
-    (message,) = [line for line in said if "too large to keep" in line]
-    files = [item.counts.file for item in (second.register, *second.lists)]
-    assert "the matching memory" in message and all(name in message for name in files)
-    assert store.pair_memory() is None
-    assert all(store.prepared_digest(series) is None for series in _all_series(second))
-    monkeypatch.setattr(store_module, "KEPT_BYTES_LIMIT", 900_000_000)
-    third, _ = run_reconciliation(config, now=NIGHT_2 + dt.timedelta(days=1))
-    assert not any(item.remembered for item in (third.register, *third.lists))
-    assert third.matching.recalled == 0 < third.matching.pairs
-    assert set(third.findings["finding_id"]) == set(second.findings["finding_id"])
-    assert store.pair_memory() is not None
-
-
-def _all_series(result) -> list[str]:
-    from reconcile.pipeline import _series
-
-    return [_series(item.spec) for item in (result.register, *result.lists)]

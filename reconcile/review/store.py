@@ -123,6 +123,21 @@ INPUTS = sa.Table(
     sa.Column("rejected", sa.LargeBinary, nullable=True),
     sa.Column("layout", sa.LargeBinary, nullable=True),
 )
+# The values above that the next run reuses (the memory's pairs, a reading's frames), kept in
+# pieces: SQLite refuses a value over 1,000,000,000 bytes and PostgreSQL over 1 GB, and a
+# province's matching memory nears that (742 MB for the dirty 3M one). A piece also bounds what
+# the driver copies at once (psycopg sends a bytea as hex text: twice its size). Stores written
+# before hold these values in their own cells, which are read as they are.
+PIECES = sa.Table(
+    "kept_pieces",
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("holder", sa.String(600), primary_key=True),  # table/series/column
+    sa.Column("part", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary),
+)
+PIECE_BYTES = 64 * 2**20
+_PIECED = {MEMORY: ("pairs",), INPUTS: ("people", "rejected", "layout")}
 INSTALLATION = sa.Table(
     "installation",
     _METADATA,
@@ -135,15 +150,9 @@ def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'decisions.sqlite').resolve().as_posix()}"
 
 
-# The largest value SQLite (SQLITE_MAX_LENGTH: 1,000,000,000 bytes) and PostgreSQL (1 GB) hold
-# in one cell, less a margin. What the next run would reuse is not kept past it: the run still
-# ends as it should, and the next one reads and compares everything again. The dirty 3M
-# province's matching memory took 742 MB.
-KEPT_BYTES_LIMIT = 900_000_000
-
-
-def _fits(record: dict) -> bool:
-    return all(len(v) <= KEPT_BYTES_LIMIT for v in record.values() if isinstance(v, bytes | str))
+def _holder(table: sa.Table, key: dict, column: str) -> str:
+    """The name a pieced value is kept under: its table, its row's key values and its column."""
+    return "/".join([table.name, *map(str, key.values()), column])
 
 
 # Rows given to the database driver at a time: a province's million findings are never all
@@ -307,10 +316,11 @@ class DecisionStore:
             row = connection.execute(
                 sa.select(MEMORY.c.meta, MEMORY.c.pairs).where(MEMORY.c.scope == self.scope)
             ).first()
-        if row is None:
-            return None
+            if row is None:
+                return None
+            pairs = row[1] if row[1] is not None else self._joined(connection, MEMORY, {}, "pairs")
         try:
-            return from_bytes(row[0], row[1])
+            return from_bytes(row[0], pairs)
         except (ValueError, KeyError, TypeError, OSError):
             return None
 
@@ -326,7 +336,13 @@ class DecisionStore:
                 .mappings()
                 .first()
             )
-        return dict(row) if row else None
+            if row is None:
+                return None
+            record = dict(row)
+            for column in _PIECED[INPUTS]:
+                if record[column] is None:
+                    record[column] = self._joined(connection, INPUTS, {"series": series}, column)
+        return record
 
     def prepared_digest(self, series: str) -> str | None:
         """The digest of the input of `series` as last read, without its reading."""
@@ -337,13 +353,9 @@ class DecisionStore:
                 )
             ).scalar()
 
-    def save_prepared(self, series: str, digest: str, record: dict) -> bool:
-        """Keep a reading for the next run; False (and the last one dropped) when it is too
-        large for the database."""
-        row = {"scope": self.scope, "series": series, "digest": digest, **record}
-        kept = _fits(row)
-        self._replace(INPUTS, {"series": series}, [row] if kept else [])
-        return kept
+    def save_prepared(self, series: str, digest: str, record: dict) -> None:
+        """Keep a reading for the next run."""
+        self._replace_pieced(INPUTS, {"series": series}, {"digest": digest, **record})
 
     def _replace(self, table: sa.Table, key: dict, records: list[dict]) -> None:
         """In one transaction, this scope's rows of `table` with these key values replaced by
@@ -352,6 +364,46 @@ class DecisionStore:
             self._delete(connection, table, key)
             if records:
                 connection.execute(sa.insert(table), records)
+
+    def _replace_pieced(self, table: sa.Table, key: dict, record: dict) -> None:
+        """_replace for one row of a table whose large values are kept in pieces."""
+        values = {column: record[column] for column in _PIECED[table]}
+        row = {"scope": self.scope, **key, **record} | dict.fromkeys(values)
+        with self.engine.begin() as connection:
+            self._delete(connection, table, key)
+            connection.execute(sa.insert(table), [row])
+            for column, value in values.items():
+                holder = _holder(table, key, column)
+                self._delete(connection, PIECES, {"holder": holder})
+                if value is None:
+                    continue
+                view = memoryview(value)
+                for part, start in enumerate(range(0, max(len(view), 1), PIECE_BYTES)):
+                    piece = {"scope": self.scope, "holder": holder, "part": part}
+                    connection.execute(
+                        sa.insert(PIECES), [piece | {"data": view[start : start + PIECE_BYTES]}]
+                    )
+
+    def _joined(
+        self, connection: sa.Connection, table: sa.Table, key: dict, column: str
+    ) -> bytearray | None:
+        """A value _replace_pieced kept in pieces, or None. The pieces come one at a time
+        (yield_per) and are appended as they come: all of them fetched and then joined held
+        the value twice (1.4 GB more for a 742 MB memory)."""
+        mine = (PIECES.c.scope == self.scope) & (PIECES.c.holder == _holder(table, key, column))
+        pieces = connection.execute(
+            sa.select(PIECES.c.data)
+            .where(mine)
+            .order_by(PIECES.c.part)
+            .execution_options(yield_per=1)
+        ).scalars()
+        value = None
+        for piece in pieces:
+            if value is None:
+                value = bytearray(piece)
+            else:
+                value += piece  # in place: a large bytearray grows by remapping, not copying
+        return value
 
     def _delete(self, connection: sa.Connection, table: sa.Table, key: dict) -> None:
         """This scope's rows of `table` with these key values."""
@@ -427,16 +479,12 @@ class DecisionStore:
         ]
         self._replace(ESTIMATES, {"run_id": run_id}, records)
 
-    def save_pair_memory(self, run_id: str, memory) -> bool:
-        """Keep the matching memory for the next run; False (and the last one dropped) when it
-        is too large for the database."""
+    def save_pair_memory(self, run_id: str, memory) -> None:
+        """Keep the matching memory for the next run."""
         from reconcile.matching.memory import to_bytes
 
         meta, payload = to_bytes(memory)
-        row = {"scope": self.scope, "run_id": run_id, "meta": meta, "pairs": payload}
-        kept = _fits(row)
-        self._replace(MEMORY, {}, [row] if kept else [])
-        return kept
+        self._replace_pieced(MEMORY, {}, {"run_id": run_id, "meta": meta, "pairs": payload})
 
     def record_decisions(self, decisions: list) -> int:
         """Store decisions not stored yet. Each is tied to the values its own workbook showed
