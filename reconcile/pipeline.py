@@ -423,8 +423,7 @@ def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -
         },
     )
     store.save(
-        outcome.history,
-        result.run_id,
+        outcome.change,
         result.started,
         len(outcome.findings),
         outcome.suppressed,

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import os
+import shutil
 
 import pandas as pd
 import pytest
@@ -275,3 +276,44 @@ def test_applying_decisions_leaves_the_findings_given_as_they_were():
     assert list(judged.findings.index) == [0]
     assert findings.equals(before) and list(findings.columns) == list(before.columns)
     assert list(findings.index) == [10, 11]
+
+
+def test_a_night_writes_only_the_history_rows_that_changed(two_runs, tmp_path, monkeypatch):
+    """The store's history after each night is the whole history the review made, though the
+    night wrote only the rows that changed: none on a night when nothing did, the resolved
+    one on a night a list row was deleted."""
+    from reconcile import pipeline
+
+    config, _, _, picked, _ = two_runs
+    folder = tmp_path / "commune"  # the lists, and the store in out/ as two runs left it
+    shutil.copytree(config.population_register.path.parent, folder)
+    night = load_config(folder / "reconcile.toml", out_dir=folder / "out")
+    outcomes = []
+    real_record_stage = pipeline.record_stage
+
+    def spied(outcome, *args):
+        outcomes.append(outcome)
+        return real_record_stage(outcome, *args)
+
+    monkeypatch.setattr(pipeline, "record_stage", spied)
+    run_reconciliation(night, now=dt.datetime(2026, 11, 3, 2, 0))  # nothing changed
+    _assert_stored_as_reviewed(night, outcomes[-1])
+    assert len(outcomes[-1].change.rows) == 0 and outcomes[-1].change.seen_again_from
+
+    unknown = picked["unknown"]  # its list row deleted: resolved on the fourth night
+    path, row = folder / unknown["source_file"], int(unknown["source_row"])
+    _edit_list(path, lambda ws: ws.delete_rows(row))
+    run_reconciliation(night, now=dt.datetime(2026, 11, 4, 2, 0))
+    _assert_stored_as_reviewed(night, outcomes[-1])
+    written = outcomes[-1].change.rows.set_index("finding_id")
+    assert written.at[unknown["finding_id"], "status"] == "resolved"
+    assert 0 < len(written) < 0.1 * len(outcomes[-1].history)
+
+
+def _assert_stored_as_reviewed(config, outcome) -> None:
+    stored = DecisionStore(default_url(config.out_dir)).history()
+    expected = outcome.history.astype(object).where(outcome.history.notna(), None)
+    pd.testing.assert_frame_equal(
+        stored.sort_values("finding_id").reset_index(drop=True),
+        expected.sort_values("finding_id").reset_index(drop=True),
+    )

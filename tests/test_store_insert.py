@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from reconcile.review import store as store_module
-from reconcile.review.rules import HISTORY_COLUMNS
+from reconcile.review.rules import HISTORY_COLUMNS, HistoryChange, history_change
 from reconcile.review.store import DecisionStore
 
 # Text a hand-typed list can carry into a finding, and what COPY's text format and SQL quoting
@@ -52,7 +52,8 @@ def _history(count: int, run: str) -> pd.DataFrame:
 
 
 def _save(store: DecisionStore, history: pd.DataFrame, run: str) -> None:
-    store.save(history, run, dt.datetime(2026, 11, 2, 2, 0), len(history), 0, 0)
+    whole = HistoryChange(history, None, "2026-11-02", run)
+    store.save(whole, dt.datetime(2026, 11, 2, 2, 0), len(history), 0, 0)
 
 
 @pytest.fixture(params=["sqlite", "sqlite, named parameters", "postgresql"])
@@ -107,3 +108,35 @@ def test_communes_sharing_a_store_replace_only_their_own_rows(open_store):
     _save(a, _history(3, "a2"), "a2")
     assert sorted(a.history()["last_run"]) == ["a2"] * 3
     assert len(b.history()) == 12
+
+
+def test_a_change_sees_the_last_runs_rows_again_and_writes_only_the_rest(open_store):
+    """Night 2 as rules.history_change makes it: the rows night 1 saw and night 2 sees again
+    are moved in one update; a row resolved tonight, one whose list was skipped, one whose
+    values changed and a new one are written. The store then holds night 2's history."""
+    store, other = open_store("Xã A"), open_store("Xã B")
+    _save(store, _history(12, "r1"), "r1")
+    _save(other, _history(5, "b1").assign(finding_id=lambda f: "b" + f["finding_id"]), "b1")
+    known = store.history().set_index("finding_id")
+    now = known.reset_index()
+    now[["last_seen", "last_run"]] = ["2026-11-03", "r2"]
+    now.loc[0, ["status", "resolved_on", "last_seen", "last_run"]] = [
+        "resolved",
+        "2026-11-03",
+        "2026-11-02",
+        "r1",
+    ]
+    now.loc[1, ["last_seen", "last_run"]] = ["2026-11-02", "r1"]  # its list skipped tonight
+    now.loc[2, "values_hash"] = "changed"
+    new = _history(13, "r2").iloc[[12]].assign(last_seen="2026-11-03")
+    now = pd.concat([now, new], ignore_index=True)
+    change = history_change(known, now, "r2", "2026-11-03")
+    assert change.seen_again_from == "r1"
+    assert sorted(change.rows["finding_id"]) == ["f00000", "f00001", "f00002", "f00012"]
+    store.save(change, dt.datetime(2026, 11, 3, 2, 0), len(now), 0, 1)
+    expected = now.astype(object).where(now.notna(), None)
+    pd.testing.assert_frame_equal(
+        store.history().sort_values("finding_id").reset_index(drop=True),
+        expected.sort_values("finding_id").reset_index(drop=True),
+    )
+    assert set(other.history()["last_run"]) == {"b1"}  # another commune's rows not moved

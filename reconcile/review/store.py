@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from reconcile.review.rules import DECISION_COLUMNS, HISTORY_COLUMNS
+from reconcile.review.rules import DECISION_COLUMNS, HISTORY_COLUMNS, HistoryChange
 
 DEFAULT_SCOPE = "default"
 _METADATA = sa.MetaData()
@@ -158,6 +158,8 @@ def _holder(table: sa.Table, key: dict, column: str) -> str:
 # Rows given to the database driver at a time: a province's million findings are never all
 # held as parameter rows at once.
 INSERT_BATCH = 20_000
+# Ids in one DELETE's IN list: within every SQLite's limit of bound parameters (999 before 3.32).
+DELETE_BATCH = 500
 
 
 def _column_values(frame: pd.DataFrame, also: dict[str, object]) -> dict[str, list]:
@@ -522,26 +524,41 @@ class DecisionStore:
 
     def save(
         self,
-        history: pd.DataFrame,
-        run_id: str,
+        change: HistoryChange,
         started: dt.datetime,
         findings: int,
         suppressed: int,
         resolved: int,
     ) -> None:
-        """Replace this scope's history with this run's view of it, and log the run, in one
-        transaction."""
+        """Change this scope's history to this run's view of it (rules.HistoryChange), and log
+        the run, in one transaction."""
+        mine, rows = self._mine(HISTORY), change.rows
         with self.engine.begin() as connection:
-            connection.execute(sa.delete(HISTORY).where(self._mine(HISTORY)))
-            _insert(connection, HISTORY, _column_values(history, {"scope": self.scope}))
+            if change.seen_again_from is None:
+                connection.execute(sa.delete(HISTORY).where(mine))
+            else:
+                connection.execute(
+                    sa.update(HISTORY)
+                    .where(mine & (HISTORY.c.last_run == change.seen_again_from))
+                    .values(last_seen=change.seen_on, last_run=change.run_id)
+                )
+                ids = rows["finding_id"].tolist()
+                for start in range(0, len(ids), DELETE_BATCH):
+                    batch = ids[start : start + DELETE_BATCH]
+                    connection.execute(
+                        sa.delete(HISTORY).where(mine & HISTORY.c.finding_id.in_(batch))
+                    )
+            _insert(connection, HISTORY, _column_values(rows, {"scope": self.scope}))
             connection.execute(
-                sa.delete(RUNS).where((RUNS.c.run_id == run_id) & (RUNS.c.scope == self.scope))
+                sa.delete(RUNS).where(
+                    (RUNS.c.run_id == change.run_id) & (RUNS.c.scope == self.scope)
+                )
             )
             connection.execute(
                 sa.insert(RUNS),
                 [
                     {
-                        "run_id": run_id,
+                        "run_id": change.run_id,
                         "scope": self.scope,
                         "started": started.replace(tzinfo=None),
                         "findings": findings,
