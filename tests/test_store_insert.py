@@ -61,6 +61,7 @@ def open_store(request, tmp_path, monkeypatch):
     """A store of the given scope on a fresh database; with named parameters, SQLAlchemy
     inserts the rows, as it does for drivers without positional ones."""
     monkeypatch.setattr(store_module, "INSERT_BATCH", 7)  # several batches from a few rows
+    monkeypatch.setattr(store_module, "READ_BATCH", 6)  # and read back in several
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
     else:
@@ -140,3 +141,15 @@ def test_a_change_sees_the_last_runs_rows_again_and_writes_only_the_rest(open_st
         expected.sort_values("finding_id").reset_index(drop=True),
     )
     assert set(other.history()["last_run"]) == {"b1"}  # another commune's rows not moved
+
+
+def test_a_value_repeated_down_a_history_column_is_read_as_one_object(open_store):
+    """A province's history repeats a few types, statuses and run dates over millions of rows:
+    read back, each such value is one object its rows share, across the batches read."""
+    store = open_store("Xã A")
+    _save(store, _history(40, "r1"), "r1")
+    history = store.history()
+    for column in ("type", "list_label", "first_seen", "last_run", "status", "dismissed_on"):
+        values = history[column]
+        assert values.map(id).nunique() == values.nunique(dropna=False), column
+    assert history["finding_id"].map(id).nunique() == 40

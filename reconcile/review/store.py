@@ -19,6 +19,7 @@ from hashlib import sha256
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -150,6 +151,20 @@ def default_url(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'decisions.sqlite').resolve().as_posix()}"
 
 
+# The history's columns with few distinct values, and the rows read at a time.
+SHARED_HISTORY_COLUMNS = frozenset(HISTORY_COLUMNS) - {"finding_id", "values_hash", "field_hashes"}
+READ_BATCH = 100_000
+
+
+def _shared(cells: np.ndarray, seen: dict) -> np.ndarray:
+    """`cells` with each value replaced by the one object `seen` keeps for it (None stays)."""
+    codes, uniques = pd.factorize(cells)
+    canonical = np.array(
+        [seen.setdefault(value, value) for value in uniques] + [None], dtype=object
+    )
+    return canonical[codes]  # code -1 (None) takes the last
+
+
 def _holder(table: sa.Table, key: dict, column: str) -> str:
     """The name a pieced value is kept under: its table, its row's key values and its column."""
     return "/".join([table.name, *map(str, key.values()), column])
@@ -270,10 +285,29 @@ class DecisionStore:
     # ---- reading ----
 
     def history(self) -> pd.DataFrame:
+        """This scope's finding history, read a batch of rows at a time. The driver makes a
+        new string for every cell, and most columns hold a few values (a type, a status, a
+        run's date): each is kept once, shared by its rows. The dirty 3M province's 3.4M rows
+        took 3.5 GB, 1.9 GB of it in nine columns of at most eight values."""
         chosen = sa.select(*(HISTORY.c[c] for c in HISTORY_COLUMNS)).where(self._mine(HISTORY))
+        parts: dict[str, list[np.ndarray]] = {column: [] for column in HISTORY_COLUMNS}
+        shared: dict[str, dict] = {column: {} for column in SHARED_HISTORY_COLUMNS}
         with self.engine.connect() as connection:
-            rows = connection.execute(chosen).all()  # tuples: a mapping per row cost 0.3 s
-        return pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+            result = connection.execute(chosen.execution_options(yield_per=READ_BATCH))
+            for rows in result.partitions():  # tuples: a mapping per row cost 0.3 s
+                for column, values in zip(HISTORY_COLUMNS, zip(*rows, strict=True), strict=True):
+                    cells = np.empty(len(values), dtype=object)
+                    cells[:] = values
+                    if column in shared:
+                        cells = _shared(cells, shared[column])
+                    parts[column].append(cells)
+        return pd.DataFrame(
+            {
+                column: np.concatenate(arrays) if arrays else np.empty(0, dtype=object)
+                for column, arrays in parts.items()
+            },
+            columns=HISTORY_COLUMNS,
+        )
 
     def decisions(self) -> pd.DataFrame:
         with self.engine.connect() as connection:
