@@ -153,3 +153,15 @@ def test_a_value_repeated_down_a_history_column_is_read_as_one_object(open_store
         values = history[column]
         assert values.map(id).nunique() == values.nunique(dropna=False), column
     assert history["finding_id"].map(id).nunique() == 40
+
+
+def test_a_history_without_runs_is_written_whole(open_store):
+    """Rows of a store older than the last_run column carry none: no run's rows can be seen
+    again, so the night writes its whole view."""
+    store = open_store("Xã A")
+    _save(store, _history(8, "r1").assign(last_run=None), "r1")
+    now = store.history().assign(last_seen="2026-11-03", last_run="r2")
+    change = history_change(store.history().set_index("finding_id"), now, "r2", "2026-11-03")
+    assert change.seen_again_from is None and len(change.rows) == 8
+    store.save(change, dt.datetime(2026, 11, 3, 2, 0), 8, 0, 0)
+    assert sorted(store.history()["last_run"]) == ["r2"] * 8

@@ -124,9 +124,10 @@ def history_change(
     """The change that turns the stored history `known` (indexed by finding id) into `now`.
     The run most stored rows were last seen in (the last one) has its rows seen again; the
     rows that then still differ from `now` (new ids among them) are the ones to write."""
-    if not len(known):
+    last_runs = known["last_run"].mode()  # none in a store older than the column
+    if not len(last_runs):
         return HistoryChange(now, None, today, run_id)
-    since = known["last_run"].mode().iloc[0]
+    since = last_runs.iloc[0]
     at = known.index.get_indexer(now["finding_id"])
     same = at >= 0
     at = np.where(same, at, 0)
