@@ -130,12 +130,12 @@ def history_change(
     since = last_runs.iloc[0]
     at = known.index.get_indexer(now["finding_id"])
     same = at >= 0
-    at = np.where(same, at, 0)
-    seen_again = same & (known["last_run"].to_numpy(dtype=object)[at] == since)
-    for column in HISTORY_COLUMNS[1:]:
-        before = known[column].to_numpy(dtype=object)[at]
-        if column in ("last_seen", "last_run"):
-            before = np.where(seen_again, today if column == "last_seen" else run_id, before)
+    rows = np.where(same, at, 0)  # a new id's stored values are never compared: it differs
+    stored = {column: known[column].to_numpy(dtype=object)[rows] for column in HISTORY_COLUMNS[1:]}
+    seen_again = same & (stored["last_run"] == since)
+    stored["last_seen"] = np.where(seen_again, today, stored["last_seen"])
+    stored["last_run"] = np.where(seen_again, run_id, stored["last_run"])
+    for column, before in stored.items():
         after = now[column].to_numpy(dtype=object)
         differ = np.flatnonzero(before != after)  # None equals None; NaN differs from itself
         missing = pd.isna(before[differ]) & pd.isna(after[differ])
