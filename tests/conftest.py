@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from hypothesis import settings
 
 # The synthetic data generator is test support, not product (tests/support/synthetic).
@@ -12,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 from reconcile.kinds import ListKind  # noqa: E402
 from reconcile.normalize.people import normalize_people  # noqa: E402
+from reconcile.review import store as store_module  # noqa: E402
+from reconcile.review.store import DecisionStore  # noqa: E402
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 # A real PostgreSQL server (.ci/run installs and starts Debian's): its SQLAlchemy URL.
@@ -24,8 +27,6 @@ def postgres_url():
     if not POSTGRES_URL:
         pytest.skip("RECONCILE_TEST_POSTGRES is not set: .ci/run starts a PostgreSQL server")
     import uuid
-
-    import sqlalchemy as sa
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -40,6 +41,23 @@ def postgres_url():
     with admin.connect() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "sqlite, named parameters", "postgresql"])
+def open_store(request, tmp_path, monkeypatch):
+    """A store of the given scope on a fresh database; with named parameters, SQLAlchemy
+    inserts the rows, as it does for drivers without positional ones."""
+    monkeypatch.setattr(store_module, "INSERT_BATCH", 7)  # several batches from a few rows
+    monkeypatch.setattr(store_module, "READ_BATCH", 6)  # and read back in several
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{(tmp_path / 'decisions.sqlite').as_posix()}"
+
+    if request.param.endswith("named parameters"):  # sqlite3 takes both styles
+        made = sa.create_engine
+        monkeypatch.setattr(sa, "create_engine", lambda url: made(url, paramstyle="named"))
+    return lambda scope: DecisionStore(url, scope)
 
 
 # Prefect stops its temporary API at interpreter exit and logs it to a stream pytest has already

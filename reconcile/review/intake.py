@@ -24,7 +24,7 @@ def vouched(workbook: ReviewedWorkbook, store: DecisionStore) -> tuple[list[Deci
             f"(or whose identity was edited): its decisions are ignored"
         )
         return [], problems
-    issued = store.issued(workbook.run_id)
+    issued = store.issued(workbook.run_id, {d.finding_id for d in workbook.decisions})
     accepted = []
     for decision in workbook.decisions:
         if decision.finding_id not in issued:

@@ -67,6 +67,21 @@ ISSUED = sa.Table(
     sa.Column("finding_id", sa.String(40), primary_key=True),
     sa.Column("values_hash", sa.String(32)),
     sa.Column("field_hashes", sa.String(200)),
+    # The span of runs (ISSUED_RUNS.seq) that issued the finding showing these values; `run_id`
+    # is the first of them. No last: the latest run issued it too (so a night changes only the
+    # rows it ends). No first: a row written before spans, issued by `run_id` alone.
+    sa.Column("first_seq", sa.Integer, nullable=True),
+    sa.Column("last_seq", sa.Integer, nullable=True),
+)
+# Each run that recorded what it issued, numbered in order within its scope (a second run
+# numbered the same, at the same time, fails rather than mixing their spans).
+ISSUED_RUNS = sa.Table(
+    "issued_runs",
+    _METADATA,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.UniqueConstraint("scope", "seq"),
 )
 RUNS = sa.Table(
     "run_log",  # "runs" in stores before scopes, keyed by run id alone
@@ -223,6 +238,32 @@ def _insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]
             connection.exec_driver_sql(f"INSERT INTO {target} ({quoted}) VALUES ({markers})", batch)
 
 
+def _carried(
+    connection: sa.Connection, open_span, shown: pd.DataFrame, ids: pd.Index
+) -> tuple[np.ndarray, list[str]]:
+    """Which of `shown` (indexed by `ids`) the last run issued with the same values, and the
+    ids of its issued rows (those `open_span`) that are not shown so again. Its rows are read a
+    batch at a time."""
+    carried = np.zeros(len(shown), dtype=bool)
+    ended: list[str] = []
+    tonight = [shown[c].to_numpy(dtype=object) for c in ("values_hash", "field_hashes")]
+    chosen = sa.select(ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes).where(
+        open_span
+    )
+    result = connection.execute(chosen.execution_options(yield_per=READ_BATCH))
+    for rows in result.partitions():
+        found, *before = (np.array(column, dtype=object) for column in zip(*rows, strict=True))
+        at = ids.get_indexer(found)
+        same = at >= 0
+        for was, now in zip(before, tonight, strict=True):
+            now = now[at[same]]
+            was = was[same]
+            same[same] = (was == now) | (pd.isna(was) & pd.isna(now))
+        carried[at[same]] = True
+        ended += found[~same].tolist()
+    return carried, ended
+
+
 def store_for(config) -> DecisionStore:
     """The run configuration's store, scoped to its commune."""
     url = config.review.store or default_url(config.out_dir)
@@ -318,15 +359,34 @@ class DecisionStore:
             )
         return pd.DataFrame([dict(r) for r in rows], columns=["id", *DECISION_COLUMNS])
 
-    def issued(self, run_id: str) -> dict[str, tuple[str, str]]:
-        """finding id → (values hash, field hashes) of what that run's workbook showed."""
+    def issued(
+        self, run_id: str, finding_ids: set[str] | None = None
+    ) -> dict[str, tuple[str, str]]:
+        """finding id → (values hash, field hashes) of what that run's workbook showed; only
+        for `finding_ids` when given (a workbook decides on a few of a province's millions)."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes).where(
-                    (ISSUED.c.scope == self.scope) & (ISSUED.c.run_id == run_id)
+            seq = connection.execute(
+                sa.select(ISSUED_RUNS.c.seq).where(
+                    (ISSUED_RUNS.c.scope == self.scope) & (ISSUED_RUNS.c.run_id == run_id)
                 )
-            ).all()
-        return {r[0]: (r[1], r[2] or "") for r in rows}
+            ).scalar()
+            if seq is None:  # a run recorded before spans (or never)
+                when = ISSUED.c.run_id == run_id
+            else:
+                when = (ISSUED.c.first_seq <= seq) & (
+                    ISSUED.c.last_seq.is_(None) | (ISSUED.c.last_seq >= seq)
+                )
+            chosen = sa.select(ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes)
+            result = connection.execute(
+                chosen.where((ISSUED.c.scope == self.scope) & when).execution_options(
+                    yield_per=READ_BATCH
+                )
+            )
+            return {
+                r[0]: (r[1], r[2] or "")
+                for r in result
+                if finding_ids is None or r[0] in finding_ids
+            }
 
     def _scoped(self, table: sa.Table, columns: list[str]) -> pd.DataFrame:
         """These columns of this scope's rows of `table`."""
@@ -458,13 +518,42 @@ class DecisionStore:
     def record_issued(self, run_id: str, findings: pd.DataFrame) -> None:
         """The findings a run is about to put in its workbook, with the values they show:
         recorded before the run's folder appears, so decisions typed into that workbook are
-        never lost, and a workbook can decide nothing else."""
+        never lost, and a workbook can decide nothing else. Kept as spans of runs, the last one
+        open: the last run's findings shown again with the same values are left as they are,
+        the others' spans are ended, and only new or changed ones are written. Written whole,
+        the dirty 3M province's issued rows grew by 3.4M a night. A run recorded already is
+        left as it is (its findings are made once: a second call is a retried stage)."""
         shown = findings[["finding_id", "values_hash", "field_hashes"]]
+        ids = pd.Index(shown["finding_id"])
+        if not ids.is_unique:
+            raise ValueError("a run issues each finding id once")
         with self.engine.begin() as connection:
-            self._delete(connection, ISSUED, {"run_id": run_id})
-            _insert(
-                connection, ISSUED, _column_values(shown, {"scope": self.scope, "run_id": run_id})
+            recorded = connection.execute(
+                sa.select(ISSUED_RUNS.c.run_id, ISSUED_RUNS.c.seq)
+                .where(ISSUED_RUNS.c.scope == self.scope)
+                .order_by(ISSUED_RUNS.c.seq.desc())
+                .limit(1)
+            ).first()
+            if recorded is not None and recorded.run_id == run_id:
+                return
+            seq = recorded.seq + 1 if recorded is not None else 1
+            connection.execute(
+                sa.insert(ISSUED_RUNS), [{"scope": self.scope, "run_id": run_id, "seq": seq}]
             )
+            open_span = (
+                (ISSUED.c.scope == self.scope)
+                & ISSUED.c.first_seq.is_not(None)
+                & ISSUED.c.last_seq.is_(None)
+            )
+            carried, ended = _carried(connection, open_span, shown, ids)
+            for start in range(0, len(ended), DELETE_BATCH):
+                connection.execute(
+                    sa.update(ISSUED)
+                    .where(open_span & ISSUED.c.finding_id.in_(ended[start : start + DELETE_BATCH]))
+                    .values(last_seq=seq - 1)
+                )
+            also = {"scope": self.scope, "run_id": run_id, "first_seq": seq, "last_seq": None}
+            _insert(connection, ISSUED, _column_values(shown[~carried], also))
 
     def record_sample(self, run_id: str, sample: pd.DataFrame) -> None:
         """The links a run's check sheet shows (a link sampled before keeps its mark)."""
