@@ -278,6 +278,56 @@ def test_applying_decisions_leaves_the_findings_given_as_they_were():
     assert list(findings.index) == [10, 11]
 
 
+def test_a_finding_found_again_keeps_its_first_day_unless_it_had_been_resolved():
+    """f0 is still open from October: it keeps when it was first seen. f1 was resolved and is
+    found again: it is new again, from today. f9 is no longer found on a list this run read:
+    resolved today."""
+    stored = {"f0": "open", "f1": "resolved", "f9": "open"}
+    history = pd.DataFrame(
+        [
+            dict.fromkeys(HISTORY_COLUMNS)
+            | {
+                "finding_id": finding,
+                "type": "name_differs",
+                "list_kind": "welfare",
+                "list_label": "welfare/tc",
+                "values_hash": "x",
+                "field_hashes": "",
+                "first_seen": "2026-10-01",
+                "first_run": "r1",
+                "last_seen": "2026-10-02",
+                "last_run": "r2",
+                "status": status,
+                "resolved_on": "2026-10-02" if status == "resolved" else None,
+            }
+            for finding, status in stored.items()
+        ],
+        columns=HISTORY_COLUMNS,
+    )
+    no_decisions = pd.DataFrame(columns=DECISION_COLUMNS)
+    outcome = apply_review(_two_findings(), history, no_decisions, {"welfare/tc"}, "r3", RUN_DAY)
+    now = outcome.history.set_index("finding_id")
+    assert list(now.loc[["f0", "f1"], "status"]) == ["open", "new"]
+    assert list(now.loc[["f0", "f1"], "first_seen"]) == ["2026-10-01", "2026-11-01"]
+    assert list(now.loc[["f0", "f1"], "first_run"]) == ["r1", "r3"]
+    assert now.at["f9", "status"] == "resolved" and now.at["f9", "resolved_on"] == "2026-11-01"
+    assert outcome.resolved == 1
+
+
+def test_a_missing_value_beside_a_finding_is_hashed_as_a_blank_one():
+    """A not-in-register finding has no register side: missing cells and blank ones show the
+    officer the same, so a later run must not say a field changed between them."""
+    blank, missing = _two_findings(), _two_findings()
+    missing[["register_name", "register_birth"]] = [None, float("nan")]
+    hashed = [
+        apply_review(
+            f, pd.DataFrame(), pd.DataFrame(columns=DECISION_COLUMNS), set(), "r1", RUN_DAY
+        )
+        for f in (blank, missing)
+    ]
+    assert list(hashed[0].findings["field_hashes"]) == list(hashed[1].findings["field_hashes"])
+
+
 def test_a_night_writes_only_the_history_rows_that_changed(two_runs, tmp_path, monkeypatch):
     """The store's history after each night is the whole history the review made, though the
     night wrote only the rows that changed: none on a night when nothing did, the resolved
@@ -289,13 +339,13 @@ def test_a_night_writes_only_the_history_rows_that_changed(two_runs, tmp_path, m
     shutil.copytree(config.population_register.path.parent, folder)
     night = load_config(folder / "reconcile.toml", out_dir=folder / "out")
     outcomes = []
-    real_record_stage = pipeline.record_stage
+    real_apply_review = pipeline.apply_review
 
-    def spied(outcome, *args):
-        outcomes.append(outcome)
-        return real_record_stage(outcome, *args)
+    def spied(*args):
+        outcomes.append(real_apply_review(*args))
+        return outcomes[-1]
 
-    monkeypatch.setattr(pipeline, "record_stage", spied)
+    monkeypatch.setattr(pipeline, "apply_review", spied)
     run_reconciliation(night, now=dt.datetime(2026, 11, 3, 2, 0))  # nothing changed
     _assert_stored_as_reviewed(night, outcomes[-1])
     assert len(outcomes[-1].change.rows) == 0 and outcomes[-1].change.seen_again_from

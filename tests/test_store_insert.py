@@ -97,8 +97,8 @@ def test_a_change_sees_the_last_runs_rows_again_and_writes_only_the_rest(open_st
     store, other = open_store("Xã A"), open_store("Xã B")
     _save(store, _history(12, "r1"), "r1")
     _save(other, _history(5, "b1").assign(finding_id=lambda f: "b" + f["finding_id"]), "b1")
-    known = store.history().set_index("finding_id")
-    now = known.reset_index()
+    known = store.history()
+    now = known.copy()
     now[["last_seen", "last_run"]] = ["2026-11-03", "r2"]
     now.loc[0, ["status", "resolved_on", "last_seen", "last_run"]] = [
         "resolved",
@@ -139,7 +139,7 @@ def test_a_history_without_runs_is_written_whole(open_store):
     store = open_store("Xã A")
     _save(store, _history(8, "r1").assign(last_run=None), "r1")
     now = store.history().assign(last_seen="2026-11-03", last_run="r2")
-    change = history_change(store.history().set_index("finding_id"), now, "r2", "2026-11-03")
+    change = history_change(store.history(), now, "r2", "2026-11-03")
     assert change.seen_again_from is None and len(change.rows) == 8
     store.save(change, dt.datetime(2026, 11, 3, 2, 0), 8, 0, 0)
     assert sorted(store.history()["last_run"]) == ["r2"] * 8
