@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from reconcile.identity import resident_ids
 from reconcile.ingest import SOURCE_COLUMNS
@@ -132,19 +133,25 @@ class StoredReading:
     raw_keys: np.ndarray | None  # of the people's raw rows (None in older stores)
 
     @classmethod
-    def of(cls, record: dict) -> StoredReading:
-        people, keys = _frame(record["people"]), None
-        if people is not None and RAW_KEY in people:
-            # popped, not dropped: drop copied the whole table (0.14-0.3 s for a 300k register)
-            keys = people.pop(RAW_KEY).to_numpy(np.uint64)
-        return cls(
-            record["digest"],
-            json.loads(record["counts"]),
-            people,
-            _frame(record["rejected"]),
-            _frame(record["layout"]),
-            keys,
-        )
+    def of(cls, record: dict) -> StoredReading | None:
+        """The reading kept in `record`, or None where its bytes cannot be decoded (a store
+        damaged on disk or edited by hand): the file is then read as if nothing were kept."""
+        try:
+            people, keys = _frame(record["people"]), None
+            if people is not None and RAW_KEY in people:
+                # popped, not dropped: drop copied the whole table (0.14-0.3 s for a 300k
+                # register)
+                keys = people.pop(RAW_KEY).to_numpy(np.uint64)
+            return cls(
+                record["digest"],
+                json.loads(record["counts"]),
+                people,
+                _frame(record["rejected"]),
+                _frame(record["layout"]),
+                keys,
+            )
+        except (ValueError, KeyError, TypeError, OSError, pa.ArrowException):
+            return None
 
     def still_valid(self) -> bool:
         """Whether reading the file today would give this reading: not if a cell was rejected

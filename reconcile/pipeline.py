@@ -574,7 +574,7 @@ def _remembered(looked: _LookedUp, progress: Progress) -> PreparedList | None:
     if looked.record is None or looked.record["digest"] != looked.digest:
         return None
     stored = StoredReading.of(looked.record)
-    if not stored.still_valid():
+    if stored is None or not stored.still_valid():
         return None
     counts = ListCounts(**stored.counts)
     _say_counts(counts, progress, remembered=True)

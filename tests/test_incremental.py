@@ -319,6 +319,32 @@ def test_a_file_with_a_date_rejected_as_future_is_read_again(tmp_path):
     assert all(i.remembered for i in second.lists if i is not death)
 
 
+def test_a_kept_reading_that_cannot_be_decoded_is_read_again(tmp_path):
+    """A store damaged on disk (or edited by hand) holds a reading its bytes no longer decode
+    to: the night reads that file again and finds what the first night found."""
+    from conftest import SAMPLE_DIR
+
+    folder = tmp_path / "commune"
+    shutil.copytree(SAMPLE_DIR, folder)
+    config = load_config(folder / "reconcile.toml", out_dir=tmp_path / "out")
+    first = run_reconciliation(config, now=NIGHT_1)[0]
+    with store_for(config).engine.begin() as connection:
+        damaged = connection.execute(
+            sa.update(PIECES)
+            .where(PIECES.c.holder == "input_memory/register/people")
+            .values(data=b"PAR1 not a table")
+        ).rowcount
+    second = run_reconciliation(config, now=NIGHT_2)[0]
+    assert damaged == 1
+    assert not second.register.remembered
+    assert all(item.remembered for item in second.lists)
+    columns = ["finding_id", "type", "source_value", "register_value"]
+    pd.testing.assert_frame_equal(
+        second.findings[columns].sort_values("finding_id").reset_index(drop=True),
+        first.findings[columns].sort_values("finding_id").reset_index(drop=True),
+    )
+
+
 def test_only_the_edited_rows_of_an_edited_file_are_normalised_again(nights):
     """Night 2's files all changed, but most of their rows did not: those are taken as night 1
     normalised them, and every table equals the one read afresh."""
