@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from reconcile.review.store import ISSUED
+from reconcile.review import store as store_module
+from reconcile.review.store import ISSUED, DecisionStore
 
 # night 1 as its workbook shows it: finding id → (values hash, field hashes)
 NIGHT_1 = {f"f{i:02d}": (f"v{i}", f"n{i}.b{i}") for i in range(14)}
@@ -50,7 +51,10 @@ def _nights() -> list[dict[str, tuple]]:
     return [NIGHT_1, second, third, dict(third)]
 
 
-def test_each_run_is_vouched_for_what_it_showed_and_a_night_writes_what_changed(open_store):
+def test_each_run_is_vouched_for_what_it_showed_and_a_night_writes_what_changed(
+    open_store, monkeypatch
+):
+    monkeypatch.setattr(store_module, "DELETE_BATCH", 2)  # ids looked up a few at a time
     store, other = open_store("Xã A"), open_store("Xã B")
     nights = _nights()
     rows = []
@@ -66,6 +70,7 @@ def test_each_run_is_vouched_for_what_it_showed_and_a_night_writes_what_changed(
     # night 2 wrote f05, f06, f20; night 3 f05 and f07 again; night 4 nothing
     assert rows == [14, 14 + 3 + 1, 18 + 2, 20]
     assert store.issued("r2", {"f05", "f07", "f99"}) == {"f05": ("v5 changed", "n5.b5")}
+    assert store.issued("r3", set(nights[2])) == _as_read(nights[2])
 
 
 def test_a_run_recorded_again_is_left_as_it_was(open_store):
@@ -115,3 +120,13 @@ def test_a_run_cannot_issue_one_finding_twice(open_store):
     with pytest.raises(ValueError):
         store.record_issued("r1", twice)
     assert _rows(store) == 0
+
+
+def test_a_store_made_before_the_lookup_index_gains_it(tmp_path):
+    url = f"sqlite:///{(tmp_path / 'decisions.sqlite').as_posix()}"
+    store = DecisionStore(url, "Xã A")
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("DROP INDEX issued_by_finding"))
+    DecisionStore(url, "Xã A")
+    indexes = sa.inspect(sa.create_engine(url)).get_indexes("issued")
+    assert ["scope", "finding_id"] in [i["column_names"] for i in indexes]

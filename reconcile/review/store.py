@@ -72,6 +72,9 @@ ISSUED = sa.Table(
     # rows it ends). No first: a row written before spans, issued by `run_id` alone.
     sa.Column("first_seq", sa.Integer, nullable=True),
     sa.Column("last_seq", sa.Integer, nullable=True),
+    # a workbook's few decisions are looked up by finding id: without it, every returned
+    # workbook scanned the province's whole record (33.8 s at 13.6M rows on SQLite)
+    sa.Index("issued_by_finding", "scope", "finding_id"),
 )
 # Each run that recorded what it issued, numbered in order within its scope (a second run
 # numbered the same, at the same time, fails rather than mixing their spans).
@@ -188,7 +191,7 @@ def _holder(table: sa.Table, key: dict, column: str) -> str:
 # Rows given to the database driver at a time: a province's million findings are never all
 # held as parameter rows at once.
 INSERT_BATCH = 20_000
-# Ids in one DELETE's IN list: within every SQLite's limit of bound parameters (999 before 3.32).
+# Ids in one IN list: within every SQLite's limit of bound parameters (999 before 3.32).
 DELETE_BATCH = 500
 
 
@@ -281,8 +284,8 @@ def existing_store(config) -> DecisionStore | None:
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
-    """Stores written by earlier versions lack the newer columns: add them (every dialect we
-    use supports ADD COLUMN)."""
+    """Stores written by earlier versions lack the newer columns and indexes: add them (every
+    dialect we use supports ADD COLUMN)."""
     inspector = sa.inspect(engine)
     with engine.begin() as connection:
         for table in _METADATA.sorted_tables:
@@ -293,6 +296,10 @@ def _add_missing_columns(engine: sa.Engine) -> None:
                     connection.execute(
                         sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
                     )
+            indexed = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed:
+                    index.create(connection)
 
 
 class DecisionStore:
@@ -378,17 +385,21 @@ class DecisionStore:
                 when = (ISSUED.c.first_seq <= seq) & (
                     ISSUED.c.last_seq.is_(None) | (ISSUED.c.last_seq >= seq)
                 )
-            chosen = sa.select(ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes)
-            result = connection.execute(
-                chosen.where((ISSUED.c.scope == self.scope) & when).execution_options(
-                    yield_per=READ_BATCH
+            chosen = sa.select(
+                ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes
+            ).where((ISSUED.c.scope == self.scope) & when)
+            if finding_ids is None:
+                rows = connection.execute(chosen.execution_options(yield_per=READ_BATCH))
+            else:
+                wanted = sorted(finding_ids)
+                rows = (
+                    row
+                    for start in range(0, len(wanted), DELETE_BATCH)
+                    for row in connection.execute(
+                        chosen.where(ISSUED.c.finding_id.in_(wanted[start : start + DELETE_BATCH]))
+                    )
                 )
-            )
-            return {
-                r[0]: (r[1], r[2] or "")
-                for r in result
-                if finding_ids is None or r[0] in finding_ids
-            }
+            return {r[0]: (r[1], r[2] or "") for r in rows}
 
     def _scoped(self, table: sa.Table, columns: list[str]) -> pd.DataFrame:
         """These columns of this scope's rows of `table`."""
