@@ -335,7 +335,7 @@ def test_a_kept_reading_that_cannot_be_decoded_is_read_again(tmp_path):
             .values(data=b"PAR1 not a table")
         ).rowcount
     second = run_reconciliation(config, now=NIGHT_2)[0]
-    assert damaged == 1
+    assert damaged >= 1  # in several pieces, where the module's nights keep small ones
     assert not second.register.remembered
     assert all(item.remembered for item in second.lists)
     columns = ["finding_id", "type", "source_value", "register_value"]
