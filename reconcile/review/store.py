@@ -243,21 +243,19 @@ def _insert(connection: sa.Connection, table: sa.Table, columns: dict[str, list]
 
 def _carried(
     connection: sa.Connection, open_span, shown: pd.DataFrame, ids: pd.Index
-) -> tuple[np.ndarray, list[tuple[str, str]]]:
+) -> tuple[np.ndarray, list[str]]:
     """Which of `shown` (indexed by `ids`) the last run issued with the same values, and the
-    keys (first run, finding id) of its issued rows (those `open_span`) that are not shown so
-    again. Its rows are read a batch at a time."""
+    ids of its issued rows (those `open_span`) that are not shown so again. Its rows are read a
+    batch at a time."""
     carried = np.zeros(len(shown), dtype=bool)
-    ended: list[tuple[str, str]] = []
+    ended: list[str] = []
     tonight = [shown[c].to_numpy(dtype=object) for c in ("values_hash", "field_hashes")]
-    chosen = sa.select(
-        ISSUED.c.run_id, ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes
-    ).where(open_span)
+    chosen = sa.select(ISSUED.c.finding_id, ISSUED.c.values_hash, ISSUED.c.field_hashes).where(
+        open_span
+    )
     result = connection.execute(chosen.execution_options(yield_per=READ_BATCH))
     for rows in result.partitions():
-        first, found, *before = (
-            np.array(column, dtype=object) for column in zip(*rows, strict=True)
-        )
+        found, *before = (np.array(column, dtype=object) for column in zip(*rows, strict=True))
         at = ids.get_indexer(found)
         same = at >= 0
         for was, now in zip(before, tonight, strict=True):
@@ -265,7 +263,7 @@ def _carried(
             was = was[same]
             same[same] = (was == now) | (pd.isna(was) & pd.isna(now))
         carried[at[same]] = True
-        ended += zip(first[~same].tolist(), found[~same].tolist(), strict=True)
+        ended += found[~same].tolist()
     return carried, ended
 
 
@@ -559,16 +557,12 @@ class DecisionStore:
                 & ISSUED.c.last_seq.is_(None)
             )
             carried, ended = _carried(connection, open_span, shown, ids)
-            if ended:  # by primary key, one row each: an IN list of ids scanned the table
+            if ended:  # one id each, through the index: an IN list of ids scanned the table
                 connection.execute(
                     sa.update(ISSUED)
-                    .where(
-                        (ISSUED.c.scope == self.scope)
-                        & (ISSUED.c.run_id == sa.bindparam("first_run"))
-                        & (ISSUED.c.finding_id == sa.bindparam("finding"))
-                    )
+                    .where(open_span & (ISSUED.c.finding_id == sa.bindparam("finding")))
                     .values(last_seq=seq - 1),
-                    [{"first_run": run, "finding": finding} for run, finding in ended],
+                    [{"finding": finding} for finding in ended],
                 )
             also = {"scope": self.scope, "run_id": run_id, "first_seq": seq, "last_seq": None}
             _insert(connection, ISSUED, _column_values(shown[~carried], also))
