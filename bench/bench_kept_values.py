@@ -18,19 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-
-def _rss_peak_reset() -> int:
-    """This process's resident size now, its peak reset to it (Linux)."""
-    Path("/proc/self/clear_refs").write_text("5")
-    return _status("VmRSS")
-
-
-def _status(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
+from process_peak import rss_peak_reset, status
 
 
 def _case(url: str, megabytes: int, pieced: bool, answer) -> None:
@@ -40,7 +28,7 @@ def _case(url: str, megabytes: int, pieced: bool, answer) -> None:
     value = np.random.default_rng(1).bytes(megabytes * 10**6)
     record = {"counts": "{}", "people": value, "rejected": None, "layout": None}
     try:
-        before = _rss_peak_reset()
+        before = rss_peak_reset()
         began = time.perf_counter()
         if pieced:
             store.save_prepared("register", "d", record)
@@ -48,13 +36,13 @@ def _case(url: str, megabytes: int, pieced: bool, answer) -> None:
             row = {"scope": "bench", "series": "register", "digest": "d", **record}
             store._replace(INPUTS, {"series": "register"}, [row])
         saved = time.perf_counter() - began
-        save_peak = _status("VmHWM") - before
+        save_peak = status("VmHWM") - before
         del record
-        before = _rss_peak_reset()
+        before = rss_peak_reset()
         began = time.perf_counter()
         back = store.prepared("register")["people"]
         read = time.perf_counter() - began
-        read_peak = _status("VmHWM") - before - len(back)  # less the value it returns
+        read_peak = status("VmHWM") - before - len(back)  # less the value it returns
         answer.put((saved, save_peak, read, read_peak, back == value))
     except Exception as exc:  # noqa: BLE001 (reported, not raised: the point of the case)
         answer.put(f"{type(exc).__name__}: {str(exc)[:80]}")

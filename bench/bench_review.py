@@ -15,22 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-
-def _rss_peak_reset() -> int:
-    Path("/proc/self/clear_refs").write_text("5")
-    return _status("VmRSS")
-
-
-def _status(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
+from process_peak import rss_peak_reset, status
 
 
 def _findings(count: int) -> pd.DataFrame:
@@ -107,12 +95,12 @@ def main() -> None:
     del outcome, decided
     retyped = findings.index[::100]
     findings.loc[retyped, "list_name"] = findings.loc[retyped, "list_name"] + " A"
-    before = _rss_peak_reset()
+    before = rss_peak_reset()
     began = time.perf_counter()
     outcome = apply_review(findings, history, decisions, {"tro_cap"}, "r3", dt.date(2026, 12, 3))
     took = time.perf_counter() - began
-    peak = _status("VmHWM") - before
-    held = _status("VmRSS") - before
+    peak = status("VmHWM") - before
+    held = status("VmRSS") - before
     print(
         f"{count:,} findings, {len(history):,} history rows: {took:.1f} s, "
         f"peak +{peak / 2**20:,.0f} MB, held after +{held / 2**20:,.0f} MB; "
