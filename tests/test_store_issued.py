@@ -54,7 +54,7 @@ def _nights() -> list[dict[str, tuple]]:
 def test_each_run_is_vouched_for_what_it_showed_and_a_night_writes_what_changed(
     open_store, monkeypatch
 ):
-    monkeypatch.setattr(store_module, "DELETE_BATCH", 2)  # ids looked up a few at a time
+    monkeypatch.setattr(store_module, "IN_LIST_BATCH", 2)  # ids looked up a few at a time
     store, other = open_store("Xã A"), open_store("Xã B")
     nights = _nights()
     rows = []

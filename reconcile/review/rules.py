@@ -149,6 +149,13 @@ def history_change(
     return HistoryChange(now[~same], since, today, run_id)
 
 
+def _as_column(value: object, length: int) -> np.ndarray:
+    """An array of values as it is; one value repeated `length` times."""
+    if np.ndim(value) == 0:
+        return np.full(length, value, dtype=object)
+    return np.asarray(value, dtype=object)
+
+
 def _latest(decisions: pd.DataFrame) -> pd.DataFrame:
     if not len(decisions):
         return pd.DataFrame(columns=DECISION_COLUMNS).set_index("finding_id")
@@ -247,34 +254,21 @@ def apply_review(
     del before, first_seen, carry, dismissed_on, kept
     gone = np.ones(len(history), dtype=bool)
     gone[at[seen]] = False
-    status = history["status"].to_numpy(dtype=object)[gone]
+    leaving = {column: history[column].to_numpy(dtype=object)[gone] for column in HISTORY_COLUMNS}
     closing = (
-        pd.Series(status).isin(OPEN_STATUSES)
-        & pd.Series(history["list_label"].to_numpy(dtype=object)[gone]).isin(processed_lists)
+        pd.Series(leaving["status"]).isin(OPEN_STATUSES)
+        & pd.Series(leaving["list_label"]).isin(processed_lists)
     ).to_numpy()
-    closed = {
-        "status": np.where(closing, "resolved", status),
-        "resolved_on": np.where(
-            closing, today, history["resolved_on"].to_numpy(dtype=object)[gone]
-        ),
-    }
+    leaving["status"] = np.where(closing, "resolved", leaving["status"])
+    leaving["resolved_on"] = np.where(closing, today, leaving["resolved_on"])
     history_now = pd.DataFrame(
         {
-            column: np.concatenate(
-                [
-                    np.full(len(ids), value, dtype=object)
-                    if np.ndim(value) == 0
-                    else np.asarray(value, dtype=object),
-                    closed[column]
-                    if column in closed
-                    else history[column].to_numpy(dtype=object)[gone],
-                ]
-            )
-            for column, value in current.items()
+            column: np.concatenate([_as_column(current[column], len(ids)), leaving[column]])
+            for column in HISTORY_COLUMNS
         },
         columns=HISTORY_COLUMNS,
     )
-    del current, closed
+    del current, leaving
     reported = findings
     if dismissed.any():  # one copy, not two (reset_index copied the copy)
         reported = findings.take(np.flatnonzero(~dismissed))

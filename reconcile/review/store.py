@@ -192,7 +192,7 @@ def _holder(table: sa.Table, key: dict, column: str) -> str:
 # held as parameter rows at once.
 INSERT_BATCH = 20_000
 # Ids in one IN list: within every SQLite's limit of bound parameters (999 before 3.32).
-DELETE_BATCH = 500
+IN_LIST_BATCH = 500
 
 
 def _column_values(frame: pd.DataFrame, also: dict[str, object]) -> dict[str, list]:
@@ -281,7 +281,7 @@ def existing_store(config) -> DecisionStore | None:
     return store_for(config)
 
 
-def _add_missing_columns(engine: sa.Engine) -> None:
+def _add_missing_columns_and_indexes(engine: sa.Engine) -> None:
     """Stores written by earlier versions lack the newer columns and indexes: add them (every
     dialect we use supports ADD COLUMN)."""
     inspector = sa.inspect(engine)
@@ -307,7 +307,7 @@ class DecisionStore:
         self.scope = scope
         self.engine = sa.create_engine(url)
         _METADATA.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        _add_missing_columns_and_indexes(self.engine)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).chmod(0o600)  # personal data's neighbour
 
@@ -392,9 +392,9 @@ class DecisionStore:
                 wanted = sorted(finding_ids)
                 rows = (
                     row
-                    for start in range(0, len(wanted), DELETE_BATCH)
+                    for start in range(0, len(wanted), IN_LIST_BATCH)
                     for row in connection.execute(
-                        chosen.where(ISSUED.c.finding_id.in_(wanted[start : start + DELETE_BATCH]))
+                        chosen.where(ISSUED.c.finding_id.in_(wanted[start : start + IN_LIST_BATCH]))
                     )
                 )
             return {r[0]: (r[1], r[2] or "") for r in rows}
@@ -678,8 +678,8 @@ class DecisionStore:
                     .values(last_seen=change.seen_on, last_run=change.run_id)
                 )
                 ids = rows["finding_id"].tolist()
-                for start in range(0, len(ids), DELETE_BATCH):
-                    batch = ids[start : start + DELETE_BATCH]
+                for start in range(0, len(ids), IN_LIST_BATCH):
+                    batch = ids[start : start + IN_LIST_BATCH]
                     connection.execute(
                         sa.delete(HISTORY).where(mine & HISTORY.c.finding_id.in_(batch))
                     )
