@@ -3,6 +3,8 @@ of runs: a night writes only the findings it shows differently from the night be
 run's workbook is still vouched for exactly what that run showed. Hand-written nights on SQLite
 (both parameter styles) and PostgreSQL."""
 
+import re
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -122,11 +124,26 @@ def test_a_run_cannot_issue_one_finding_twice(open_store):
     assert _rows(store) == 0
 
 
-def test_a_store_made_before_the_lookup_index_gains_it(tmp_path):
+def test_a_store_made_before_the_indexes_gains_them_and_a_night_reads_through_them(tmp_path):
+    """A decision is looked up by its finding id, and a night reads the last run's open spans,
+    through indexes: scans of a province's millions of rows took 33.8 s and 52.3 s."""
     url = f"sqlite:///{(tmp_path / 'decisions.sqlite').as_posix()}"
     store = DecisionStore(url, "Xã A")
     with store.engine.begin() as connection:
         connection.execute(sa.text("DROP INDEX issued_by_finding"))
-    DecisionStore(url, "Xã A")
-    indexes = sa.inspect(sa.create_engine(url)).get_indexes("issued")
-    assert ["scope", "finding_id"] in [i["column_names"] for i in indexes]
+        connection.execute(sa.text("DROP INDEX issued_open"))
+    store = DecisionStore(url, "Xã A")
+    names = {i["name"] for i in sa.inspect(store.engine).get_indexes("issued")}
+    assert {"issued_by_finding", "issued_open"} <= names
+    reads = []
+
+    def planned(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and re.search(r"FROM issued\b(?!_)", statement):
+            plan = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            reads.append(" ".join(str(step[-1]) for step in plan))
+
+    sa.event.listen(store.engine, "before_cursor_execute", planned)
+    store.record_issued("r1", _night(NIGHT_1))
+    store.record_issued("r2", _night(NIGHT_1))
+    store.issued("r1", {"f01"})
+    assert reads and all("USING INDEX" in plan for plan in reads), reads

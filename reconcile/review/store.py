@@ -76,6 +76,11 @@ ISSUED = sa.Table(
     # workbook scanned the province's whole record (33.8 s at 13.6M rows on SQLite)
     sa.Index("issued_by_finding", "scope", "finding_id"),
 )
+# The last run's spans, read every night to see which it shows again: through this index, not
+# a scan of every span and every row written before spans (13.5 s against 52.3 s on the dirty
+# 3M province's store: 3.4M open spans among 13.6M rows)
+OPEN_SPAN = ISSUED.c.first_seq.is_not(None) & ISSUED.c.last_seq.is_(None)
+sa.Index("issued_open", ISSUED.c.scope, sqlite_where=OPEN_SPAN, postgresql_where=OPEN_SPAN)
 # Each run that recorded what it issued, numbered in order within its scope (a second run
 # numbered the same, at the same time, fails rather than mixing their spans).
 ISSUED_RUNS = sa.Table(
@@ -551,11 +556,7 @@ class DecisionStore:
             connection.execute(
                 sa.insert(ISSUED_RUNS), [{"scope": self.scope, "run_id": run_id, "seq": seq}]
             )
-            open_span = (
-                (ISSUED.c.scope == self.scope)
-                & ISSUED.c.first_seq.is_not(None)
-                & ISSUED.c.last_seq.is_(None)
-            )
+            open_span = (ISSUED.c.scope == self.scope) & OPEN_SPAN
             carried, ended = _carried(connection, open_span, shown, ids)
             if ended:  # one id each, through the index: an IN list of ids scanned the table
                 connection.execute(
