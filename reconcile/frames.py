@@ -26,6 +26,15 @@ def per_distinct(values, fn: Callable[[object], object], missing=None, dtype=obj
     return np.array([*map(fn, distinct), missing], dtype=dtype)[codes]
 
 
+def equal_cells(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Where two object arrays hold the same value, a missing one (None, NaN) equal to any
+    missing one. NaN differs from itself under ==, so only the cells that differ are asked."""
+    equal = np.asarray(left == right, dtype=bool)
+    differ = np.flatnonzero(~equal)
+    equal[differ] = pd.isna(left[differ]) & pd.isna(right[differ])
+    return equal
+
+
 def shared_values(values) -> np.ndarray:
     """Equal values as one object: a key of few distinct values (an ID's first half, a hamlet)
     then costs a pointer a row instead of a string a row, in memory and in every pickle that

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reconcile.findings import SIDE_COLUMNS
-from reconcile.frames import per_distinct
+from reconcile.frames import equal_cells, per_distinct
 from reconcile.review.workbook_decisions import DISMISSING, UPDATED
 
 HISTORY_COLUMNS = [
@@ -142,10 +142,7 @@ def history_change(
         before = known[column].to_numpy(dtype=object)[rows]
         if column in moved:
             before[seen_again] = moved[column]
-        after = now[column].to_numpy(dtype=object)
-        differ = np.flatnonzero(before != after)  # None equals None; NaN differs from itself
-        missing = pd.isna(before[differ]) & pd.isna(after[differ])
-        same[differ[~missing]] = False
+        same &= equal_cells(before, now[column].to_numpy(dtype=object))
     return HistoryChange(now[~same], since, today, run_id)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from reconcile.frames import equal_cells, per_distinct
 from reconcile.review.rules import DECISION_COLUMNS, HISTORY_COLUMNS, HistoryChange
 
 DEFAULT_SCOPE = "default"
@@ -180,12 +181,9 @@ READ_BATCH = 100_000
 
 
 def _shared(cells: np.ndarray, seen: dict) -> np.ndarray:
-    """`cells` with each value replaced by the one object `seen` keeps for it (None stays)."""
-    codes, uniques = pd.factorize(cells)
-    canonical = np.array(
-        [seen.setdefault(value, value) for value in uniques] + [None], dtype=object
-    )
-    return canonical[codes]  # code -1 (None) takes the last
+    """`cells` with each value replaced by the one object `seen` keeps for it, across batches
+    (missing ones by None)."""
+    return per_distinct(cells, lambda value: seen.setdefault(value, value))
 
 
 def _holder(table: sa.Table, key: dict, column: str) -> str:
@@ -266,9 +264,7 @@ def _carried(
         at = ids.get_indexer(found)
         same = at >= 0
         for was, now in zip(before, tonight, strict=True):
-            now = now[at[same]]
-            was = was[same]
-            same[same] = (was == now) | (pd.isna(was) & pd.isna(now))
+            same[same] = equal_cells(was[same], now[at[same]])
         carried[at[same]] = True
         ended += zip(first[~same].tolist(), found[~same].tolist(), strict=True)
     return carried, ended
