@@ -230,7 +230,7 @@ class Matched:
 
     linked: list[LinkedList]
     pending_duplicates: Callable[[], pd.DataFrame]
-    linked_memory: PairMemory  # tonight's memory but the duplicates
+    linked_memory: PairMemory | None  # tonight's memory but the duplicates (None: taken)
     stats: MatchStats
     held: str | None = None  # the token of the register the helper still holds (beside.place)
     duplicates_key: str = ""
@@ -247,6 +247,12 @@ class Matched:
         return dc_replace(
             self.linked_memory, duplicates=self.duplicates, duplicates_key=self.duplicates_key
         )
+
+    def take_memory(self) -> PairMemory:
+        """`memory`, no longer held here: the caller's reference is the last."""
+        memory = self.memory
+        self.linked_memory = None
+        return memory
 
 
 def match_stage(
@@ -330,12 +336,13 @@ def match_stage(
     )
     if recalled is not None and evidence[0] is not None:
         evidence[0].cancel()
+    params = run.params  # the run itself is not held by `weighed`: it holds the memory
 
     def weighed() -> pd.DataFrame:
         if recalled is not None:
             return recalled
         found = result_or(evidence[0], lambda: duplicate_evidence(register))
-        return weigh_duplicates(found, run.params)
+        return weigh_duplicates(found, params)
 
     return Matched(linked, weighed, run.memory, stats, token, key)
 
@@ -433,12 +440,19 @@ def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -
     )
 
 
-def _keep_for_next_run(store, result: RunResult, memory: PairMemory | None) -> None:
-    """What the next run may reuse: the matching memory and the files as read. Both are keyed
-    by content, not by this run, so saving them before the run's folder is in place is safe:
-    a run killed after this leaves only what a later run would compute again the same."""
-    if memory is not None:
-        store.save_pair_memory(result.run_id, memory)
+def remember_stage(config: RunConfig, run_id: str, memory: PairMemory) -> None:
+    """Keep tonight's matching memory for the next run, as soon as its duplicates are known
+    (after the findings), so that the run lets it go before the review: 1.5 GB of frames at a
+    3M province, held through review and report when it was kept with the outputs. Keyed by
+    content, not by this run (as _keep_for_next_run's readings): a run that fails after this
+    leaves only what a later run would compute again the same."""
+    store_for(config).save_pair_memory(run_id, memory)
+
+
+def _keep_for_next_run(store, result: RunResult) -> None:
+    """What the next run may reuse of the files as read: keyed by content, not by this run, so
+    saving them before the run's folder is in place is safe: a run killed after this leaves
+    only what a later run would compute again the same."""
     for item in (result.register, *result.lists):
         if _kept_next_run(item):
             store.save_prepared(_series(item.spec), item.digest, item.record or to_record(item))
@@ -453,7 +467,6 @@ def report_stage(
     result: RunResult,
     config: RunConfig,
     helper: ProcessPoolExecutor | None = None,
-    memory: PairMemory | None = None,
     begun: dict | None = None,
 ) -> Path:
     """Write the run's folder (the workbook in `helper`, a warm process, when there is one,
@@ -467,7 +480,7 @@ def report_stage(
     def meanwhile() -> None:
         store.record_issued(result.run_id, result.findings)
         store.record_sample(result.run_id, result.trust.check_sample)
-        _keep_for_next_run(store, result, memory)
+        _keep_for_next_run(store, result)
 
     return write_run(
         result,
@@ -487,6 +500,7 @@ STAGES: tuple[Callable, ...] = (
     recall_stage,
     match_stage,
     findings_stage,
+    remember_stage,
     review_stage,
     estimate_stage,
     report_stage,
@@ -1022,6 +1036,7 @@ def _reconcile(
     say(f"[3/5] {STAGE_LABELS['findings']}")
     # the duplicates are still searched beside on a full run: asked for after the lists' findings
     findings = call(findings_stage, register.people, lambda: matched.duplicates, linked, config)
+    call(remember_stage, config, run_id, matched.take_memory())
 
     say(f"[4/5] {STAGE_LABELS['review']}")
     processed = {"register", *(item.spec.list_series for item in usable)}
@@ -1057,7 +1072,7 @@ def _reconcile(
 
     register.record = result_or(register_record, lambda: None)  # None: made at writing
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir = call(report_stage, result, config, helper, matched.memory, begun)
+    run_dir = call(report_stage, result, config, helper, begun)
     # The store learns of this run only once its outputs exist.
     call(record_stage, outcome, config, result)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should

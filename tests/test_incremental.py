@@ -345,6 +345,42 @@ def test_a_kept_reading_that_cannot_be_decoded_is_read_again(tmp_path):
     )
 
 
+def test_the_matching_memory_is_kept_before_the_review_and_let_go(tmp_path):
+    """Tonight's memory (1.5 GB of frames at a 3M province) is in the store before the review
+    starts, duplicates and all, and nothing of the run holds its frames any longer."""
+    import gc
+    import weakref
+
+    from reconcile.pipeline import call_directly, remember_stage, review_stage
+
+    from conftest import SAMPLE_DIR
+
+    folder = tmp_path / "commune"
+    shutil.copytree(SAMPLE_DIR, folder)
+    config = load_config(folder / "reconcile.toml", out_dir=tmp_path / "out")
+    taken, at_review = {}, {}
+
+    def call(stage, /, *args, **kwargs):
+        if stage is remember_stage:
+            memory = args[2]
+            taken["frames"] = [weakref.ref(memory.pairs), weakref.ref(memory.candidates)]
+            taken["memory"] = (len(memory.pairs), memory.duplicates.copy())
+        if stage is review_stage:
+            gc.collect()
+            at_review["held"] = [ref() is not None for ref in taken["frames"]]
+            at_review["stored"] = store_for(config).pair_memory()
+        return call_directly(stage, *args, **kwargs)
+
+    result = run_reconciliation(config, call=call, now=NIGHT_1)[0]
+    assert at_review["held"] == [False, False]
+    stored = at_review["stored"]
+    assert stored is not None and len(stored.pairs) == taken["memory"][0] == result.matching.pairs
+    assert len(taken["memory"][1]) == result.duplicates > 0
+    pd.testing.assert_frame_equal(
+        stored.duplicates.reset_index(drop=True), taken["memory"][1].reset_index(drop=True)
+    )
+
+
 def test_only_the_edited_rows_of_an_edited_file_are_normalised_again(nights):
     """Night 2's files all changed, but most of their rows did not: those are taken as night 1
     normalised them, and every table equals the one read afresh."""
