@@ -699,6 +699,43 @@ def test_a_hand_written_register_reuses_its_unchanged_rows_where_they_now_stand(
     assert list(again.departed["birth_display"]) == ["01/07/1988", "1941"]
 
 
+def test_the_memory_keeps_each_pair_once_as_first_compared_with_levels_as_codes():
+    """Two lists' comparisons, one pair in both and an empty third: each pair once, as its
+    first comparison gave it, levels as codes named by `categories`, the key last."""
+    levels = pd.CategoricalDtype(["missing", "exact", "differs"])
+    first = pd.DataFrame(
+        {
+            "left": [0, 1, 2],
+            "right": [5, 6, 7],
+            "name": pd.Categorical(["exact", "differs", "missing"], dtype=levels),
+            "score": [9.5, -3.0, 0.25],
+        }
+    )
+    second = pd.DataFrame(
+        {
+            "left": [0, 1],
+            "right": [6, 8],
+            "name": pd.Categorical(["exact", "exact"], dtype=levels),
+            "score": [1.0, 7.0],
+        }
+    )
+    keys = [
+        np.array([11, 12, 13], dtype=np.uint64),
+        np.array([12, 14], dtype=np.uint64),  # 12: the pair the first list compared too
+        np.array([], dtype=np.uint64),
+    ]
+    memory = memory_module.remember(None, "m", [first, second, first.iloc[:0]], keys)
+    expected = pd.DataFrame(
+        {
+            "name": np.array([1, 2, 0, 1], dtype=np.int8),
+            "score": [9.5, -3.0, 0.25, 7.0],
+            "key": np.array([11, 12, 13, 14], dtype=np.uint64),
+        }
+    )
+    pd.testing.assert_frame_equal(memory.pairs, expected)
+    assert memory.categories == {"name": ["missing", "exact", "differs"]}
+
+
 def test_canonical_pairs_come_in_left_then_right_label_order():
     """Recalled and fresh candidates are put in the order a full blocking gives them, whether
     the labels fit one int64 per pair or only the two-key sort."""
