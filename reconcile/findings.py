@@ -552,6 +552,8 @@ def build_findings(
     if not parts:
         return pd.DataFrame(columns=ALL_COLUMNS)
     frame = pd.concat(parts, ignore_index=True)
+    # the pieces are a second copy of every finding: let go before the columns are copied again
+    del parts, of_lists
     prefix = f"{scope}|" if scope else ""
     frame["finding_id"] = [
         finding_id(t, prefix + s, subj, f, secret)
