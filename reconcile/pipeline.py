@@ -367,15 +367,10 @@ def findings_stage(
     return build_findings(register, duplicates, linked, store.secret(), store.scope)
 
 
-def review_stage(
-    findings: pd.DataFrame,
-    config: RunConfig,
-    run_id: str,
-    started: dt.datetime,
-    processed: set[str],
-) -> tuple[ReviewOutcome, ReviewReport]:
-    """Read decisions from reviewed workbooks into the store (only those a workbook this
-    installation wrote may make, on findings its run issued); apply them to this run."""
+def returned_stage(config: RunConfig) -> ReviewReport:
+    """Read the reviewed workbooks into the store: their check marks, which tonight's
+    estimates are corrected by, and the decisions a workbook this installation wrote may make,
+    on findings its run issued (review_stage applies them)."""
     store = store_for(config)
     report = ReviewReport()
     decisions = []
@@ -387,10 +382,24 @@ def review_stage(
         report.workbooks_read += 1
     report.ignored = len(report.problems)
     report.decisions_recorded = store.record_decisions(decisions)
+    return report
+
+
+def review_stage(
+    findings: pd.DataFrame,
+    config: RunConfig,
+    run_id: str,
+    started: dt.datetime,
+    processed: set[str],
+    returned: ReviewReport,
+) -> tuple[ReviewOutcome, ReviewReport]:
+    """The stored decisions applied to this run's findings; `returned` (returned_stage's
+    report) with what they did."""
+    store = store_for(config)
     outcome = apply_review(
         findings, store.history(), store.decisions(), processed, run_id, started.date()
     )
-    report.suppressed, report.resolved = outcome.suppressed, outcome.resolved
+    report = dc_replace(returned, suppressed=outcome.suppressed, resolved=outcome.resolved)
     # the store is written from the change alone: the whole view (a row per finding ever
     # raised, 0.35 GB for the dirty 3M province) is not carried to the end of the run
     return dc_replace(outcome, history=None), report
@@ -501,6 +510,7 @@ STAGES: tuple[Callable, ...] = (
     match_stage,
     findings_stage,
     remember_stage,
+    returned_stage,
     review_stage,
     estimate_stage,
     report_stage,
@@ -864,6 +874,13 @@ LINK_FILE_COLUMNS = [
 ]
 
 
+def _count_decisions(lists: list[PreparedList], linked: list[LinkedList]) -> None:
+    for item, linked_list in zip(lists, linked, strict=True):
+        decisions = linked_list.links["decision"].value_counts()
+        for decision in ("match", "possible", "none"):
+            setattr(item.counts, decision, int(decisions.get(decision, 0)))
+
+
 def _links_frame(linked: list[LinkedList], register: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for item in linked:
@@ -1028,24 +1045,30 @@ def _reconcile(
             f"{matched.stats.recalled} of {matched.stats.pairs} pairs recalled from the last "
             f"run, model {'learnt again' if matched.stats.retrained else 'kept'}"
         )
-    for item, linked_list in zip(usable, linked, strict=True):
-        decisions = linked_list.links["decision"].value_counts()
-        for decision in ("match", "possible", "none"):
-            setattr(item.counts, decision, int(decisions.get(decision, 0)))
+    _count_decisions(usable, linked)
 
     say(f"[3/5] {STAGE_LABELS['findings']}")
     # the duplicates are still searched beside on a full run: asked for after the lists' findings
-    findings = call(findings_stage, register.people, lambda: matched.duplicates, linked, config)
+    findings = call(
+        findings_stage, register.people, lambda found=matched: found.duplicates, linked, config
+    )
     call(remember_stage, config, run_id, matched.take_memory())
 
     say(f"[4/5] {STAGE_LABELS['review']}")
+    returned = call(returned_stage, config)  # the check marks correct the estimates
+    # The estimates are the last to read the scored pairs (findings explain links by them):
+    # made before the review, the pairs are let go before it. Every compared pair's levels and
+    # weights, they were held to the end of the run: 37.3M pairs at the dirty 3M province.
+    trust = call(estimate_stage, linked, register.people, config, run_id)
+    links = _links_frame(linked, register.people)
+    duplicates, stats = len(matched.duplicates), matched.stats
+    del linked, matched
     processed = {"register", *(item.spec.list_series for item in usable)}
-    outcome, review = call(review_stage, findings, config, run_id, started, processed)
+    outcome, review = call(review_stage, findings, config, run_id, started, processed, returned)
     del findings  # outcome.findings are what is reported (a copy, when some were dismissed)
     from reconcile.report.output import begin_workbooks
 
-    begun = begin_workbooks(helper, outcome.findings, run_id)  # beside the estimates
-    trust = call(estimate_stage, linked, register.people, config, run_id)
+    begun = begin_workbooks(helper, outcome.findings, run_id)  # beside the report's own files
     rejected_parts = [i.rejected for i in [register, *lists] if i.rejected is not None]
     rejected = (
         pd.concat(rejected_parts, ignore_index=True)
@@ -1059,15 +1082,15 @@ def _reconcile(
         register,
         lists,
         outcome.findings,
-        _links_frame(linked, register.people),
+        links,
         rejected,
-        len(matched.duplicates),
+        duplicates,
         review,
         pd.concat(layout_parts, ignore_index=True)
         if layout_parts
         else pd.DataFrame(columns=LAYOUT_COLUMNS),
         trust,
-        matched.stats,
+        stats,
     )
 
     register.record = result_or(register_record, lambda: None)  # None: made at writing

@@ -153,7 +153,8 @@ BEGIN_AHEAD_FINDINGS = 150_000
 
 def begin_workbooks(helper: Executor | None, findings: pd.DataFrame, run_id: str) -> dict:
     """Start the workbooks' finding sheets in the helper as soon as the findings are reviewed,
-    while this process makes the estimates; write_run finishes them. {} without a helper."""
+    while this process writes the run's other files; write_run finishes them. {} without a
+    helper."""
     if helper is None:
         return {}
     begun, held = {}, 0
