@@ -48,7 +48,13 @@ def let_readings_go() -> None:
             for value in list(vars(module).values()):
                 if hasattr(value, "cache_clear") and hasattr(value, "cache_info"):
                     value.cache_clear()
-    gc.collect()  # the bulk thresholds leave reading's cyclic garbage for later
+    give_back()
+
+
+def give_back() -> None:
+    """Collect what the bulk thresholds left for later, and give the freed heap back to the
+    system."""
+    gc.collect()
     _trim_heap()
 
 
