@@ -232,7 +232,7 @@ class Matched:
     pending_duplicates: Callable[[], pd.DataFrame]
     linked_memory: PairMemory | None  # tonight's memory but the duplicates (None: taken)
     stats: MatchStats
-    held: str | None = None  # the token of the register the helper still holds (beside.place)
+    record: Future | None = None  # the register's reading as kept, made in the helper
     duplicates_key: str = ""
     _duplicates: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -268,14 +268,17 @@ def match_stage(
     register_digest: str | None = None,
     departed: tuple[str | None, pd.DataFrame] | None = None,
     register_raw: np.ndarray | None = None,
+    reading: PreparedList | None = None,
 ) -> Matched:
     """Every list linked to the register, and the register's duplicates. With `memory` (the
     last run's), only pairs it does not hold are compared, and its model is kept unless
     `retrain` (None: when much changed): the result is the one a full run with that model
     gives. With `helper` (a warm process), the register's duplicates are searched there while
     this process links the lists (matching.beside), and weighed here with the model when first
-    asked for (Matched.duplicates); the helper keeps the register until the caller lets it go
-    (`Matched.held`, beside.let_go).
+    asked for (Matched.duplicates). The helper then makes the register's `reading` (sent
+    without its people: they are the register it holds) as the next run keeps it
+    (Matched.record), and lets the register go: it held 3.8 GB of the dirty 3M province's to the
+    end of the matching, the summed peak's moment, only to make that reading after.
     `register_digest` (input_memory's) names the register's reading, whose row keys the
     memory keeps; `departed` (the digest of the reading before it and the rows of that one
     no row of this was taken from) tells the memory who left the register. `register_raw`
@@ -287,9 +290,14 @@ def match_stage(
     token = place(helper, register)  # it crosses once, for its duplicates
     engine = engine or EngineConfig()
     evidence: list[Future | None] = []
+    recorded: list[Future | None] = [None]
 
     def search_duplicates() -> None:
         evidence.append(submitted(helper, held_evidence, token) if token else None)
+        if token:  # the helper's last uses of the register: nothing is shared with it after
+            if reading is not None:
+                recorded[0] = submitted(helper, held_record, token, reading)
+            submitted(helper, let_go, token)
 
     # a full run's first comparison is shared with the helper, the duplicates queued behind
     # it; a night that recalls compares few pairs, and the duplicates go first
@@ -344,7 +352,7 @@ def match_stage(
         found = result_or(evidence[0], lambda: duplicate_evidence(register))
         return weigh_duplicates(found, params)
 
-    return Matched(linked, weighed, run.memory, stats, token, key)
+    return Matched(linked, weighed, run.memory, stats, recorded[0], key)
 
 
 def recall_stage(config: RunConfig) -> PairMemory | None:
@@ -821,21 +829,6 @@ def _duplicates_helper(
     return helper
 
 
-def _record_beside(
-    helper: ProcessPoolExecutor | None, token: str | None, register: PreparedList
-) -> Future | None:
-    """The register's reading as the next run keeps it (input_memory.to_record), made in the
-    helper from the register it holds while this process makes the findings; then the helper
-    lets the register go. None where nothing is held or nothing is kept."""
-    if token is None:
-        return None
-    made = None
-    if _kept_next_run(register):
-        made = submitted(helper, held_record, token, dc_replace(register, people=None))
-    submitted(helper, let_go, token)
-    return made
-
-
 def _collect(config: RunConfig, futures: list[Future]) -> tuple[list[PreparedList], bool]:
     """The workers' lists, and whether a worker died. A worker that died (a reader aborting on
     a hostile file) breaks the pool: each list it had not finished is read again in a process
@@ -1032,12 +1025,12 @@ def _reconcile(
         register.digest,
         None if register.departed is None else (register.departed_from, register.departed),
         register.raw_keys,
+        dc_replace(register, people=None) if _kept_next_run(register) else None,
     )
     # the last run's memory lives on only in matched.memory: held to the end of the run, the
     # dirty 3M province's (37.3M pairs, 1.5 GB of frames) stayed through findings and report
     del memory
     linked = matched.linked
-    register_record = _record_beside(helper, matched.held, register)
     if matched.stats.recalled:
         say(
             f"  {matched.stats.recalled}/{matched.stats.pairs} cặp đã so ở lần trước, "
@@ -1061,7 +1054,7 @@ def _reconcile(
     # weights, they were held to the end of the run: 37.3M pairs at the dirty 3M province.
     trust = call(estimate_stage, linked, register.people, config, run_id)
     links = _links_frame(linked, register.people)
-    duplicates, stats = len(matched.duplicates), matched.stats
+    duplicates, stats, register_record = len(matched.duplicates), matched.stats, matched.record
     del linked, matched
     processed = {"register", *(item.spec.list_series for item in usable)}
     outcome, review = call(review_stage, findings, config, run_id, started, processed, returned)

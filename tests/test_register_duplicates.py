@@ -3,10 +3,12 @@ an ID re-established after a corrected birth year or sex), the same number on tw
 without any; and the pairs that must never be paired (twins, a father and son of one name,
 namesakes). Hand-written cases among a seeded background of unrelated residents."""
 
+import io
 import multiprocessing
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +16,11 @@ import pandas as pd
 import pytest
 
 from reconcile.config import ListConfig, MatchingConfig
+from reconcile.input_memory import to_record
 from reconcile.kinds import ListKind
 from reconcile.matching.duplicates import find_register_duplicates, id_difference
 from reconcile.pipeline import ListCounts, PreparedList, match_stage
+from schemas.tables import from_parquet
 
 from conftest import people
 
@@ -236,13 +240,21 @@ def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(
     What the helper gives equals what this process makes (the duplicates, and the links and
     pairs the memory keeps), and a helper that died leaves the work to this process."""
     lists, thresholds = _membership_list(), MatchingConfig().thresholds()
-    here = match_stage(register, lists, thresholds)
+    spec = ListConfig(kind=ListKind.REGISTER, path=Path("dan_cu.xlsx"))
+    reading = PreparedList(spec, ListCounts(spec.label, "register", spec.path.name))
+    here = match_stage(register, lists, thresholds, reading=reading)
     with _RecordingHelper() as helper:
-        beside = match_stage(register, lists, thresholds, helper=helper)
-    # (the training's 200,000 random pairs are the run's first big comparison: shared)
-    assert helper.given == ["hold", "compare_held", "held_evidence"]
-    # the register stays held for the run's next use of it (pipeline._record_beside)
-    assert beside.held is not None and here.held is None
+        beside = match_stage(register, lists, thresholds, helper=helper, reading=reading)
+        record = beside.record.result()
+    # (the training's 200,000 random pairs are the run's first big comparison: shared); then
+    # the register's reading as the next run keeps it, and the register is let go
+    assert helper.given == ["hold", "compare_held", "held_evidence", "held_record", "let_go"]
+    assert here.record is None  # no helper: made with the outputs
+    made_here = to_record(replace(reading, people=register))
+    assert record["counts"] == made_here["counts"]
+    pd.testing.assert_frame_equal(
+        from_parquet(io.BytesIO(record["people"])), from_parquet(io.BytesIO(made_here["people"]))
+    )
     assert len(here.duplicates) == 5
     pd.testing.assert_frame_equal(beside.duplicates, here.duplicates)
     np.testing.assert_array_equal(beside.memory.register_keys, here.memory.register_keys)
@@ -264,7 +276,7 @@ def test_a_comparison_shared_with_the_helper_is_the_one_made_here(register, monk
     here = match_stage(register, lists, thresholds)
     with _RecordingHelper() as helper:
         shared = match_stage(register, lists, thresholds, helper=helper)
-    assert helper.given == ["hold", "compare_held", "held_evidence"]
+    assert helper.given == ["hold", "compare_held", "held_evidence", "let_go"]
     assert len(here.linked[0].scored) > 100
     pd.testing.assert_frame_equal(shared.linked[0].scored, here.linked[0].scored)
     pd.testing.assert_frame_equal(shared.linked[0].links, here.linked[0].links)
@@ -296,6 +308,7 @@ def test_rows_blocked_and_compared_in_the_helper_give_what_this_process_gives(
         "block_held",
         "compare_held_rows",
         "held_evidence",
+        "let_go",
     ]
     assert len(here.linked[0].scored) > 100
     pd.testing.assert_frame_equal(shared.linked[0].scored, here.linked[0].scored)
