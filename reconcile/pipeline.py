@@ -1027,8 +1027,8 @@ def _reconcile(
         register.raw_keys,
         dc_replace(register, people=None) if _kept_next_run(register) else None,
     )
-    # the last run's memory lives on only in matched.memory: held to the end of the run, the
-    # dirty 3M province's (37.3M pairs, 1.5 GB of frames) stayed through findings and report
+    # the last run's memory lives on only in tonight's (matched.memory, let go once kept):
+    # held here, the dirty 3M province's (37.3M pairs, 1.5 GB of frames) stayed to the end
     del memory
     linked = matched.linked
     if matched.stats.recalled:

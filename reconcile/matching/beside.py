@@ -1,6 +1,6 @@
 """The register's own work done in the helper process (pipeline._helper) while this process
-links the lists: its duplicate evidence, a share of the big comparisons (HelperExecutor), and,
-while the findings are made, its reading as the next run keeps it.
+links the lists: a share of the big comparisons (HelperExecutor), its duplicate evidence and,
+behind it, its reading as the next run keeps it; then the helper lets the register go.
 
 The register crosses to the helper once (`place`, column by column: pickling 300k residents
 costs this process about 0.75 s); the calls after it name the register by token.
