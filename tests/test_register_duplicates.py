@@ -237,8 +237,10 @@ def _with_a_dead_helper(register, lists, thresholds):
 def test_the_duplicates_searched_beside_the_matching_are_the_ones_searched_here(register):
     """A run sends the register to its helper process once, which searches its duplicates
     while this process links the lists; the duplicates are weighed with the model learnt here.
-    What the helper gives equals what this process makes (the duplicates, and the links and
-    pairs the memory keeps), and a helper that died leaves the work to this process."""
+    Behind the search it makes the register's reading as the next run keeps it, and lets the
+    register go. What the helper gives equals what this process makes (the duplicates, the
+    reading, and the links and pairs the memory keeps), and a helper that died leaves the work
+    to this process."""
     lists, thresholds = _membership_list(), MatchingConfig().thresholds()
     spec = ListConfig(kind=ListKind.REGISTER, path=Path("dan_cu.xlsx"))
     reading = PreparedList(spec, ListCounts(spec.label, "register", spec.path.name))
