@@ -348,48 +348,25 @@ def test_a_kept_reading_that_cannot_be_decoded_is_read_again(tmp_path):
 def test_the_matching_memory_is_kept_and_the_scored_pairs_let_go_before_the_review(tmp_path):
     """Tonight's memory (1.5 GB of frames at a 3M province) is in the store before the review
     starts, duplicates and all; nothing of the run holds its frames any longer, nor the scored
-    pairs the estimates were the last to read (37.3M pairs there)."""
-    import gc
-    import weakref
+    pairs the estimates were the last to read (37.3M pairs there). test_cli checks the same
+    through the Prefect flow."""
+    from held import HeldAtReview
 
-    from reconcile.pipeline import (
-        call_directly,
-        estimate_stage,
-        remember_stage,
-        review_stage,
-    )
+    from reconcile.pipeline import call_directly
 
     from conftest import SAMPLE_DIR
 
     folder = tmp_path / "commune"
     shutil.copytree(SAMPLE_DIR, folder)
     config = load_config(folder / "reconcile.toml", out_dir=tmp_path / "out")
-    taken, at_review = {}, {}
-
-    def call(stage, /, *args, **kwargs):
-        if stage is remember_stage:
-            memory = args[2]
-            taken["memory"] = [weakref.ref(memory.pairs), weakref.ref(memory.candidates)]
-            taken["kept"] = (len(memory.pairs), memory.duplicates.copy())
-        if stage is estimate_stage:
-            taken["scored"] = [weakref.ref(item.scored) for item in args[0]]
-        if stage is review_stage:
-            gc.collect()
-            at_review["held"] = {
-                what: [ref() is not None for ref in refs]
-                for what, refs in taken.items()
-                if what != "kept"
-            }
-            at_review["stored"] = store_for(config).pair_memory()
-        return call_directly(stage, *args, **kwargs)
-
+    call = HeldAtReview(call_directly, lambda: store_for(config).pair_memory())
     result = run_reconciliation(config, call=call, now=NIGHT_1)[0]
-    assert at_review["held"] == {"memory": [False, False], "scored": [False] * len(result.lists)}
-    stored = at_review["stored"]
-    assert stored is not None and len(stored.pairs) == taken["kept"][0] == result.matching.pairs
-    assert len(taken["kept"][1]) == result.duplicates > 0
+    assert call.held == {"memory": [False, False], "scored": [False] * len(result.lists)}
+    stored, (pairs, duplicates) = call.seen, call.kept
+    assert stored is not None and len(stored.pairs) == pairs == result.matching.pairs
+    assert len(duplicates) == result.duplicates > 0
     pd.testing.assert_frame_equal(
-        stored.duplicates.reset_index(drop=True), taken["kept"][1].reset_index(drop=True)
+        stored.duplicates.reset_index(drop=True), duplicates.reset_index(drop=True)
     )
     assert len(result.trust.weights) and set(result.trust.estimates) == {
         item.spec.label for item in result.lists
