@@ -1042,6 +1042,7 @@ def _reconcile(
 
     say(f"[3/5] {STAGE_LABELS['findings']}")
     # the duplicates are still searched beside on a full run: asked for after the lists' findings
+    # (`matched` bound now: the name is deleted once the estimates are made)
     findings = call(
         findings_stage, register.people, lambda found=matched: found.duplicates, linked, config
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+from collections.abc import Iterator
 from hashlib import sha256
 from itertools import islice
 from pathlib import Path
@@ -196,6 +197,12 @@ def _holder(table: sa.Table, key: dict, column: str) -> str:
 INSERT_BATCH = 20_000
 # Ids in one IN list: within every SQLite's limit of bound parameters (999 before 3.32).
 IN_LIST_BATCH = 500
+
+
+def _in_lists(ids: list) -> Iterator[list]:
+    """`ids` in slices of IN_LIST_BATCH, each for one IN list."""
+    for start in range(0, len(ids), IN_LIST_BATCH):
+        yield ids[start : start + IN_LIST_BATCH]
 
 
 def _column_values(frame: pd.DataFrame, also: dict[str, object]) -> dict[str, list]:
@@ -392,13 +399,10 @@ class DecisionStore:
             if finding_ids is None:
                 rows = connection.execute(chosen.execution_options(yield_per=READ_BATCH))
             else:
-                wanted = sorted(finding_ids)
                 rows = (
                     row
-                    for start in range(0, len(wanted), IN_LIST_BATCH)
-                    for row in connection.execute(
-                        chosen.where(ISSUED.c.finding_id.in_(wanted[start : start + IN_LIST_BATCH]))
-                    )
+                    for batch in _in_lists(sorted(finding_ids))
+                    for row in connection.execute(chosen.where(ISSUED.c.finding_id.in_(batch)))
                 )
             return {r[0]: (r[1], r[2] or "") for r in rows}
 
@@ -684,8 +688,7 @@ class DecisionStore:
                     .values(last_seen=change.seen_on, last_run=change.run_id)
                 )
                 ids = rows["finding_id"].tolist()
-                for start in range(0, len(ids), IN_LIST_BATCH):
-                    batch = ids[start : start + IN_LIST_BATCH]
+                for batch in _in_lists(ids):
                     connection.execute(
                         sa.delete(HISTORY).where(mine & HISTORY.c.finding_id.in_(batch))
                     )
