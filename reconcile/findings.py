@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +94,42 @@ def finding_id(kind: str, series: str, subject: str, field: str, secret: bytes =
     if secret:
         return hmac.new(secret, message, hashlib.sha256).hexdigest()[:20]
     return hashlib.sha1(message).hexdigest()[:16]
+
+
+# HMAC's pads (RFC 2104), as byte maps: the key XOR 0x36 keys the inner hash, XOR 0x5C the outer
+_INNER_PAD = bytes(b ^ 0x36 for b in range(256))
+_OUTER_PAD = bytes(b ^ 0x5C for b in range(256))
+_BLOCK = hashlib.sha256().block_size
+
+
+def finding_ids(
+    kinds: Iterable[str],
+    series: Iterable[str],
+    subjects: Iterable[str],
+    fields: Iterable[str],
+    secret: bytes = b"",
+) -> list[str]:
+    """finding_id of each (kind, series, subject, field), the same ids made faster: the
+    secret's inner and outer hash states are made once and copied for each id, where hmac.new
+    makes both again for every one (3.4M ids, as at the dirty 3M province: 5-8 s against 13-15)."""
+    messages = (
+        f"{k}|{s}|{subject}|{f}".encode()
+        for k, s, subject, f in zip(kinds, series, subjects, fields, strict=True)
+    )
+    if not secret:
+        return [hashlib.sha1(m).hexdigest()[:16] for m in messages]
+    key = hashlib.sha256(secret).digest() if len(secret) > _BLOCK else secret
+    key = key.ljust(_BLOCK, b"\0")
+    inner, outer = (hashlib.sha256(key.translate(pad)) for pad in (_INNER_PAD, _OUTER_PAD))
+
+    def keyed(message: bytes) -> str:
+        hashed = inner.copy()
+        hashed.update(message)
+        wrapped = outer.copy()
+        wrapped.update(hashed.digest())
+        return wrapped.hexdigest()[:20]
+
+    return [keyed(m) for m in messages]
 
 
 def probability(score: pd.Series | np.ndarray) -> np.ndarray:
@@ -555,12 +591,13 @@ def build_findings(
     # the pieces are a second copy of every finding: let go before the columns are copied again
     del parts, of_lists
     prefix = f"{scope}|" if scope else ""
-    frame["finding_id"] = [
-        finding_id(t, prefix + s, subj, f, secret)
-        for t, s, subj, f in zip(
-            frame["type"], frame["list_series"], frame["subject"], frame["field"], strict=True
-        )
-    ]
+    frame["finding_id"] = finding_ids(
+        frame["type"],
+        (prefix + s for s in frame["list_series"]),
+        frame["subject"],
+        frame["field"],
+        secret,
+    )
     frame["status"] = "new"
     frame["probability"] = probability(frame["score"]) if "score" in frame else np.nan
     frame = _filled_in_order(frame)
