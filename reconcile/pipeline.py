@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -458,30 +457,13 @@ def record_stage(outcome: ReviewOutcome, config: RunConfig, result: RunResult) -
     )
 
 
-def remember_stage(memory: PairMemory) -> Future[tuple[str, bytes]]:
-    """Tonight's matching memory, made into what the store keeps (memory.to_bytes) in a thread
-    beside the estimates and the review; report_stage writes it while the workbooks are made.
-    Encoding the dirty 3M province's 37.3M pairs takes about 10 s, mostly in pyarrow, which
-    lets the GIL go; writing them, 2 s. The frames (1.5 GB there) are let go once encoded, the
-    bytes (742 MB) once written. Keyed by content, not by this run (as _keep_for_next_run's
-    readings): a run that fails after the write leaves only what a later run would compute
-    again the same."""
-    from reconcile.matching.memory import to_bytes
-
-    encoded: Future[tuple[str, bytes]] = Future()
-    held = [memory]  # taken out by the thread: let go once encoded, before the result is set
-    del memory
-
-    def encode() -> None:
-        try:
-            result = to_bytes(held.pop())
-        except BaseException as exc:  # the run fails when report_stage asks for it
-            encoded.set_exception(exc)
-        else:
-            encoded.set_result(result)
-
-    threading.Thread(target=encode, name="reconcile-memory", daemon=True).start()
-    return encoded
+def remember_stage(config: RunConfig, run_id: str, memory: PairMemory) -> None:
+    """Keep tonight's matching memory for the next run, as soon as its duplicates are known
+    (after the findings), so that the run lets it go before the review: 1.5 GB of frames at a
+    3M province, held through review and report when it was kept with the outputs. Keyed by
+    content, not by this run (as _keep_for_next_run's readings): a run that fails after this
+    leaves only what a later run would compute again the same."""
+    store_for(config).save_pair_memory(run_id, memory)
 
 
 def _keep_for_next_run(store, result: RunResult) -> None:
@@ -503,13 +485,11 @@ def report_stage(
     config: RunConfig,
     helper: ProcessPoolExecutor | None = None,
     begun: dict | None = None,
-    memory: Future[tuple[str, bytes]] | None = None,
 ) -> Path:
     """Write the run's folder (the workbook in `helper`, a warm process, when there is one,
     finishing what begin_workbooks `begun` there). While the workbook is written, the store
     learns which findings it issues (before the folder appears, so decisions typed into it
-    are never lost to a kill) and keeps what the next run reuses: the readings, and tonight's
-    matching memory as remember_stage encoded it."""
+    are never lost to a kill) and keeps what the next run reuses."""
     from reconcile.report.output import write_run
 
     store = store_for(config)
@@ -518,8 +498,6 @@ def report_stage(
         store.record_issued(result.run_id, result.findings)
         store.record_sample(result.run_id, result.trust.check_sample)
         _keep_for_next_run(store, result)
-        if memory is not None:
-            store.save_pair_memory(result.run_id, *memory.result())
 
     return write_run(
         result,
@@ -1068,7 +1046,7 @@ def _reconcile(
     findings = call(
         findings_stage, register.people, lambda found=matched: found.duplicates, linked, config
     )
-    encoded = call(remember_stage, matched.take_memory())  # beside the estimates and review
+    call(remember_stage, config, run_id, matched.take_memory())
 
     say(f"[4/5] {STAGE_LABELS['review']}")
     returned = call(returned_stage, config)  # the check marks correct the estimates
@@ -1111,7 +1089,7 @@ def _reconcile(
 
     register.record = result_or(register_record, lambda: None)  # None: made at writing
     say(f"[5/5] {STAGE_LABELS['report']}: {len(outcome.findings)} sai lệch / findings")
-    run_dir = call(report_stage, result, config, helper, begun, encoded)
+    run_dir = call(report_stage, result, config, helper, begun)
     # The store learns of this run only once its outputs exist.
     call(record_stage, outcome, config, result)
     forget_children(config.out_dir)  # nothing left to end: this run ended as it should

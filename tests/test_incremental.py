@@ -345,14 +345,13 @@ def test_a_kept_reading_that_cannot_be_decoded_is_read_again(tmp_path):
     )
 
 
-def test_the_matching_memory_is_encoded_and_the_scored_pairs_let_go_before_the_review(tmp_path):
-    """Tonight's memory (1.5 GB of frames at a 3M province) is encoded beside the estimates,
-    duplicates and all, and kept in the store with the outputs; once it is encoded nothing of
-    the run holds its frames, nor, at the review, the scored pairs the estimates were the last
-    to read (37.3M pairs there). test_cli checks the same through the Prefect flow."""
+def test_the_matching_memory_is_kept_and_the_scored_pairs_let_go_before_the_review(tmp_path):
+    """Tonight's memory (1.5 GB of frames at a 3M province) is in the store before the review
+    starts, duplicates and all; nothing of the run holds its frames any longer, nor the scored
+    pairs the estimates were the last to read (37.3M pairs there). test_cli checks the same
+    through the Prefect flow."""
     from held import HeldAtReview
 
-    from reconcile.matching.memory import from_bytes
     from reconcile.pipeline import call_directly
 
     from conftest import SAMPLE_DIR
@@ -360,18 +359,15 @@ def test_the_matching_memory_is_encoded_and_the_scored_pairs_let_go_before_the_r
     folder = tmp_path / "commune"
     shutil.copytree(SAMPLE_DIR, folder)
     config = load_config(folder / "reconcile.toml", out_dir=tmp_path / "out")
-    call = HeldAtReview(call_directly)
+    call = HeldAtReview(call_directly, lambda: store_for(config).pair_memory())
     result = run_reconciliation(config, call=call, now=NIGHT_1)[0]
     assert call.held == {"memory": [False, False], "scored": [False] * len(result.lists)}
-    encoded, stored = from_bytes(*call.encoded), store_for(config).pair_memory()
-    pairs, duplicates = call.kept
-    for memory in (encoded, stored):
-        assert len(memory.pairs) == pairs == result.matching.pairs
-        assert len(duplicates) == result.duplicates > 0
-        pd.testing.assert_frame_equal(
-            memory.duplicates.reset_index(drop=True), duplicates.reset_index(drop=True)
-        )
-    pd.testing.assert_frame_equal(stored.pairs, encoded.pairs)
+    stored, (pairs, duplicates) = call.seen, call.kept
+    assert stored is not None and len(stored.pairs) == pairs == result.matching.pairs
+    assert len(duplicates) == result.duplicates > 0
+    pd.testing.assert_frame_equal(
+        stored.duplicates.reset_index(drop=True), duplicates.reset_index(drop=True)
+    )
     assert len(result.trust.weights) and set(result.trust.estimates) == {
         item.spec.label for item in result.lists
     }

@@ -626,8 +626,11 @@ class DecisionStore:
         ]
         self._replace(ESTIMATES, {"run_id": run_id}, records)
 
-    def save_pair_memory(self, run_id: str, meta: str, payload: bytes) -> None:
-        """Keep the matching memory for the next run, as memory.to_bytes gives it."""
+    def save_pair_memory(self, run_id: str, memory) -> None:
+        """Keep the matching memory for the next run."""
+        from reconcile.matching.memory import to_bytes
+
+        meta, payload = to_bytes(memory)
         self._replace_pieced(MEMORY, {}, {"run_id": run_id, "meta": meta, "pairs": payload})
 
     def record_decisions(self, decisions: list) -> int:

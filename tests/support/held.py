@@ -12,8 +12,7 @@ class HeldAtReview:
     """Wraps a StageRunner: notes weak references to tonight's matching memory (as
     remember_stage is given it) and to each list's scored pairs (as estimate_stage is), and,
     when review_stage is called, which of them anything still holds (`held`) and what `at_review`
-    gives (`seen`). The memory is encoded beside the run: the review waits here for the encoding
-    to end (`encoded`, what it gave), so that what is held does not depend on timing."""
+    gives (`seen`)."""
 
     def __init__(self, call, at_review=lambda: None):
         self._call, self._at_review = call, at_review
@@ -21,22 +20,15 @@ class HeldAtReview:
         self.kept: tuple | None = None  # (the memory's pairs, its duplicates)
         self.held: dict[str, list[bool]] | None = None
         self.seen = None
-        self._encoding = None
-        self.encoded: tuple[str, bytes] | None = None
 
     def __call__(self, stage, /, *args, **kwargs):
         if stage is remember_stage:
-            memory = args[0]
+            memory = args[2]
             self.refs["memory"] = [weakref.ref(memory.pairs), weakref.ref(memory.candidates)]
             self.kept = (len(memory.pairs), memory.duplicates.copy())
-            del memory
-            self._encoding = self._call(stage, *args, **kwargs)
-            return self._encoding
         if stage is estimate_stage:
             self.refs["scored"] = [weakref.ref(item.scored) for item in args[0]]
         if stage is review_stage:
-            if self._encoding is not None:
-                self.encoded = self._encoding.result()
             gc.collect()
             self.held = {
                 what: [ref() is not None for ref in refs] for what, refs in self.refs.items()
