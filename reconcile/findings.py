@@ -601,26 +601,56 @@ def build_findings(
     frame["status"] = "new"
     frame["probability"] = probability(frame["score"]) if "score" in frame else np.nan
     frame = _filled_in_order(frame)
-    # Two rows with no resident can share name and birth date (a district has many namesakes):
-    # number the repeats in row order, so every finding keeps an id of its own.
-    repeat = frame.groupby("finding_id").cumcount()
-    frame.loc[repeat > 0, "finding_id"] += "-" + repeat[repeat > 0].astype(str)
+    frame["finding_id"] = numbered_repeats(frame["finding_id"])
     return frame
+
+
+def numbered_repeats(ids: pd.Series) -> pd.Series:
+    """`ids` with each repeat of an id numbered in row order ("-1", "-2"): two rows with no
+    resident can share name and birth date (a district has many namesakes), and every finding
+    keeps an id of its own. Counted among the repeated ids alone: grouping all 3.4M of a dirty
+    province's took 10-16 s."""
+    repeated = ids[ids.duplicated(keep=False).to_numpy()]
+    repeat = repeated.groupby(repeated, sort=False).cumcount()
+    repeat = repeat[repeat > 0]
+    numbered = ids.copy()
+    numbered.loc[repeat.index] = repeated.loc[repeat.index] + "-" + repeat.astype(str)
+    return numbered
 
 
 def _filled_in_order(frame: pd.DataFrame) -> pd.DataFrame:
     """The findings' columns (ALL_COLUMNS) as objects, an empty cell as "", sorted by type and
     where each was read. Made a column at a time: a dirty province's millions of findings
     would otherwise be copied whole three times (select, fill, sort)."""
-    sort_by = ["type", "source_file", "source_row", "field"]
-    keys = pd.DataFrame({column: _objects(frame, column) for column in sort_by})
-    order = keys.sort_values(sort_by, kind="stable").index.to_numpy()
+    keys = {
+        column: _objects(frame, column) for column in ("type", "source_file", "source_row", "field")
+    }
+    order = _stable_order(list(keys.values()))
     return pd.DataFrame(
         {
-            column: (keys[column].to_numpy() if column in keys else _objects(frame, column))[order]
+            column: (keys[column] if column in keys else _objects(frame, column))[order]
             for column in ALL_COLUMNS
         }
     )
+
+
+def _stable_order(keys: list[np.ndarray]) -> np.ndarray:
+    """The positions that sort the rows by each of `keys` in turn, ties in the order given, as
+    DataFrame.sort_values(kind="stable") gives them, from each key's ranks: pandas sorted the
+    dirty 3M province's 3.4M findings by these object columns in 4-5 s."""
+    return np.lexsort([_ranks(key) for key in reversed(keys)])  # the last key sorts first
+
+
+def _ranks(key: np.ndarray) -> np.ndarray:
+    """Integers that sort as `key` does: a column of row numbers as themselves (ranking 2M
+    distinct numbers held as objects took 4.7 s), any other by its distinct values in order."""
+    try:
+        numbers = key.astype(np.int64)
+    except (TypeError, ValueError):
+        numbers = None
+    if numbers is not None and (numbers == key).all():
+        return numbers
+    return pd.factorize(key, sort=True)[0]
 
 
 def _objects(frame: pd.DataFrame, column: str) -> np.ndarray:

@@ -292,3 +292,31 @@ def test_findings_are_ordered_by_type_file_and_row_with_empty_cells_as_text():
     assert list(shown["finding_id"]) == ["d-a9", "n-a7-first", "n-a7-second", "n-b3"]
     assert list(shown["register_value"]) == ["", "", "Hoà", "Lê Văn Tư"]
     assert (shown["related_person_id"] == "").all() and not shown.isna().any().any()
+
+
+def test_rows_are_ordered_by_their_row_numbers_as_numbers_not_as_text():
+    """Row 9 comes before row 10 and row 100 of the same file and type (as text, "10" < "9");
+    a file's name and a field are ordered as text."""
+    rows = pd.DataFrame(
+        {
+            "type": ["name_differs"] * 5,
+            "source_file": ["b.xlsx", "a.xlsx", "a.xlsx", "a.xlsx", "a.xlsx"],
+            "source_row": [2, 100, 10, 9, 10],
+            "field": ["name", "name", "name", "name", "birth_date"],
+            "finding_id": ["b2", "a100", "a10-name", "a9", "a10-birth"],
+        }
+    )
+    shown = _filled_in_order(rows)
+    assert list(shown["finding_id"]) == ["a9", "a10-birth", "a10-name", "a100", "b2"]
+
+
+def test_a_repeated_id_is_numbered_in_row_order_and_the_others_kept():
+    """Three findings of one unregistered namesake and two of another, among unique ones: the
+    first of each keeps its id, the later ones take -1, -2 in the order found."""
+    from reconcile.findings import numbered_repeats
+
+    ids = pd.Series(["x", "same", "y", "twice", "same", "z", "same", "twice"])
+    assert list(numbered_repeats(ids)) == [
+        "x", "same", "y", "twice", "same-1", "z", "same-2", "twice-1",
+    ]  # fmt: skip
+    assert list(numbered_repeats(pd.Series(["a", "b"]))) == ["a", "b"]
